@@ -1,0 +1,3 @@
+from akasa.cli import main
+
+main()

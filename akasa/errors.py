@@ -1,0 +1,59 @@
+"""The one error hierarchy. The CLI maps each class to an exit code in one place."""
+
+from __future__ import annotations
+
+
+class AkasaError(Exception):
+    """A failure the user can act on; shown as one line `Error: ...`."""
+
+    exit_code = 1
+
+
+class UsageError(AkasaError):
+    """Bad command-line usage (wrong option values, missing arguments)."""
+
+    exit_code = 2
+
+
+class ConfigError(AkasaError):
+    """Settings from the environment or .env are unusable."""
+
+
+class InputFileError(AkasaError):
+    """An input file cannot be read as a whole and is refused."""
+
+    def __init__(self, path: object, problem: str) -> None:
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")
+
+
+class NoDataError(AkasaError):
+    """The store holds nothing to compute from yet."""
+
+
+class StoreError(AkasaError):
+    """The store is damaged or cannot be written."""
+
+
+class LockedError(AkasaError):
+    """Another akasa process holds the store lock."""
+
+
+class DatabaseError(AkasaError):
+    """The SQL database is unreachable or refused a statement."""
+
+
+class SchemaOutdatedError(DatabaseError):
+    """The database schema is empty or behind the newest migration."""
+
+    def __init__(self) -> None:
+        super().__init__("database schema is not up to date; run akasa migrate")
+
+
+class RejectRateExceededError(AkasaError):
+    """A file would reject more records than --max-reject-rate allows."""
+
+
+class SqlRefusedError(AkasaError):
+    """`akasa sql` was asked to run something other than a read-only query."""

@@ -1,0 +1,1 @@
+"""Reading, cleaning and accounting for the daily drops."""

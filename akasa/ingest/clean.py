@@ -1,0 +1,232 @@
+"""SPEC §3 record rules and the accounting: every record read ends in exactly one bucket.
+
+Order lines go through three stages, in the order the spec gives: each line on its own,
+then duplicates and superseded versions of the same (order_id, sku_id), then agreement of
+the order header among each order's remaining lines. Customers: each row on its own, then
+mobile-number ownership, then duplicates and superseded versions of the same customer_id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from akasa.ingest import normalise as n
+from akasa.tables import CUSTOMER_COLUMNS, ORDER_LINE_COLUMNS
+
+RECORD = "record_number"
+REASON = "reason"
+
+
+@dataclass(frozen=True)
+class Accounting:
+    """How the records of one file were settled; the parts add up to `read`."""
+
+    read: int
+    accepted: int
+    rejected: int
+    duplicates: int
+    superseded: int
+
+    def __post_init__(self) -> None:
+        settled = self.accepted + self.rejected + self.duplicates + self.superseded
+        if settled != self.read:
+            raise AssertionError(f"accounting does not add up: {self} ({settled} settled)")
+
+
+@dataclass(frozen=True)
+class CleanCustomers:
+    customers: pl.DataFrame  # customer_id, customer_name, mobile_number, region, record_number
+    new_mobiles: pl.DataFrame  # mobile_number, customer_id: numbers not yet owned
+    rejects: pl.DataFrame  # record_number, reason, raw
+    accounting: Accounting
+
+
+@dataclass(frozen=True)
+class CleanOrders:
+    orders: pl.DataFrame  # order_id, mobile_number, ordered_at, total_paise
+    lines: pl.DataFrame  # order_id, sku_id, sku_count, record_number
+    rejects: pl.DataFrame
+    accounting: Accounting
+
+
+def _reason(*checks: tuple[pl.Expr, str]) -> pl.Expr:
+    """All failed checks of a record, joined; null when the record is valid."""
+    parts = [pl.when(failed).then(pl.lit(text)) for failed, text in checks]
+    joined = pl.concat_str(parts, separator="; ", ignore_nulls=True)
+    return pl.when(joined.str.len_chars() > 0).then(joined)
+
+
+def _raw_json(columns: tuple[str, ...]) -> pl.Expr:
+    return pl.struct(
+        [pl.col(f"raw_{c}").fill_null("").alias(c) for c in columns]
+    ).struct.json_encode()
+
+
+def _rejects(frame: pl.DataFrame, columns: tuple[str, ...]) -> pl.DataFrame:
+    return frame.select(RECORD, REASON, _raw_json(columns).alias("raw"))
+
+
+def _settle_versions(
+    valid: pl.DataFrame, key: list[str], values: list[str]
+) -> tuple[pl.DataFrame, int, int]:
+    """Keeps the last version of each key; earlier ones are duplicates when their values
+    equal the kept version, superseded otherwise."""
+    last = pl.col(RECORD) == pl.col(RECORD).max().over(key)
+    keep = valid.filter(last)
+    earlier = valid.filter(~last)
+    if earlier.is_empty():
+        return keep, 0, 0
+    kept_values = keep.select(*key, *(pl.col(v).alias(f"kept_{v}") for v in values))
+    compared = earlier.join(kept_values, on=key, how="left")
+    same = pl.all_horizontal(pl.col(v).eq_missing(pl.col(f"kept_{v}")) for v in values)
+    duplicates = compared.select(same.sum()).item()
+    return keep, duplicates, earlier.height - duplicates
+
+
+def clean_customers(raw: pl.DataFrame, owners: pl.DataFrame) -> CleanCustomers:
+    """`owners`: every mobile number already in the store with its customer_id."""
+    frame = raw.select(
+        RECORD,
+        *(pl.col(c).alias(f"raw_{c}") for c in CUSTOMER_COLUMNS),
+        n.trimmed(pl.col("customer_id")).alias("customer_id"),
+        n.collapsed(pl.col("customer_name")).alias("customer_name"),
+        n.mobile(pl.col("mobile_number")).alias("mobile_number"),
+        n.region(pl.col("region")).alias("region"),
+    ).with_columns(
+        _reason(
+            (pl.col("customer_id").is_null(), "missing customer_id"),
+            (
+                n.trimmed(pl.col("raw_mobile_number")).is_null(),
+                "missing mobile_number",
+            ),
+            (
+                n.trimmed(pl.col("raw_mobile_number")).is_not_null()
+                & pl.col("mobile_number").is_null(),
+                "invalid mobile_number (need 10 digits starting 6-9)",
+            ),
+        ).alias(REASON)
+    )
+    invalid = frame.filter(pl.col(REASON).is_not_null())
+    valid = frame.filter(pl.col(REASON).is_null()).sort(RECORD)
+
+    # A number belongs to whoever had it first: the store, else the earliest row here.
+    owners = owners.select(
+        pl.col("mobile_number"), pl.col("customer_id").alias("store_owner")
+    ).unique("mobile_number", keep="first")
+    valid = valid.join(owners, on="mobile_number", how="left", maintain_order="left")
+    valid = valid.with_columns(
+        pl.coalesce("store_owner", pl.col("customer_id").first().over("mobile_number")).alias(
+            "owner"
+        )
+    )
+    conflict = pl.col("owner") != pl.col("customer_id")
+    taken = valid.filter(conflict).with_columns(
+        pl.format("mobile_number already belongs to customer {}", pl.col("owner")).alias(REASON)
+    )
+    valid = valid.filter(~conflict)
+
+    keep, duplicates, superseded = _settle_versions(
+        valid, ["customer_id"], ["customer_name", "mobile_number", "region"]
+    )
+    new_mobiles = (
+        valid.filter(pl.col("store_owner").is_null())
+        .select("mobile_number", "customer_id")
+        .unique("mobile_number", keep="first", maintain_order=True)
+    )
+    rejected = pl.concat([_rejects(invalid, CUSTOMER_COLUMNS), _rejects(taken, CUSTOMER_COLUMNS)])
+    accounting = Accounting(
+        read=raw.height,
+        accepted=keep.height,
+        rejected=rejected.height,
+        duplicates=duplicates,
+        superseded=superseded,
+    )
+    return CleanCustomers(
+        customers=keep.select(
+            "customer_id", "customer_name", "mobile_number", "region", RECORD
+        ).sort(RECORD),
+        new_mobiles=new_mobiles,
+        rejects=rejected.sort(RECORD),
+        accounting=accounting,
+    )
+
+
+def clean_orders(raw: pl.DataFrame, source_timezone: str) -> CleanOrders:
+    """Order lines -> one row per order plus its lines; rejects keep the raw values."""
+    frame = raw.select(
+        RECORD,
+        pl.col("malformed"),
+        *(pl.col(c).alias(f"raw_{c}") for c in ORDER_LINE_COLUMNS),
+        n.trimmed(pl.col("order_id")).alias("order_id"),
+        n.trimmed(pl.col("sku_id")).alias("sku_id"),
+        n.mobile(pl.col("mobile_number")).alias("mobile_number"),
+        n.timestamp_utc(pl.col("order_date_time"), source_timezone).alias("ordered_at"),
+        n.sku_count(pl.col("sku_count")).alias("sku_count"),
+        n.amount_paise(pl.col("total_amount")).alias("total_paise"),
+    )
+
+    def missing(column: str) -> pl.Expr:
+        return n.trimmed(pl.col(f"raw_{column}")).is_null()
+
+    def bad(column: str, cleaned: str) -> pl.Expr:
+        return ~missing(column) & pl.col(cleaned).is_null()
+
+    frame = frame.with_columns(
+        pl.coalesce(
+            pl.col("malformed"),  # a structural problem says it all
+            _reason(
+                (missing("order_id"), "missing order_id"),
+                (missing("sku_id"), "missing sku_id"),
+                (missing("mobile_number"), "missing mobile_number"),
+                (
+                    bad("mobile_number", "mobile_number"),
+                    "invalid mobile_number (need 10 digits starting 6-9)",
+                ),
+                (missing("order_date_time"), "missing order_date_time"),
+                (bad("order_date_time", "ordered_at"), "invalid order_date_time"),
+                (missing("sku_count"), "missing sku_count"),
+                (bad("sku_count", "sku_count"), "invalid sku_count (need a whole number >= 1)"),
+                (missing("total_amount"), "missing total_amount"),
+                (bad("total_amount", "total_paise"), "invalid total_amount (need a decimal >= 0)"),
+            ),
+        ).alias(REASON)
+    )
+    invalid = frame.filter(pl.col(REASON).is_not_null())
+    valid = frame.filter(pl.col(REASON).is_null())
+
+    keep, duplicates, superseded = _settle_versions(
+        valid,
+        ["order_id", "sku_id"],
+        ["mobile_number", "ordered_at", "sku_count", "total_paise"],
+    )
+
+    header = pl.struct("mobile_number", "ordered_at", "total_paise")
+    disagree = header.n_unique().over("order_id") > 1
+    inconsistent = keep.filter(disagree).with_columns(
+        pl.lit("inconsistent order header").alias(REASON)
+    )
+    keep = keep.filter(~disagree)
+
+    rejected = pl.concat(
+        [_rejects(invalid, ORDER_LINE_COLUMNS), _rejects(inconsistent, ORDER_LINE_COLUMNS)]
+    ).sort(RECORD)
+    orders = keep.group_by("order_id", maintain_order=True).agg(
+        pl.col("mobile_number").first(),
+        pl.col("ordered_at").first(),
+        pl.col("total_paise").first(),
+    )
+    accounting = Accounting(
+        read=raw.height,
+        accepted=keep.height,
+        rejected=rejected.height,
+        duplicates=duplicates,
+        superseded=superseded,
+    )
+    return CleanOrders(
+        orders=orders,
+        lines=keep.select("order_id", "sku_id", "sku_count", RECORD).sort(RECORD),
+        rejects=rejected,
+        accounting=accounting,
+    )

@@ -1,0 +1,155 @@
+"""SPEC §3 value rules as vectorised Polars expressions.
+
+Each normaliser maps a string column to its cleaned value, or to null when the value
+breaks the rule; `clean.py` turns the nulls into reject reasons.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from akasa.exprs import fixed_2
+from akasa.tables import MONEY
+
+MAX_AMOUNT_INTEGER_DIGITS = 12  # DECIMAL(14,2)
+MAX_SKU_COUNT = 1_000_000_000
+
+
+def trimmed(expr: pl.Expr) -> pl.Expr:
+    """Trimmed text; empty becomes null (a missing value)."""
+    text = expr.cast(pl.String).str.strip_chars()
+    return pl.when(text.str.len_chars() > 0).then(text)
+
+
+def collapsed(expr: pl.Expr) -> pl.Expr:
+    """Trimmed, inner whitespace runs collapsed to one space; null stays empty text."""
+    return expr.cast(pl.String).fill_null("").str.replace_all(r"\s+", " ").str.strip_chars()
+
+
+def region(expr: pl.Expr) -> pl.Expr:
+    """`north  EAST` -> `North East`; empty -> `Unknown`."""
+    words = collapsed(expr).str.split(" ")
+    titled = words.list.eval(
+        pl.element().str.slice(0, 1).str.to_titlecase()
+        + pl.element().str.slice(1).str.to_lowercase()
+    ).list.join(" ")
+    return pl.when(titled.str.len_chars() > 0).then(titled).otherwise(pl.lit("Unknown"))
+
+
+def mobile(expr: pl.Expr) -> pl.Expr:
+    """Digits only; drops a leading `91` (12 digits) or `0` (11 digits); 10 digits, 6-9 first."""
+    digits = expr.cast(pl.String).fill_null("").str.replace_all(r"[^0-9]", "")
+    n = digits.str.len_chars()
+    national = (
+        pl.when((n == 12) & digits.str.starts_with("91"))
+        .then(digits.str.slice(2))
+        .when((n == 11) & digits.str.starts_with("0"))
+        .then(digits.str.slice(1))
+        .otherwise(digits)
+    )
+    return pl.when(national.str.contains(r"^[6-9][0-9]{9}$")).then(national)
+
+
+def sku_count(expr: pl.Expr) -> pl.Expr:
+    """A whole number >= 1; `2` and `2.0` both mean 2."""
+    text = expr.cast(pl.String).fill_null("").str.strip_chars()
+    whole = text.str.extract(r"^([0-9]{1,10})(?:\.0*)?$", 1)
+    value = whole.cast(pl.Int64, strict=False)
+    return pl.when((value >= 1) & (value <= MAX_SKU_COUNT)).then(value)
+
+
+_CURRENCY = r"^(?i:₹|rs\.?|inr)"
+
+
+def amount_paise(expr: pl.Expr) -> pl.Expr:
+    """A decimal >= 0 in integer paise, rounded half away from zero to 2 places.
+
+    Currency marks (₹, Rs, Rs., INR, any case, before the number), thousands commas and
+    spaces are stripped. Integer arithmetic on the digits keeps it exact.
+    """
+    text = expr.cast(pl.String).fill_null("").str.strip_chars()
+    bare = text.str.replace(_CURRENCY, "").str.replace_all(r"[,\s]", "")
+    parts = bare.str.extract_groups(r"^([0-9]*)(?:\.([0-9]*))?$")
+    integer = parts.struct.field("1").str.strip_chars_start("0")
+    fraction = parts.struct.field("2").fill_null("")
+    valid = (
+        parts.struct.field("1").is_not_null()
+        & (bare.str.contains(r"[0-9]"))
+        & (integer.str.len_chars() <= MAX_AMOUNT_INTEGER_DIGITS)
+    )
+    padded = (fraction + "000").str.slice(0, 3)
+    cents = padded.str.slice(0, 2).cast(pl.Int64, strict=False)
+    round_up = (padded.str.slice(2, 1).cast(pl.Int64, strict=False) >= 5).cast(pl.Int64)
+    whole = pl.when(integer.str.len_chars() > 0).then(integer).otherwise(pl.lit("0"))
+    paise = whole.cast(pl.Int64, strict=False) * 100 + cents + round_up
+    return pl.when(valid).then(paise)
+
+
+def paise_to_money(expr: pl.Expr) -> pl.Expr:
+    """Integer paise -> DECIMAL(14,2), built from digits so nothing passes through a float."""
+    return fixed_2(expr).cast(MONEY)
+
+
+_ISO = (
+    r"^(?<y>[0-9]{4})-(?<mo>[0-9]{2})-(?<d>[0-9]{2})"
+    r"(?:[T ](?<h>[0-9]{2}):(?<mi>[0-9]{2})(?::(?<s>[0-9]{2})(?:\.(?<f>[0-9]{1,9}))?)?"
+    r"(?<z>Z|[+-][0-9]{2}:[0-9]{2})?)?$"
+)
+_DAY_FIRST = (
+    r"^(?<d>[0-9]{2})[-/](?<mo>[0-9]{2})[-/](?<y>[0-9]{4})"
+    r" (?<h>[0-9]{2}):(?<mi>[0-9]{2})(?::(?<s>[0-9]{2}))?$"
+)
+
+
+def timestamp_utc(expr: pl.Expr, source_timezone: str) -> pl.Expr:
+    """SPEC §3 date-time formats -> UTC; a time without offset is in `source_timezone`."""
+    text = expr.cast(pl.String).fill_null("").str.strip_chars()
+    iso = text.str.extract_groups(_ISO)
+    day_first = text.str.extract_groups(_DAY_FIRST)
+    # The two separators of a day-first date must match: 01-02-2025 or 01/02/2025.
+    day_first_ok = text.str.slice(2, 1) == text.str.slice(5, 1)
+
+    def part(name: str, default: str | None = None) -> pl.Expr:
+        value = iso.struct.field(name)
+        if name not in ("f", "z"):
+            value = pl.coalesce(value, pl.when(day_first_ok).then(day_first.struct.field(name)))
+        return value if default is None else value.fill_null(default)
+
+    fraction = (part("f", "") + "000000").str.slice(0, 6)
+    canonical = pl.format(
+        "{}-{}-{} {}:{}:{}.{}",
+        part("y"),
+        part("mo"),
+        part("d"),
+        part("h", "00"),
+        part("mi", "00"),
+        part("s", "00"),
+        fraction,
+    )
+    local = canonical.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", strict=False, time_unit="us")
+    zone = part("z")
+    offset_minutes = (
+        pl.when(zone == "Z")
+        .then(pl.lit(0))
+        .otherwise(
+            (
+                zone.str.slice(1, 2).cast(pl.Int64, strict=False) * 60
+                + zone.str.slice(4, 2).cast(pl.Int64, strict=False)
+            )
+            * pl.when(zone.str.starts_with("-")).then(-1).otherwise(1)
+        )
+    )
+    offset_ok = (
+        zone.is_null()
+        | (zone == "Z")
+        | (
+            (zone.str.slice(1, 2).cast(pl.Int64, strict=False) <= 14)
+            & (zone.str.slice(4, 2).cast(pl.Int64, strict=False) < 60)
+        )
+    )
+    with_offset = local.dt.replace_time_zone("UTC") - pl.duration(minutes=offset_minutes)
+    naive = local.dt.replace_time_zone(
+        source_timezone, ambiguous="earliest", non_existent="null"
+    ).dt.convert_time_zone("UTC")
+    result = pl.when(zone.is_null()).then(naive).otherwise(with_offset)
+    return pl.when(offset_ok).then(result)

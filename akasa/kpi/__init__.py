@@ -1,0 +1,1 @@
+"""The four KPIs: one module per mode, shared definitions in `spec`."""

@@ -1,0 +1,145 @@
+"""The four KPIs as lazy Polars queries over the Parquet store, collected together."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import polars as pl
+
+from akasa.kpi.context import KpiContext
+from akasa.kpi.spec import UNKNOWN_REGION, RawKpis
+from akasa.store.lake import Lake
+
+
+def newest_order_at(lake: Lake) -> datetime | None:
+    return lake.current("orders").select(pl.col("ordered_at").max()).collect().item()
+
+
+def orders_in_scope(lake: Lake, ctx: KpiContext) -> pl.LazyFrame:
+    """Orders at or before as_of, joined to their customer through any number they had.
+
+    `customer_key` is the customer_id, or the mobile number for an unmatched order, so that
+    each unmatched number counts as one customer.
+    """
+    owners = lake.current("customer_mobiles").select("mobile_number", "customer_id")
+    customers = lake.current("customers").select("customer_id", "customer_name", "region")
+    return (
+        lake.current("orders")
+        .filter(pl.col("ordered_at") <= ctx.as_of)
+        .select(
+            "order_id",
+            "mobile_number",
+            "ordered_at",
+            (pl.col("total_amount") * 100).cast(pl.Int64).alias("paise"),
+        )
+        .join(owners, on="mobile_number", how="left")
+        .join(customers, on="customer_id", how="left")
+        .with_columns(
+            pl.col("region").fill_null(UNKNOWN_REGION),
+            pl.coalesce("customer_id", pl.lit("mobile:") + pl.col("mobile_number")).alias(
+                "customer_key"
+            ),
+        )
+    )
+
+
+def repeat_customers(scope: pl.LazyFrame) -> pl.LazyFrame:
+    return (
+        scope.filter(pl.col("customer_id").is_not_null())
+        .group_by("customer_id")
+        .agg(
+            pl.col("customer_name").first(),
+            pl.col("region").first(),
+            pl.len().alias("orders"),
+            pl.col("paise").sum().alias("revenue_paise"),
+            pl.col("ordered_at").min().alias("first_order_at"),
+            pl.col("ordered_at").max().alias("last_order_at"),
+        )
+        .filter(pl.col("orders") >= 2)
+    )
+
+
+def monthly_trends(scope: pl.LazyFrame, lines: pl.LazyFrame, ctx: KpiContext) -> pl.LazyFrame:
+    monthly = scope.with_columns(
+        pl.col("ordered_at").dt.convert_time_zone(ctx.timezone).dt.strftime("%Y-%m").alias("month")
+    )
+    units = (
+        lines.join(monthly.select("order_id", "month"), on="order_id", how="inner")
+        .group_by("month")
+        .agg(pl.col("sku_count").sum().alias("units"))
+    )
+    return (
+        monthly.group_by("month")
+        .agg(
+            pl.len().alias("orders"),
+            pl.col("customer_key").n_unique().alias("customers"),
+            pl.col("paise").sum().alias("revenue_paise"),
+        )
+        .join(units, on="month", how="left")
+        .with_columns(pl.col("units").fill_null(0))
+    )
+
+
+def regional_revenue(scope: pl.LazyFrame) -> pl.LazyFrame:
+    return scope.group_by("region").agg(
+        pl.col("paise").sum().alias("revenue_paise"),
+        pl.len().alias("orders"),
+        pl.col("customer_key").n_unique().alias("customers"),
+    )
+
+
+def top_customers(scope: pl.LazyFrame, ctx: KpiContext) -> pl.LazyFrame:
+    return (
+        scope.filter(
+            pl.col("customer_id").is_not_null() & (pl.col("ordered_at") >= ctx.window_start)
+        )
+        .group_by("customer_id")
+        .agg(
+            pl.col("customer_name").first(),
+            pl.col("region").first(),
+            pl.len().alias("orders"),
+            pl.col("paise").sum().alias("revenue_paise"),
+        )
+        .with_columns(pl.col("revenue_paise").rank("min", descending=True).alias("rank"))
+        .filter(pl.col("rank") <= ctx.top)
+    )
+
+
+def totals(scope: pl.LazyFrame) -> pl.LazyFrame:
+    return scope.select(
+        pl.len().alias("orders"),
+        pl.col("customer_key").n_unique().alias("customers"),
+        pl.col("paise").sum().alias("revenue_paise"),
+        pl.col("customer_id").is_null().sum().alias("unmatched_orders"),
+    )
+
+
+def compute(lake: Lake, ctx: KpiContext) -> RawKpis:
+    scope = orders_in_scope(lake, ctx).cache()
+    queries = {
+        "repeat_customers": repeat_customers(scope),
+        "monthly_trends": monthly_trends(scope, lake.current("order_lines"), ctx),
+        "regional_revenue": regional_revenue(scope),
+        "top_customers": top_customers(scope, ctx),
+        "totals": totals(scope),
+    }
+    frames = pl.collect_all(list(queries.values()))
+    return RawKpis.of(dict(zip(queries, frames, strict=True)))
+
+
+class MemoryKpis:
+    """Memory mode behind the interface `kpi.run` uses for both modes."""
+
+    mode = "memory"
+
+    def __init__(self, lake: Lake) -> None:
+        self.lake = lake
+
+    def newest_order_at(self) -> datetime | None:
+        return newest_order_at(self.lake)
+
+    def last_ingest_at(self) -> datetime | None:
+        return max((e.finished_at for e in self.lake.entries()), default=None)
+
+    def compute(self, ctx: KpiContext) -> RawKpis:
+        return compute(self.lake, ctx)

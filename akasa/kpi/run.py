@@ -1,0 +1,97 @@
+"""`akasa run`: resolve the as-of point, compute the KPIs in one mode, write the outputs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+import polars as pl
+
+from akasa.config import Settings
+from akasa.errors import NoDataError
+from akasa.kpi import spec, summary
+from akasa.kpi.context import AsOf, KpiContext, resolve
+from akasa.output import write_csv, write_json
+
+
+class KpiBackend(Protocol):
+    mode: str
+
+    def newest_order_at(self) -> datetime | None: ...
+
+    def last_ingest_at(self) -> datetime | None: ...
+
+    def compute(self, ctx: KpiContext) -> spec.RawKpis: ...
+
+
+@dataclass(frozen=True)
+class KpiRun:
+    mode: str
+    context: KpiContext
+    tables: dict[str, pl.DataFrame]
+    summary: dict[str, Any]
+    document: dict[str, Any]
+    output_dir: Path
+
+
+def open_backend(settings: Settings, mode: str) -> KpiBackend:
+    if mode == "memory":
+        from akasa.kpi.memory import MemoryKpis
+        from akasa.store.lake import Lake
+
+        return MemoryKpis(Lake(settings.store_dir))
+    from akasa.kpi.table import open_table_kpis
+
+    return open_table_kpis(settings)
+
+
+def _iso(moment: datetime | None, timezone: str) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(ZoneInfo(timezone)).replace(microsecond=0).isoformat()
+
+
+def run(
+    settings: Settings,
+    mode: str = "memory",
+    as_of: AsOf | str = "latest",
+    window_days: int = 30,
+    top: int = 10,
+    now: datetime | None = None,
+) -> KpiRun:
+    as_of = as_of if isinstance(as_of, AsOf) else AsOf.parse(as_of)
+    backend = open_backend(settings, mode)
+    newest = backend.newest_order_at()
+    if newest is None:
+        raise NoDataError(f"the {mode} store holds no orders yet; run akasa ingest first")
+    now = now or datetime.now(UTC)
+    ctx = resolve(as_of, newest, settings.timezone, window_days, top, now=now)
+    raw = backend.compute(ctx)
+    tables = spec.finalise(raw, ctx)
+    headline = summary.build(raw, tables, ctx)
+    tz = settings.timezone
+    document: dict[str, Any] = {
+        "mode": mode,
+        "as_of": _iso(ctx.as_of, tz),
+        "as_of_requested": ctx.as_of_spec,
+        "timezone": tz,
+        "window_days": window_days,
+        "window_start": _iso(ctx.window_start, tz),
+        "top": top,
+        "generated_at": _iso(now, tz),
+        "watermark": {
+            "newest_order_at": _iso(newest, tz),
+            "last_ingest_at": _iso(backend.last_ingest_at(), tz),
+        },
+        "unmatched_orders": headline["unmatched_orders"],
+        "summary": headline,
+        **{name: tables[name].to_dicts() for name in spec.KPIS},
+    }
+    out = settings.outputs_dir / mode
+    for name in spec.KPIS:
+        write_csv(out / f"{name}.csv", tables[name], spec.TEXT_COLUMNS)
+    write_json(out / "kpis.json", document)
+    return KpiRun(mode, ctx, tables, headline, document, out)

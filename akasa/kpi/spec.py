@@ -1,0 +1,189 @@
+"""The four KPIs, defined once for both modes: raw shapes, output columns, final numbers.
+
+Each mode computes the *raw* frames (sums and counts in integer paise, UTC times). Every
+derived number (averages, shares, growth), every rounding and every format is applied here,
+by the same code for both modes, which is what makes them agree to the paisa.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from akasa.exprs import div_half_away, fixed_2
+from akasa.kpi.context import KpiContext
+from akasa.tables import UTC_TS
+
+KPIS = ("repeat_customers", "monthly_trends", "regional_revenue", "top_customers")
+
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "repeat_customers": (
+        "customer_id",
+        "customer_name",
+        "region",
+        "orders",
+        "revenue",
+        "first_order_at",
+        "last_order_at",
+    ),
+    "monthly_trends": (
+        "month",
+        "orders",
+        "customers",
+        "units",
+        "revenue",
+        "avg_order_value",
+        "revenue_growth_pct",
+    ),
+    "regional_revenue": ("region", "revenue", "orders", "customers", "revenue_share_pct"),
+    "top_customers": ("rank", "customer_id", "customer_name", "region", "orders", "revenue"),
+}
+
+# Cells a spreadsheet could mistake for formulas (escaped in CSV outputs).
+TEXT_COLUMNS = ("customer_id", "customer_name", "region")
+
+UNKNOWN_REGION = "Unknown"
+
+RAW_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
+    # Customers (with a customer record) with >= 2 orders in scope.
+    "repeat_customers": {
+        "customer_id": pl.String(),
+        "customer_name": pl.String(),
+        "region": pl.String(),
+        "orders": pl.Int64(),
+        "revenue_paise": pl.Int64(),
+        "first_order_at": UTC_TS,
+        "last_order_at": UTC_TS,
+    },
+    # Only months that have orders; `finalise` adds the empty ones.
+    "monthly_trends": {
+        "month": pl.String(),
+        "orders": pl.Int64(),
+        "customers": pl.Int64(),
+        "units": pl.Int64(),
+        "revenue_paise": pl.Int64(),
+    },
+    "regional_revenue": {
+        "region": pl.String(),
+        "revenue_paise": pl.Int64(),
+        "orders": pl.Int64(),
+        "customers": pl.Int64(),
+    },
+    # Already cut to rank <= top.
+    "top_customers": {
+        "rank": pl.Int64(),
+        "customer_id": pl.String(),
+        "customer_name": pl.String(),
+        "region": pl.String(),
+        "orders": pl.Int64(),
+        "revenue_paise": pl.Int64(),
+    },
+    # One row: everything in scope.
+    "totals": {
+        "orders": pl.Int64(),
+        "customers": pl.Int64(),
+        "revenue_paise": pl.Int64(),
+        "unmatched_orders": pl.Int64(),
+    },
+}
+
+
+@dataclass(frozen=True)
+class RawKpis:
+    frames: dict[str, pl.DataFrame]
+
+    @classmethod
+    def of(cls, frames: dict[str, pl.DataFrame]) -> RawKpis:
+        return cls({name: conform_raw(frames[name], name) for name in RAW_SCHEMAS})
+
+    def __getitem__(self, name: str) -> pl.DataFrame:
+        return self.frames[name]
+
+
+def conform_raw(frame: pl.DataFrame, name: str) -> pl.DataFrame:
+    schema = RAW_SCHEMAS[name]
+    return frame.select([pl.col(c).cast(t) for c, t in schema.items()])
+
+
+def timestamp_text(expr: pl.Expr, timezone: str) -> pl.Expr:
+    """UTC -> `2025-10-12T09:15:32+05:30` in the business zone, to the second."""
+    return expr.dt.convert_time_zone(timezone).dt.strftime("%Y-%m-%dT%H:%M:%S%:z")
+
+
+def _money(column: str = "revenue_paise") -> pl.Expr:
+    return fixed_2(pl.col(column))
+
+
+def finalise(raw: RawKpis, ctx: KpiContext) -> dict[str, pl.DataFrame]:
+    """Raw frames -> the output tables, every value already in its final text form."""
+    return {
+        "repeat_customers": _repeat_customers(raw["repeat_customers"], ctx),
+        "monthly_trends": monthly_table(raw["monthly_trends"], ctx),
+        "regional_revenue": _regional_revenue(raw["regional_revenue"]),
+        "top_customers": _top_customers(raw["top_customers"]),
+    }
+
+
+def _repeat_customers(frame: pl.DataFrame, ctx: KpiContext) -> pl.DataFrame:
+    return frame.sort(
+        ["orders", "revenue_paise", "customer_id"], descending=[True, True, False]
+    ).select(
+        "customer_id",
+        "customer_name",
+        "region",
+        "orders",
+        _money().alias("revenue"),
+        timestamp_text(pl.col("first_order_at"), ctx.timezone).alias("first_order_at"),
+        timestamp_text(pl.col("last_order_at"), ctx.timezone).alias("last_order_at"),
+    )
+
+
+def monthly_filled(frame: pl.DataFrame, ctx: KpiContext) -> pl.DataFrame:
+    """Every month from the first with an order to the as_of month; empty months as zeros."""
+    if frame.is_empty():
+        return frame
+    months = pl.DataFrame({"month": ctx.months_from(frame["month"].min())})
+    return months.join(frame, on="month", how="left").with_columns(
+        pl.col("orders", "customers", "units", "revenue_paise").fill_null(0)
+    )
+
+
+def monthly_table(frame: pl.DataFrame, ctx: KpiContext) -> pl.DataFrame:
+    filled = monthly_filled(frame, ctx)
+    revenue = pl.col("revenue_paise").cast(pl.Int64)
+    previous = revenue.shift(1)
+    growth = pl.when(previous > 0).then(div_half_away((revenue - previous) * 10_000, previous))
+    average = (
+        pl.when(pl.col("orders") > 0)
+        .then(div_half_away(revenue, pl.col("orders").cast(pl.Int64)))
+        .otherwise(0)
+    )
+    return filled.select(
+        "month",
+        "orders",
+        "customers",
+        "units",
+        _money().alias("revenue"),
+        fixed_2(average).alias("avg_order_value"),
+        fixed_2(growth).alias("revenue_growth_pct"),
+    )
+
+
+def _regional_revenue(frame: pl.DataFrame) -> pl.DataFrame:
+    revenue = pl.col("revenue_paise").cast(pl.Int64)
+    total = revenue.sum()
+    share = pl.when(total > 0).then(div_half_away(revenue * 10_000, total)).otherwise(0)
+    return frame.sort(["revenue_paise", "region"], descending=[True, False]).select(
+        "region",
+        _money().alias("revenue"),
+        "orders",
+        "customers",
+        fixed_2(share).alias("revenue_share_pct"),
+    )
+
+
+def _top_customers(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.sort(["rank", "customer_id"]).select(
+        "rank", "customer_id", "customer_name", "region", "orders", _money().alias("revenue")
+    )

@@ -1,0 +1,1 @@
+"""The two interchangeable stores: Parquet files (memory mode) and an SQL database (table mode)."""

@@ -1,0 +1,156 @@
+"""The command line through typer's CliRunner: help, exit codes 0/1/2, exact messages."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from akasa.cli import app
+from tests.conftest import OFFICIAL_CUSTOMERS, OFFICIAL_ORDERS, SAMPLE_DIR
+
+runner = CliRunner()
+COMMANDS = ["ingest", "run", "sql", "generate"]
+
+
+def invoke(*args: str):  # type: ignore[no-untyped-def]
+    return runner.invoke(app, list(args))
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(command: str) -> None:
+    result = invoke(command, "--help")
+    assert result.exit_code == 0
+    assert "Usage:" in result.output
+
+
+def test_top_level_help_lists_commands() -> None:
+    result = invoke("--help")
+    assert result.exit_code == 0
+    for command in COMMANDS:
+        assert command in result.output
+
+
+def test_ingest_then_run_prints_kpis_and_summary(tmp_path: Path) -> None:
+    ingest = invoke(
+        "ingest", "--customers", str(OFFICIAL_CUSTOMERS), "--orders", str(OFFICIAL_ORDERS)
+    )
+    assert ingest.exit_code == 0, ingest.output
+    assert "memory: 2 file(s) ingested, 0 skipped, 0 record(s) rejected." in ingest.stdout
+    result = invoke("run")
+    assert result.exit_code == 0, result.output
+    assert "Aarav Mehta" in result.stdout
+    assert result.stdout.rstrip().endswith(
+        "- Top customer of the last 30 days: Aarav Mehta (CUST-001), ₹12,749.00."
+    )
+    assert (
+        "- Revenue ₹21,679.00 from 3 orders by 2 customers (₹10,839.50 per customer)."
+        in result.stdout
+    )
+    assert (tmp_path / "data" / "outputs" / "memory" / "top_customers.csv").exists()
+
+
+def test_run_json_is_the_kpis_json_document(tmp_path: Path) -> None:
+    invoke("ingest", "-c", str(OFFICIAL_CUSTOMERS), "-o", str(OFFICIAL_ORDERS))
+    result = invoke("run", "--format", "json", "--top", "3", "--window-days", "7")
+    assert result.exit_code == 0
+    document = json.loads(result.stdout)
+    assert document["top"] == 3 and document["window_days"] == 7
+    saved = json.loads((tmp_path / "data" / "outputs" / "memory" / "kpis.json").read_text())
+    assert saved == document
+
+
+def test_sample_directory_ingest(tmp_path: Path) -> None:
+    result = invoke("ingest", "-c", str(SAMPLE_DIR), "-o", str(SAMPLE_DIR), "--quiet")
+    assert result.exit_code == 0
+    assert "memory: 10 file(s) ingested, 0 skipped" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["run", "--as-of", "yesterday"],
+            "Error: --as-of must be latest, now or a date YYYY-MM-DD, not 'yesterday'",
+        ),
+        (["run", "--mode", "bogus"], "Error: Invalid value for '--mode' / '-m': "),
+        (["run", "--top", "0"], "Error: Invalid value for '--top': "),
+        (["ingest"], "Error: give --customers and/or --orders"),
+        (["nosuchcommand"], "Error: No such command 'nosuchcommand'."),
+    ],
+)
+def test_bad_usage_exits_2_with_one_line(args: list[str], message: str) -> None:
+    result = invoke(*args)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(message)
+    assert result.stderr.count("\n") == 1
+
+
+def test_refused_file_exits_1_naming_the_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.xml"
+    bad.write_text("<orders><order>")
+    result = invoke("ingest", "--orders", str(bad))
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: {bad}: not well-formed XML (no element found, line 1, column 16)\n"
+    )
+    assert not (tmp_path / "data" / "store" / "manifest.json").exists()
+
+
+def test_missing_column_exits_1(tmp_path: Path) -> None:
+    bad = tmp_path / "c.csv"
+    bad.write_text("customer_id,customer_name,region\nC1,A,N\n")
+    result = invoke("ingest", "--customers", str(bad))
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: {bad}: missing required column(s): mobile_number\n"
+
+
+def test_run_on_empty_store_exits_1() -> None:
+    result = invoke("run")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: the memory store holds no orders yet; run akasa ingest first\n"
+    )
+
+
+def test_debug_shows_the_traceback(tmp_path: Path) -> None:
+    result = invoke("--debug", "run")
+    assert result.exit_code == 1
+    assert "Traceback (most recent call last)" in result.stderr
+    assert result.stderr.rstrip().endswith(
+        "Error: the memory store holds no orders yet; run akasa ingest first"
+    )
+
+
+def test_sql_reads_and_refuses_writes(tmp_path: Path) -> None:
+    invoke("ingest", "-c", str(OFFICIAL_CUSTOMERS), "-o", str(OFFICIAL_ORDERS))
+    result = invoke("sql", "SELECT count(*) AS n FROM order_lines", "--format", "json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == [{"n": 10}]
+    refused = invoke("sql", "DELETE FROM customers")
+    assert refused.exit_code == 1
+    assert refused.stderr == (
+        "Error: only read-only SELECT queries are allowed (DELETE statement refused)\n"
+    )
+
+
+def test_sql_masks_mobile_numbers(tmp_path: Path) -> None:
+    invoke("ingest", "-c", str(OFFICIAL_CUSTOMERS))
+    result = invoke("sql", "SELECT mobile_number FROM customers ORDER BY 1 LIMIT 1")
+    assert "91XXXXXX81" in result.stdout and "9123456781" not in result.stdout
+
+
+def test_generate_command(tmp_path: Path) -> None:
+    result = invoke(
+        "generate", str(tmp_path / "g"), "--customers", "5", "--orders", "20", "--days", "2"
+    )
+    assert result.exit_code == 0
+    assert result.stdout.startswith("Wrote ")
+    assert len(list((tmp_path / "g").iterdir())) == 4
+
+
+def test_version() -> None:
+    result = invoke("--version")
+    assert result.exit_code == 0 and result.stdout.startswith("akasa ")

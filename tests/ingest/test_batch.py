@@ -1,0 +1,279 @@
+"""Whole ingests: all-or-nothing, idempotent, later batches win, nothing lost."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from akasa.config import Settings
+from akasa.errors import InputFileError, RejectRateExceededError
+from akasa.ingest.batch import ingest
+from akasa.store.lake import Lake
+from tests.builders import accounting, customers_csv, kpis, line, load, orders_xml, rows
+from tests.conftest import OFFICIAL_CUSTOMERS, OFFICIAL_ORDERS
+
+M1, M2, M3 = "9123456781", "9123456782", "9123456783"
+
+
+def snapshot(directory: Path) -> dict[str, str]:
+    """Every file under `directory` with its content hash."""
+    if not directory.exists():
+        return {}
+    return {
+        str(p.relative_to(directory)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(directory.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_same_content_again_changes_nothing(settings: Settings) -> None:
+    load(settings, [OFFICIAL_CUSTOMERS], [OFFICIAL_ORDERS])
+    before = snapshot(settings.store_dir)
+    again = load(settings, [OFFICIAL_CUSTOMERS], [OFFICIAL_ORDERS])
+    assert [(f.status, f.note) for f in again.stores[0].files] == [
+        ("skipped", "already ingested (batch 1)"),
+        ("skipped", "already ingested (batch 2)"),
+    ]
+    assert snapshot(settings.store_dir) == before
+
+
+def test_same_content_under_another_name_is_skipped(settings: Settings, tmp_path: Path) -> None:
+    copy = tmp_path / "copy.xml"
+    copy.write_bytes(OFFICIAL_ORDERS.read_bytes())
+    result = load(settings, orders=[OFFICIAL_ORDERS, copy])
+    # Files are taken in name order: copy.xml lands, the original is the repeat.
+    assert [f.status for f in result.stores[0].files] == ["ingested", "skipped"]
+    assert result.stores[0].files[1].note == "same content as copy.xml"
+
+
+@pytest.mark.parametrize(
+    "bad_text",
+    ["<orders><order>", '<!DOCTYPE x [<!ENTITY e "e">]><orders/>', "<orders><order></orders>"],
+    ids=["truncated", "dtd", "malformed"],
+)
+def test_a_refused_file_leaves_the_store_as_it_was(
+    settings: Settings, tmp_path: Path, bad_text: str
+) -> None:
+    load(settings, [OFFICIAL_CUSTOMERS], [OFFICIAL_ORDERS])
+    before = snapshot(settings.data_dir)
+    good = orders_xml(tmp_path / "a_good.xml", [line("N1", M1, "2025-11-02", "S", 1, 5)])
+    bad = tmp_path / "b_bad.xml"
+    bad.write_text(bad_text)
+    with pytest.raises(InputFileError) as caught:
+        load(settings, orders=[good, bad])
+    assert str(caught.value).startswith(f"{bad}: ")
+    assert snapshot(settings.data_dir) == before
+
+
+def test_a_crashed_ingest_leaves_no_trace(settings: Settings, tmp_path: Path) -> None:
+    """Batch folders written before the manifest switch are invisible, then cleaned up."""
+    load(settings, [OFFICIAL_CUSTOMERS], [OFFICIAL_ORDERS])
+    orphan = settings.store_dir / "batches" / "000003"
+    orphan.mkdir()
+    (orphan / "orders.parquet").write_bytes(b"half a file")
+    assert rows(kpis(settings), "regional_revenue")[0]["revenue"] == "12749.00"
+    load(
+        settings,
+        orders=[orders_xml(tmp_path / "d2.xml", [line("N1", M1, "2025-11-02", "S", 1, 5)])],
+    )
+    assert (orphan / "orders.parquet").exists()  # a real batch 3 took its place
+    Lake(settings.store_dir).scan("orders").collect()  # and it reads
+
+
+def test_quarantine_keeps_file_record_reason_and_raw_values(
+    settings: Settings, tmp_path: Path
+) -> None:
+    path = orders_xml(
+        tmp_path / "o.xml",
+        [
+            line("O1", M1, "2025-11-01", "S1", 1, 5),
+            line("O2", "=cmd|' /C calc'!A0", "2025-11-01", "S1", 1, 5),
+        ],
+    )
+    result = load(settings, orders=[path])
+    written = result.stores[0].files[0].quarantine_file
+    assert written is not None and written.parent == settings.quarantine_dir
+    table = list(csv.DictReader(written.open(encoding="utf-8")))
+    assert table == [
+        {
+            "source_file": "o.xml",
+            "record_number": "2",
+            "reason": "invalid mobile_number (need 10 digits starting 6-9)",
+            "order_id": "O2",
+            "mobile_number": "'=cmd|' /C calc'!A0",  # formula escaped
+            "order_date_time": "2025-11-01",
+            "sku_id": "S1",
+            "sku_count": "1",
+            "total_amount": "5",
+        }
+    ]
+    stored = Lake(settings.store_dir).scan("rejects").collect().row(0, named=True)
+    assert stored["source_file"] == "o.xml" and stored["record_number"] == 2
+    assert json.loads(stored["raw"])["mobile_number"] == "=cmd|' /C calc'!A0"  # exact
+
+
+def test_max_reject_rate_applies_nothing_but_writes_the_quarantine(
+    settings: Settings, tmp_path: Path
+) -> None:
+    path = orders_xml(
+        tmp_path / "o.xml",
+        [line("O1", M1, "2025-11-01", "S1", 1, 5), line("O2", "1", "2025-11-01", "S1", 1, 5)],
+    )
+    with pytest.raises(RejectRateExceededError) as caught:
+        ingest(settings, [], [path], "memory", max_reject_rate=0.25)
+    assert "o.xml rejects 1 of 2 records" in str(caught.value)
+    assert not (settings.store_dir / "manifest.json").exists()
+    assert len(list(settings.quarantine_dir.glob("*.csv"))) == 1
+
+
+def test_order_before_its_customer_resolves_when_the_customer_arrives(
+    settings: Settings, tmp_path: Path
+) -> None:
+    load(
+        settings,
+        orders=[
+            orders_xml(tmp_path / "o1.xml", [line("O1", M3, "2025-11-01T10:00:00", "S1", 1, 100)])
+        ],
+    )
+    first = kpis(settings)
+    assert rows(first, "regional_revenue") == [
+        {
+            "region": "Unknown",
+            "revenue": "100.00",
+            "orders": 1,
+            "customers": 1,
+            "revenue_share_pct": "100.00",
+        }
+    ]
+    assert first.document["unmatched_orders"] == 1 and rows(first, "top_customers") == []
+    load(settings, customers=[customers_csv(tmp_path / "c2.csv", [("C3", "Rohan", M3, "South")])])
+    second = kpis(settings)
+    assert rows(second, "regional_revenue")[0]["region"] == "South"
+    assert rows(second, "top_customers")[0]["customer_id"] == "C3"
+    assert second.document["unmatched_orders"] == 0
+
+
+def test_old_number_keeps_pointing_to_the_customer(settings: Settings, tmp_path: Path) -> None:
+    load(settings, customers=[customers_csv(tmp_path / "c1.csv", [("C1", "A", M1, "West")])])
+    load(settings, customers=[customers_csv(tmp_path / "c2.csv", [("C1", "A", M2, "East")])])
+    load(
+        settings,
+        orders=[
+            orders_xml(
+                tmp_path / "o.xml",
+                [
+                    line("O1", M1, "2025-11-01", "S1", 1, 100),  # old number
+                    line("O2", M2, "2025-11-02", "S1", 1, 50),  # new number
+                ],
+            )
+        ],
+    )
+    result = kpis(settings)
+    assert rows(result, "repeat_customers")[0]["customer_id"] == "C1"
+    assert rows(result, "regional_revenue") == [
+        {
+            "region": "East",
+            "revenue": "150.00",
+            "orders": 2,
+            "customers": 1,
+            "revenue_share_pct": "100.00",
+        }
+    ]
+
+
+def test_number_of_another_customer_rejected_across_batches(
+    settings: Settings, tmp_path: Path
+) -> None:
+    load(settings, customers=[customers_csv(tmp_path / "c1.csv", [("C1", "A", M1, "West")])])
+    # C1 moves to M2; M1 still belongs to C1, so C2 cannot take it.
+    load(settings, customers=[customers_csv(tmp_path / "c2.csv", [("C1", "A", M2, "West")])])
+    result = load(settings, customers=[customers_csv(tmp_path / "c3.csv", [("C2", "B", M1, "N")])])
+    assert accounting(result) == [("c3.csv", 1, 0, 1, 0, 0)]
+    rejects = Lake(settings.store_dir).scan("rejects").collect()
+    assert rejects["reason"].to_list() == ["mobile_number already belongs to customer C1"]
+
+
+def test_day1_day1_again_day2(settings: Settings, tmp_path: Path) -> None:
+    """The daily routine: outputs compared after each step."""
+    day1_c = customers_csv(
+        tmp_path / "c1.csv", [("C1", "Aarav", M1, "West"), ("C2", "Neha", M2, "North")]
+    )
+    day1_o = orders_xml(
+        tmp_path / "o1.xml",
+        [
+            line("O1", M1, "2025-10-01T10:00:00", "S1", 2, "1000"),
+            line("O1", M1, "2025-10-01T10:00:00", "S2", 1, "1000"),
+            line("O2", M2, "2025-10-02T10:00:00", "S1", 1, "500"),
+        ],
+    )
+    load(settings, [day1_c], [day1_o])
+    out1 = {n: rows(kpis(settings), n) for n in ("monthly_trends", "regional_revenue")}
+    assert out1["monthly_trends"] == [
+        {
+            "month": "2025-10",
+            "orders": 2,
+            "customers": 2,
+            "units": 4,
+            "revenue": "1500.00",
+            "avg_order_value": "750.00",
+            "revenue_growth_pct": None,
+        }
+    ]
+
+    load(settings, [day1_c], [day1_o])
+    assert {n: rows(kpis(settings), n) for n in out1} == out1
+
+    day2_c = customers_csv(tmp_path / "c2.csv", [("C2", "Neha S", M2, "north east")])
+    day2_o = orders_xml(
+        tmp_path / "o2.xml",
+        [
+            line("O1", M1, "2025-10-01T10:00:00", "S1", 1, "800"),  # re-sent: replaces O1 whole
+            line("O3", M2, "2025-11-03T10:00:00", "S9", 3, "300"),
+        ],
+    )
+    load(settings, [day2_c], [day2_o])
+    result = kpis(settings)
+    assert rows(result, "monthly_trends") == [
+        {
+            "month": "2025-10",
+            "orders": 2,
+            "customers": 2,
+            "units": 2,
+            "revenue": "1300.00",
+            "avg_order_value": "650.00",
+            "revenue_growth_pct": None,
+        },
+        {
+            "month": "2025-11",
+            "orders": 1,
+            "customers": 1,
+            "units": 3,
+            "revenue": "300.00",
+            "avg_order_value": "300.00",
+            "revenue_growth_pct": "-76.92",
+        },
+    ]
+    assert rows(result, "regional_revenue") == [  # a revenue tie sorts by region
+        {
+            "region": "North East",
+            "revenue": "800.00",
+            "orders": 2,
+            "customers": 1,
+            "revenue_share_pct": "50.00",
+        },
+        {
+            "region": "West",
+            "revenue": "800.00",
+            "orders": 1,
+            "customers": 1,
+            "revenue_share_pct": "50.00",
+        },
+    ]
+    assert rows(result, "repeat_customers")[0]["customer_name"] == "Neha S"
+    ledger = Lake(settings.store_dir).ledger()
+    assert ledger["source_file"].to_list() == ["c1.csv", "o1.xml", "c2.csv", "o2.xml"]
+    assert ledger["records_read"].to_list() == [2, 3, 1, 2]

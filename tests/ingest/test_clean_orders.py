@@ -1,0 +1,200 @@
+"""Order-line rules of SPEC §3: each line alone, then versions, then header agreement."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+
+from akasa.config import Settings
+from akasa.ingest.clean import clean_orders
+from akasa.ingest.xml_reader import read_orders
+from tests.builders import line, orders_xml
+
+T = "2025-10-12T09:15:32"
+M = "9123456781"
+
+
+def clean(tmp_path: Path, lines: list[dict[str, str]]):  # type: ignore[no-untyped-def]
+    path = orders_xml(tmp_path / "orders.xml", lines)
+    return clean_orders(read_orders(path), "Asia/Kolkata")
+
+
+def reasons(result) -> dict[int, str]:  # type: ignore[no-untyped-def]
+    return dict(zip(result.rejects["record_number"], result.rejects["reason"], strict=True))
+
+
+def test_three_lines_make_one_order_counted_once(tmp_path: Path) -> None:
+    result = clean(tmp_path, [line("O1", M, T, f"S{i}", 1, "7450") for i in range(3)])
+    assert result.orders.height == 1
+    assert result.orders["total_paise"].to_list() == [745000]
+    assert result.lines.height == 3
+    acc = result.accounting
+    assert (acc.read, acc.accepted, acc.rejected, acc.duplicates, acc.superseded) == (3, 3, 0, 0, 0)
+
+
+def test_an_invalid_line_is_rejected_alone(tmp_path: Path) -> None:
+    result = clean(
+        tmp_path,
+        [
+            line("O1", M, T, "S1", 1, "100"),
+            line("O1", M, T, "S2", 0, "100"),  # bad count
+            line("O1", M, T, "S3", 2, "100"),
+        ],
+    )
+    assert reasons(result) == {2: "invalid sku_count (need a whole number >= 1)"}
+    assert result.lines["sku_id"].to_list() == ["S1", "S3"]
+    assert result.orders.height == 1
+
+
+def test_each_field_problem_is_named(tmp_path: Path) -> None:
+    result = clean(
+        tmp_path,
+        [
+            line(" ", M, T, "S1", 1, "1"),
+            line("O2", M, T, "", 1, "1"),
+            line("O3", "12345", T, "S1", 1, "1"),
+            line("O4", M, "32/01/2025 10:00", "S1", 1, "1"),
+            line("O5", M, T, "S1", "two", "1"),
+            line("O6", M, T, "S1", 1, "-5"),
+            line("O7", "", "", "S1", 1, "1"),
+        ],
+    )
+    assert reasons(result) == {
+        1: "missing order_id",
+        2: "missing sku_id",
+        3: "invalid mobile_number (need 10 digits starting 6-9)",
+        4: "invalid order_date_time",
+        5: "invalid sku_count (need a whole number >= 1)",
+        6: "invalid total_amount (need a decimal >= 0)",
+        7: "missing mobile_number; missing order_date_time",
+    }
+    assert result.accounting.rejected == 7 and result.orders.is_empty()
+
+
+def test_rejects_keep_the_raw_values(tmp_path: Path) -> None:
+    result = clean(tmp_path, [line("O1", "+91 12", T, "S1", 1, "₹1,000")])
+    raw = json.loads(result.rejects["raw"][0])
+    assert raw == {
+        "order_id": "O1",
+        "mobile_number": "+91 12",
+        "order_date_time": T,
+        "sku_id": "S1",
+        "sku_count": "1",
+        "total_amount": "₹1,000",
+    }
+
+
+def test_exact_repeat_is_a_duplicate_and_changed_repeat_supersedes(tmp_path: Path) -> None:
+    result = clean(
+        tmp_path,
+        [
+            line("O1", M, T, "S1", 1, "100"),
+            line("O1", M, T, "S1", 1, "100"),  # exact repeat
+            line("O1", M, T, "S2", 1, "100"),
+            line("O1", M, T, "S2", 5, "100"),  # same key, new count: wins
+        ],
+    )
+    acc = result.accounting
+    assert (acc.read, acc.accepted, acc.duplicates, acc.superseded) == (4, 2, 1, 1)
+    assert dict(zip(result.lines["sku_id"], result.lines["sku_count"], strict=True)) == {
+        "S1": 1,
+        "S2": 5,
+    }
+
+
+def test_repeat_equal_after_cleaning_is_a_duplicate(tmp_path: Path) -> None:
+    result = clean(
+        tmp_path,
+        [
+            line("O1", "+91 91234 56781", T, "S1", "2.0", "₹7,450.00"),
+            line("O1", M, "2025-10-12 09:15:32", "S1", "2", "7450"),
+        ],
+    )
+    assert result.accounting.duplicates == 1 and result.accounting.accepted == 1
+
+
+def test_inconsistent_header_rejects_every_line_of_the_order(tmp_path: Path) -> None:
+    result = clean(
+        tmp_path,
+        [
+            line("O1", M, T, "S1", 1, "100"),
+            line("O1", M, T, "S2", 1, "200"),
+            line("O1", M, T, "S3", 1, "100"),
+            line("O2", M, T, "S1", 1, "100"),
+        ],
+    )
+    assert reasons(result) == {
+        1: "inconsistent order header",
+        2: "inconsistent order header",
+        3: "inconsistent order header",
+    }
+    assert result.orders["order_id"].to_list() == ["O2"]
+    acc = result.accounting
+    assert (acc.read, acc.accepted, acc.rejected) == (4, 1, 3)
+
+
+def test_header_agreement_is_after_cleaning(tmp_path: Path) -> None:
+    result = clean(
+        tmp_path,
+        [
+            line("O1", "+91 91234 56781", T, "S1", 1, "₹7,450.00"),
+            line("O1", "9123456781", "2025-10-12T03:45:32Z", "S2", 1, "7450"),
+        ],
+    )
+    assert result.rejects.is_empty() and result.orders.height == 1
+
+
+def test_header_checked_after_superseded_lines_drop_out(tmp_path: Path) -> None:
+    # The first S1 disagrees on the total, but a later S1 supersedes it.
+    result = clean(
+        tmp_path,
+        [
+            line("O1", M, T, "S1", 1, "999"),
+            line("O1", M, T, "S2", 1, "100"),
+            line("O1", M, T, "S1", 1, "100"),
+        ],
+    )
+    assert result.rejects.is_empty()
+    assert result.accounting.superseded == 1
+    assert result.orders["total_paise"].to_list() == [10000]
+
+
+def test_invalid_line_does_not_take_part_in_header_check(tmp_path: Path) -> None:
+    result = clean(
+        tmp_path,
+        [
+            line("O1", M, T, "S1", 1, "100"),
+            line("O1", M, "bad", "S2", 1, "500"),
+        ],
+    )
+    assert reasons(result) == {2: "invalid order_date_time"}
+    assert result.orders.height == 1
+
+
+def test_malformed_elements_are_rejected_records(tmp_path: Path) -> None:
+    path = tmp_path / "o.xml"
+    path.write_text(
+        "<orders><order><order_id>O1</order_id><order_id>O2</order_id>"
+        f"<mobile_number>{M}</mobile_number><order_date_time>{T}</order_date_time>"
+        "<sku_id>S</sku_id><sku_count>1</sku_count><total_amount>1</total_amount></order>"
+        "</orders>"
+    )
+    result = clean_orders(read_orders(path), "Asia/Kolkata")
+    assert result.rejects["reason"].to_list() == ["<order_id> appears more than once"]
+
+
+def test_accounting_always_adds_up(settings: Settings, tmp_path: Path) -> None:
+    lines = [
+        line(f"O{i % 7}", M if i % 5 else "1", T, f"S{i % 3}", i % 4, str(i % 2)) for i in range(60)
+    ]
+    result = clean(tmp_path, lines)
+    acc = result.accounting
+    assert acc.read == 60
+    assert acc.accepted + acc.rejected + acc.duplicates + acc.superseded == 60
+    assert result.lines.height == acc.accepted
+    assert (
+        pl.concat([result.rejects["record_number"], result.lines["record_number"]]).n_unique()
+        == acc.accepted + acc.rejected
+    )

@@ -1,0 +1,212 @@
+"""SPEC §3 value rules, one by one, plus hypothesis properties of the normalisers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from akasa.ingest import normalise as n
+
+
+def apply(expr_fn, values, dtype=pl.String):  # type: ignore[no-untyped-def]
+    frame = pl.DataFrame({"v": values}, schema={"v": dtype})
+    return frame.select(expr_fn(pl.col("v")).alias("out"))["out"].to_list()
+
+
+# ---- mobile numbers ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("9876543210", "9876543210"),
+        ("+91 98765 43210", "9876543210"),
+        ("+91-98765-43210", "9876543210"),
+        ("919876543210", "9876543210"),
+        ("09876543210", "9876543210"),
+        ("(987) 654-3210", "9876543210"),
+        ("6000000000", "6000000000"),
+        ("5876543210", None),  # must start 6-9
+        ("987654321", None),  # 9 digits
+        ("98765432101", None),  # 11 digits not starting 0
+        ("0919876543210", None),  # 13 digits
+        ("911234567890", None),  # drops 91 but then starts with 1
+        ("", None),
+        (None, None),
+        ("९८७६५४३२१०", None),  # Devanagari digits are not ASCII digits
+    ],
+)
+def test_mobile(raw: str | None, expected: str | None) -> None:
+    assert apply(n.mobile, [raw]) == [expected]
+
+
+@given(st.text(alphabet="0123456789 +-()", max_size=16))
+def test_mobile_is_idempotent(raw: str) -> None:
+    once = apply(n.mobile, [raw])[0]
+    if once is not None:
+        assert apply(n.mobile, [once]) == [once]
+
+
+@given(
+    st.from_regex(r"[6-9][0-9]{9}", fullmatch=True),
+    st.sampled_from(["{}", "+91 {}", "91{}", "0{}", "+91-{}", " {} "]),
+)
+def test_every_accepted_mobile_form_gives_the_same_number(number: str, form: str) -> None:
+    assert apply(n.mobile, [form.format(number)]) == [number]
+
+
+# ---- names and regions -----------------------------------------------------------------------
+
+TEXT = st.text(
+    alphabet=st.one_of(st.characters(exclude_categories=("Cc", "Cs")), st.sampled_from(" \t\n\r")),
+    max_size=30,
+)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("north east", "North East"),
+        ("NORTH", "North"),
+        ("  west   coast ", "West Coast"),
+        ("", "Unknown"),
+        (None, "Unknown"),
+        ("   ", "Unknown"),
+        ("sOUTH", "South"),
+    ],
+)
+def test_region(raw: str | None, expected: str) -> None:
+    assert apply(n.region, [raw]) == [expected]
+
+
+@given(TEXT)
+def test_region_is_idempotent(raw: str) -> None:
+    once = apply(n.region, [raw])[0]
+    assert apply(n.region, [once]) == [once]
+
+
+@given(TEXT)
+def test_collapsed_is_idempotent_and_has_no_double_spaces(raw: str) -> None:
+    once = apply(n.collapsed, [raw])[0]
+    assert apply(n.collapsed, [once]) == [once]
+    assert "  " not in once and once == once.strip()
+
+
+# ---- counts and amounts ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("2", 2),
+        ("2.0", 2),
+        (" 3 ", 3),
+        ("1", 1),
+        ("0", None),
+        ("-1", None),
+        ("2.5", None),
+        ("abc", None),
+        ("", None),
+        ("1e3", None),
+    ],
+)
+def test_sku_count(raw: str, expected: int | None) -> None:
+    assert apply(n.sku_count, [raw]) == [expected]
+
+
+@pytest.mark.parametrize(
+    ("raw", "paise"),
+    [
+        ("7450", 745000),
+        ("7450.00", 745000),
+        ("₹7,450.00", 745000),
+        ("₹ 7,450", 745000),
+        ("Rs 7450", 745000),
+        ("Rs. 7450.5", 745050),
+        ("rs.7450", 745000),
+        ("INR 12,34,567.50", 123456750),
+        ("inr 1 234", 123400),
+        ("2331.125", 233113),  # half away from zero
+        ("2331.124", 233112),
+        ("0.005", 1),
+        ("0", 0),
+        ("-5", None),
+        ("7450 INR", None),  # marks only before the number
+        ("$7450", None),
+        ("abc", None),
+        ("", None),
+        ("1.2.3", None),
+        ("1234567890123", None),  # more than DECIMAL(14,2) holds
+    ],
+)
+def test_amount(raw: str, paise: int | None) -> None:
+    assert apply(n.amount_paise, [raw]) == [paise]
+
+
+@given(st.integers(min_value=0, max_value=10**14 - 1))
+def test_amount_round_trips_its_own_text(paise: int) -> None:
+    text = f"{paise // 100}.{paise % 100:02d}"
+    assert apply(n.amount_paise, [text]) == [paise]
+    assert apply(n.amount_paise, [f"₹{paise // 100:,}.{paise % 100:02d}"]) == [paise]
+
+
+# ---- date-times --------------------------------------------------------------------------------
+
+
+def utc(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("2025-10-12T09:15:32", utc(2025, 10, 12, 3, 45, 32)),  # naive = Asia/Kolkata
+        ("2025-10-12 09:15:32", utc(2025, 10, 12, 3, 45, 32)),
+        ("2025-10-12T09:15:32.250", utc(2025, 10, 12, 3, 45, 32, 250000)),
+        ("2025-10-12T09:15:32Z", utc(2025, 10, 12, 9, 15, 32)),
+        ("2025-10-12T09:15:32+00:00", utc(2025, 10, 12, 9, 15, 32)),
+        ("2025-10-12T09:15:32+05:30", utc(2025, 10, 12, 3, 45, 32)),
+        ("2025-10-12T09:15:32-04:00", utc(2025, 10, 12, 13, 15, 32)),
+        ("2025-10-12T09:15", utc(2025, 10, 12, 3, 45)),
+        ("2025-10-12", utc(2025, 10, 11, 18, 30)),  # midnight IST
+        ("12-10-2025 09:15", utc(2025, 10, 12, 3, 45)),  # day first
+        ("12/10/2025 09:15:32", utc(2025, 10, 12, 3, 45, 32)),
+        ("01/02/2025 00:00", utc(2025, 1, 31, 18, 30)),  # 1 February, not 2 January
+        ("2025-02-30", None),
+        ("30/02/2025 10:00", None),
+        ("12-10/2025 09:15", None),  # mixed separators
+        ("12/10/2025", None),  # day-first needs a time
+        ("2025-10-12T24:00:00", None),
+        ("2025-10-12T09:15:32+0530", None),
+        ("10/12/25 09:15", None),
+        ("yesterday", None),
+        ("", None),
+    ],
+)
+def test_timestamp(raw: str, expected: datetime | None) -> None:
+    assert apply(lambda e: n.timestamp_utc(e, "Asia/Kolkata"), [raw]) == [expected]
+
+
+def test_source_timezone_applies_to_naive_times_only() -> None:
+    values = ["2025-07-01T12:00:00", "2025-07-01T12:00:00Z"]
+    got = apply(lambda e: n.timestamp_utc(e, "Europe/London"), values)
+    assert got == [utc(2025, 7, 1, 11, 0), utc(2025, 7, 1, 12, 0)]
+
+
+@settings(max_examples=200)
+@given(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2099, 12, 31)))
+def test_every_accepted_date_form_means_the_same_instant(moment: datetime) -> None:
+    moment = moment.replace(microsecond=0)
+    forms = [
+        moment.strftime("%Y-%m-%dT%H:%M:%S"),
+        moment.strftime("%Y-%m-%d %H:%M:%S"),
+        moment.strftime("%d-%m-%Y %H:%M:%S"),
+        moment.strftime("%d/%m/%Y %H:%M:%S"),
+        moment.strftime("%Y-%m-%dT%H:%M:%S+05:30"),
+    ]
+    got = apply(lambda e: n.timestamp_utc(e, "Asia/Kolkata"), forms)
+    assert len(set(got)) == 1 and got[0] is not None

@@ -1,0 +1,153 @@
+"""Reading whole files: what is accepted as a file, and what refuses it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from akasa.errors import InputFileError
+from akasa.ingest.csv_reader import read_customers
+from akasa.ingest.sources import resolve
+from akasa.ingest.xml_reader import read_orders
+from tests.conftest import OFFICIAL_CUSTOMERS, OFFICIAL_ORDERS
+
+
+def customers(data: bytes):  # type: ignore[no-untyped-def]
+    return read_customers("c.csv", data)
+
+
+def test_header_trimmed_case_free_any_order_extra_columns_ignored() -> None:
+    frame = customers(
+        b" REGION ,Mobile_Number,notes, customer_id ,Customer_Name\nWest,9123456781,x,C1,Aarav\n"
+    )
+    assert frame.row(0, named=True) == {
+        "record_number": 1,
+        "customer_id": "C1",
+        "customer_name": "Aarav",
+        "mobile_number": "9123456781",
+        "region": "West",
+    }
+
+
+def test_bom_crlf_and_quoting() -> None:
+    data = (
+        "\ufeffcustomer_id,customer_name,mobile_number,region\r\n"
+        'C1,"Mehta, Aarav",9123456781,"North\r\nEast"\r\n'
+    ).encode()
+    row = customers(data).row(0, named=True)
+    assert row["customer_id"] == "C1" and row["customer_name"] == "Mehta, Aarav"
+
+
+def test_values_stay_text() -> None:
+    frame = customers(b"customer_id,customer_name,mobile_number,region\n007,A,09123456781,N\n")
+    assert frame.row(0, named=True)["customer_id"] == "007"
+    assert frame.row(0, named=True)["mobile_number"] == "09123456781"
+
+
+def test_blank_lines_are_not_records_but_numbering_follows_the_file() -> None:
+    frame = customers(b"customer_id,customer_name,mobile_number,region\nC1,A,1,N\n\nC2,B,2,S\n")
+    assert frame["customer_id"].to_list() == ["C1", "C2"]
+    assert frame["record_number"].to_list() == [1, 3]
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        (
+            b"customer_id,customer_name,mobile_number\nC1,A,1\n",
+            "missing required column(s): region",
+        ),
+        (b"", "file is empty (no header row)"),
+        (
+            b"customer_id,customer_name,mobile_number,region\nC1,\xff\xfe,1,N\n",
+            "not valid UTF-8 text",
+        ),
+        (
+            b"customer_id,Customer_ID,customer_name,mobile_number,region\n",
+            "column customer_id appears more than once",
+        ),
+    ],
+)
+def test_refused_csv(data: bytes, problem: str) -> None:
+    with pytest.raises(InputFileError) as caught:
+        customers(data)
+    assert str(caught.value) == f"c.csv: {problem}"
+
+
+def test_official_orders_stream_with_record_numbers() -> None:
+    frame = read_orders(OFFICIAL_ORDERS)
+    assert frame.height == 10
+    assert frame["record_number"].to_list() == list(range(1, 11))
+    assert frame["order_id"].unique().sort().to_list() == [
+        "ORD-2025-0001",
+        "ORD-2025-0002",
+        "ORD-2025-0003",
+    ]
+
+
+def test_declaration_comments_cdata_unknown_children(tmp_path: Path) -> None:
+    path = tmp_path / "o.xml"
+    path.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<!-- drop -->\n<orders>'
+        "<order><note>x</note><total_amount><![CDATA[₹1,000]]></total_amount>"
+        "<order_id>O1</order_id><!-- c --></order></orders>",
+        encoding="utf-8",
+    )
+    row = read_orders(path).row(0, named=True)
+    assert row["order_id"] == "O1" and row["total_amount"] == "₹1,000"
+    assert row["sku_id"] is None
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (
+            "<orders><order><order_id>O1</order_id></order>",
+            "not well-formed XML (no element found, line 1, column 47)",
+        ),
+        ("<orders><order></orders>", "not well-formed XML (mismatched tag, line 1, column 18)"),
+        (
+            '<?xml version="1.0"?><!DOCTYPE orders [<!ENTITY a "aaaa">]><orders/>',
+            "DTD or entity declarations are not allowed",
+        ),
+        (
+            '<!DOCTYPE orders SYSTEM "http://example.com/x.dtd"><orders/>',
+            "DTD or entity declarations are not allowed",
+        ),
+        (
+            "<orders><order><order_id>&ent;</order_id></order></orders>",
+            "not well-formed XML (undefined entity, line 1, column 26)",
+        ),
+        (
+            "<orders><batch/></orders>",
+            "unexpected element <batch> under <orders> (expected <order>)",
+        ),
+        ("", "file is empty"),
+        (
+            "\x00\x01binary",
+            "not well-formed XML (not well-formed (invalid token), line 1, column 1)",
+        ),
+    ],
+)
+def test_refused_xml(tmp_path: Path, text: str, problem: str) -> None:
+    path = tmp_path / "o.xml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputFileError) as caught:
+        read_orders(path)
+    assert str(caught.value) == f"{path}: {problem}"
+
+
+def test_resolve_directory_glob_and_file(tmp_path: Path) -> None:
+    for name in ["b.csv", "a.csv", "c.xml"]:
+        (tmp_path / name).write_text("x")
+    assert [f.name for f in resolve("customers", tmp_path)] == ["a.csv", "b.csv"]
+    assert [f.name for f in resolve("orders", tmp_path)] == ["c.xml"]
+    assert [f.name for f in resolve("customers", str(tmp_path / "*.csv"))] == ["a.csv", "b.csv"]
+    assert resolve("customers", OFFICIAL_CUSTOMERS)[0].size_bytes == 240
+
+
+@pytest.mark.parametrize("name", ["missing.csv", "nothing-*.csv"])
+def test_resolve_refuses_what_is_not_there(tmp_path: Path, name: str) -> None:
+    with pytest.raises(InputFileError):
+        resolve("customers", str(tmp_path / name))

@@ -1,0 +1,83 @@
+"""`akasa sql`: one read-only statement over the current tables."""
+
+from __future__ import annotations
+
+import pytest
+
+from akasa.config import Settings
+from akasa.errors import SqlRefusedError
+from akasa.query import query
+from tests.builders import load
+from tests.conftest import OFFICIAL_CUSTOMERS, OFFICIAL_ORDERS
+
+
+@pytest.fixture
+def loaded(settings: Settings) -> Settings:
+    load(settings, [OFFICIAL_CUSTOMERS], [OFFICIAL_ORDERS])
+    return settings
+
+
+def test_all_tables_are_queryable(loaded: Settings) -> None:
+    counts = {
+        table: query(loaded, f"SELECT count(*) FROM {table}").rows[0][0]
+        for table in (
+            "customers",
+            "customer_mobiles",
+            "orders",
+            "order_lines",
+            "rejects",
+            "batches",
+        )
+    }
+    assert counts == {
+        "customers": 5,
+        "customer_mobiles": 5,
+        "orders": 3,
+        "order_lines": 10,
+        "rejects": 0,
+        "batches": 2,
+    }
+
+
+def test_money_is_exact_decimal(loaded: Settings) -> None:
+    result = query(
+        loaded, "SELECT sum(total_amount) AS revenue, typeof(sum(total_amount)) t FROM orders"
+    )
+    assert str(result.rows[0][0]) == "21679.00" and result.rows[0][1].startswith("DECIMAL")
+
+
+def test_limit_truncates(loaded: Settings) -> None:
+    result = query(loaded, "SELECT * FROM order_lines", limit=4)
+    assert len(result.rows) == 4 and result.truncated
+
+
+@pytest.mark.parametrize(
+    ("sql", "message"),
+    [
+        (
+            "DROP TABLE customers",
+            "only read-only SELECT queries are allowed (DROP statement refused)",
+        ),
+        (
+            "INSERT INTO customers VALUES (1)",
+            "only read-only SELECT queries are allowed (INSERT statement refused)",
+        ),
+        (
+            "COPY orders TO 'x.csv'",
+            "only read-only SELECT queries are allowed (COPY statement refused)",
+        ),
+        ("ATTACH 'x.db'", "only read-only SELECT queries are allowed (ATTACH statement refused)"),
+        ("SELECT 1; SELECT 2", "give exactly one SQL statement"),
+        ("SELEC 1", "query does not parse: "),
+    ],
+)
+def test_anything_but_one_select_is_refused(loaded: Settings, sql: str, message: str) -> None:
+    with pytest.raises(SqlRefusedError) as caught:
+        query(loaded, sql)
+    assert str(caught.value).startswith(message)
+
+
+def test_select_cannot_touch_files(loaded: Settings) -> None:
+    with pytest.raises(SqlRefusedError) as caught:
+        query(loaded, "SELECT * FROM read_csv('/etc/hostname')")
+    assert "file system operations are disabled" in str(caught.value)
