@@ -143,3 +143,21 @@ class MemoryKpis:
 
     def compute(self, ctx: KpiContext) -> RawKpis:
         return compute(self.lake, ctx)
+
+    def ledger(self) -> pl.DataFrame:
+        return self.lake.ledger()
+
+    def reject_reasons(self, limit: int) -> pl.DataFrame:
+        return reject_reasons(self.lake.scan("rejects"), limit).collect()
+
+
+def reject_reasons(rejects: pl.LazyFrame, limit: int) -> pl.LazyFrame:
+    """The most common reject reasons; a record with several problems counts for each."""
+    return (
+        rejects.select(pl.col("reason").str.split("; ").alias("reason"))
+        .explode("reason")
+        .group_by("reason")
+        .agg(pl.len().alias("records"))
+        .sort(["records", "reason"], descending=[True, False])
+        .head(limit)
+    )

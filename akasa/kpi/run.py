@@ -16,6 +16,8 @@ from akasa.kpi import spec, summary
 from akasa.kpi.context import AsOf, KpiContext, resolve
 from akasa.output import write_csv, write_json
 
+TOP_REASONS = 10
+
 
 class KpiBackend(Protocol):
     mode: str
@@ -25,6 +27,14 @@ class KpiBackend(Protocol):
     def last_ingest_at(self) -> datetime | None: ...
 
     def compute(self, ctx: KpiContext) -> spec.RawKpis: ...
+
+    def ledger(self) -> pl.DataFrame:
+        """The batch ledger (`akasa.tables.SCHEMAS["batches"]`), in batch order."""
+        ...
+
+    def reject_reasons(self, limit: int) -> pl.DataFrame:
+        """Columns `reason`, `records`: the most common reasons, most frequent first."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -52,6 +62,28 @@ def _iso(moment: datetime | None, timezone: str) -> str | None:
     if moment is None:
         return None
     return moment.astimezone(ZoneInfo(timezone)).replace(microsecond=0).isoformat()
+
+
+def data_quality(backend: KpiBackend, timezone: str) -> dict[str, Any]:
+    """Per-file accounting and the most common reject reasons, for the report."""
+    ledger = backend.ledger().with_columns(
+        spec.timestamp_text(pl.col("finished_at"), timezone).alias("ingested_at")
+    )
+    files = ledger.select(
+        "batch_id",
+        "kind",
+        "source_file",
+        "records_read",
+        "accepted",
+        "rejected",
+        "duplicates",
+        "superseded",
+        "ingested_at",
+    )
+    return {
+        "files": files.to_dicts(),
+        "top_reject_reasons": backend.reject_reasons(TOP_REASONS).to_dicts(),
+    }
 
 
 def run(
@@ -88,6 +120,7 @@ def run(
         },
         "unmatched_orders": headline["unmatched_orders"],
         "summary": headline,
+        "data_quality": data_quality(backend, tz),
         **{name: tables[name].to_dicts() for name in spec.KPIS},
     }
     out = settings.outputs_dir / mode

@@ -299,3 +299,28 @@ def test_summary_numbers(settings: Settings, tmp_path: Path, customers: None) ->
         "avg_revenue_per_customer": "200.00",
         "unmatched_orders": 1,
     }
+
+
+def test_data_quality_in_kpis_json(settings: Settings, tmp_path: Path, customers: None) -> None:
+    load(
+        settings,
+        orders=[
+            orders_xml(
+                tmp_path / "q.xml",
+                [
+                    line("A", MOBILES[0], "2025-01-02", "S1", 1, 10),
+                    line("B", "1", "2025-01-02", "S1", 0, 10),
+                    line("C", "2", "2025-01-02", "S1", 1, 10),
+                ],
+            )
+        ],
+    )
+    quality = kpis(settings).document["data_quality"]
+    assert [(f["source_file"], f["records_read"], f["rejected"]) for f in quality["files"]] == [
+        ("c.csv", 10, 0),
+        ("q.xml", 3, 2),
+    ]
+    assert quality["top_reject_reasons"] == [
+        {"reason": "invalid mobile_number (need 10 digits starting 6-9)", "records": 2},
+        {"reason": "invalid sku_count (need a whole number >= 1)", "records": 1},
+    ]
