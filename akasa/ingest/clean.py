@@ -161,10 +161,12 @@ def clean_orders(raw: pl.DataFrame, source_timezone: str) -> CleanOrders:
         *(pl.col(c).alias(f"raw_{c}") for c in ORDER_LINE_COLUMNS),
         n.trimmed(pl.col("order_id")).alias("order_id"),
         n.trimmed(pl.col("sku_id")).alias("sku_id"),
-        n.mobile(pl.col("mobile_number")).alias("mobile_number"),
-        n.timestamp_utc(pl.col("order_date_time"), source_timezone).alias("ordered_at"),
         n.sku_count(pl.col("sku_count")).alias("sku_count"),
-        n.amount_paise(pl.col("total_amount")).alias("total_paise"),
+    ).with_columns(
+        # Header fields repeat on every line of an order: parse each distinct text once.
+        n.by_distinct(raw["mobile_number"], n.mobile).alias("mobile_number"),
+        n.timestamps_utc(raw["order_date_time"], source_timezone).alias("ordered_at"),
+        n.by_distinct(raw["total_amount"], n.amount_paise).alias("total_paise"),
     )
 
     def missing(column: str) -> pl.Expr:

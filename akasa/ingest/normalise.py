@@ -6,6 +6,8 @@ breaks the rule; `clean.py` turns the nulls into reject reasons.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import polars as pl
 
 from akasa.exprs import fixed_2
@@ -101,55 +103,72 @@ _DAY_FIRST = (
 )
 
 
-def timestamp_utc(expr: pl.Expr, source_timezone: str) -> pl.Expr:
-    """SPEC §3 date-time formats -> UTC; a time without offset is in `source_timezone`."""
-    text = expr.cast(pl.String).fill_null("").str.strip_chars()
-    iso = text.str.extract_groups(_ISO)
-    day_first = text.str.extract_groups(_DAY_FIRST)
-    # The two separators of a day-first date must match: 01-02-2025 or 01/02/2025.
-    day_first_ok = text.str.slice(2, 1) == text.str.slice(5, 1)
+def timestamps_utc(texts: pl.Series, source_timezone: str) -> pl.Series:
+    """SPEC §3 date-time formats -> UTC; a time without offset is in `source_timezone`.
 
-    def part(name: str, default: str | None = None) -> pl.Expr:
-        value = iso.struct.field(name)
-        if name not in ("f", "z"):
-            value = pl.coalesce(value, pl.when(day_first_ok).then(day_first.struct.field(name)))
-        return value if default is None else value.fill_null(default)
+    Works in stages on the distinct values: every line of an order repeats its time, and
+    staging keeps Polars from re-evaluating the regex captures in every branch.
+    """
+    return on_distinct(texts, lambda frame: _parse_times(frame, source_timezone))
 
-    fraction = (part("f", "") + "000000").str.slice(0, 6)
-    canonical = pl.format(
-        "{}-{}-{} {}:{}:{}.{}",
-        part("y"),
-        part("mo"),
-        part("d"),
-        part("h", "00"),
-        part("mi", "00"),
-        part("s", "00"),
-        fraction,
+
+def on_distinct(values: pl.Series, parse: Callable[[pl.DataFrame], pl.Series]) -> pl.Series:
+    """Runs `parse` on a frame of the distinct values (column `v`) and maps the results back."""
+    distinct = values.unique().drop_nulls().to_frame("v")
+    parsed = parse(distinct)
+    return values.replace_strict(distinct["v"], parsed, default=None, return_dtype=parsed.dtype)
+
+
+def by_distinct(values: pl.Series, normaliser: Callable[[pl.Expr], pl.Expr]) -> pl.Series:
+    """An expression normaliser evaluated once per distinct value (values repeat per order)."""
+    return on_distinct(values, lambda f: f.select(normaliser(pl.col("v")).alias("out"))["out"])
+
+
+def _parse_times(frame: pl.DataFrame, source_timezone: str) -> pl.Series:
+    text = pl.col("v").str.strip_chars()
+    staged = frame.with_columns(
+        iso=text.str.extract_groups(_ISO),
+        day=text.str.extract_groups(_DAY_FIRST),
+        # The two separators of a day-first date must match: 01-02-2025 or 01/02/2025.
+        same_separator=text.str.slice(2, 1) == text.str.slice(5, 1),
     )
-    local = canonical.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", strict=False, time_unit="us")
-    zone = part("z")
-    offset_minutes = (
+
+    def part(name: str) -> pl.Expr:
+        day_first = pl.when(pl.col("same_separator")).then(pl.col("day").struct.field(name))
+        return pl.coalesce(pl.col("iso").struct.field(name), day_first)
+
+    staged = staged.select(
+        pl.format(
+            "{}-{}-{} {}:{}:{}.{}",
+            part("y"),
+            part("mo"),
+            part("d"),
+            part("h").fill_null("00"),
+            part("mi").fill_null("00"),
+            part("s").fill_null("00"),
+            (pl.col("iso").struct.field("f").fill_null("") + "000000").str.slice(0, 6),
+        )
+        .str.to_datetime("%Y-%m-%d %H:%M:%S%.f", strict=False, time_unit="us")
+        .alias("local"),
+        pl.col("iso").struct.field("z").alias("zone"),
+    ).with_columns(
+        hours=pl.col("zone").str.slice(1, 2).cast(pl.Int64, strict=False),
+        minutes=pl.col("zone").str.slice(4, 2).cast(pl.Int64, strict=False),
+        sign=pl.when(pl.col("zone").str.starts_with("-")).then(-1).otherwise(1),
+    )
+    zone = pl.col("zone")
+    offset = (
         pl.when(zone == "Z")
-        .then(pl.lit(0))
-        .otherwise(
-            (
-                zone.str.slice(1, 2).cast(pl.Int64, strict=False) * 60
-                + zone.str.slice(4, 2).cast(pl.Int64, strict=False)
-            )
-            * pl.when(zone.str.starts_with("-")).then(-1).otherwise(1)
-        )
+        .then(0)
+        .otherwise((pl.col("hours") * 60 + pl.col("minutes")) * pl.col("sign"))
     )
-    offset_ok = (
-        zone.is_null()
-        | (zone == "Z")
-        | (
-            (zone.str.slice(1, 2).cast(pl.Int64, strict=False) <= 14)
-            & (zone.str.slice(4, 2).cast(pl.Int64, strict=False) < 60)
-        )
+    offset_ok = (zone == "Z") | ((pl.col("hours") <= 14) & (pl.col("minutes") < 60))
+    naive = (
+        pl.col("local")
+        .dt.replace_time_zone(source_timezone, ambiguous="earliest", non_existent="null")
+        .dt.convert_time_zone("UTC")
     )
-    with_offset = local.dt.replace_time_zone("UTC") - pl.duration(minutes=offset_minutes)
-    naive = local.dt.replace_time_zone(
-        source_timezone, ambiguous="earliest", non_existent="null"
-    ).dt.convert_time_zone("UTC")
-    result = pl.when(zone.is_null()).then(naive).otherwise(with_offset)
-    return pl.when(offset_ok).then(result)
+    with_offset = pl.col("local").dt.replace_time_zone("UTC") - pl.duration(minutes=offset)
+    return staged.select(
+        pl.when(zone.is_null()).then(naive).when(offset_ok).then(with_offset).alias("utc")
+    )["utc"]

@@ -157,6 +157,10 @@ def test_amount_round_trips_its_own_text(paise: int) -> None:
 # ---- date-times --------------------------------------------------------------------------------
 
 
+def times(values: list[str | None], zone: str) -> list[datetime | None]:
+    return n.timestamps_utc(pl.Series(values, dtype=pl.String), zone).to_list()
+
+
 def utc(*parts: int) -> datetime:
     return datetime(*parts, tzinfo=UTC)
 
@@ -185,15 +189,33 @@ def utc(*parts: int) -> datetime:
         ("10/12/25 09:15", None),
         ("yesterday", None),
         ("", None),
+        (None, None),
     ],
 )
 def test_timestamp(raw: str, expected: datetime | None) -> None:
-    assert apply(lambda e: n.timestamp_utc(e, "Asia/Kolkata"), [raw]) == [expected]
+    assert times([raw], "Asia/Kolkata") == [expected]
+
+
+def test_repeated_values_map_back_in_place() -> None:
+    values = ["2025-10-12", None, "bad", "2025-10-12", "2025-10-13"]
+    got = times(values, "Asia/Kolkata")
+    assert got == [
+        utc(2025, 10, 11, 18, 30),
+        None,
+        None,
+        utc(2025, 10, 11, 18, 30),
+        utc(2025, 10, 12, 18, 30),
+    ]
+    assert n.by_distinct(pl.Series(["09876543210", None, "09876543210"]), n.mobile).to_list() == [
+        "9876543210",
+        None,
+        "9876543210",
+    ]
 
 
 def test_source_timezone_applies_to_naive_times_only() -> None:
     values = ["2025-07-01T12:00:00", "2025-07-01T12:00:00Z"]
-    got = apply(lambda e: n.timestamp_utc(e, "Europe/London"), values)
+    got = times(values, "Europe/London")
     assert got == [utc(2025, 7, 1, 11, 0), utc(2025, 7, 1, 12, 0)]
 
 
@@ -208,5 +230,5 @@ def test_every_accepted_date_form_means_the_same_instant(moment: datetime) -> No
         moment.strftime("%d/%m/%Y %H:%M:%S"),
         moment.strftime("%Y-%m-%dT%H:%M:%S+05:30"),
     ]
-    got = apply(lambda e: n.timestamp_utc(e, "Asia/Kolkata"), forms)
+    got = times(forms, "Asia/Kolkata")
     assert len(set(got)) == 1 and got[0] is not None
