@@ -6,6 +6,7 @@ All errors pass through `AkasaGroup.main`, the one place that maps them to exit 
 
 from __future__ import annotations
 
+import logging
 import sys
 import traceback
 from collections.abc import Sequence
@@ -36,6 +37,7 @@ class AkasaGroup(TyperGroup):
         argv = list(sys.argv[1:] if args is None else args)
         debug = "--debug" in argv
         try:
+            _start_log(argv, set(self.commands))
             code = super().main(
                 args=argv,
                 prog_name=prog_name or "akasa",
@@ -54,7 +56,30 @@ class AkasaGroup(TyperGroup):
         except Exception as exc:  # a bug: still one line, traceback only with --debug
             hint = "" if debug else " (run with --debug for the traceback)"
             _fail(f"unexpected {type(exc).__name__}: {exc}{hint}", 1, debug)
+        finally:
+            _stop_log()
         sys.exit(code if isinstance(code, int) else 0)
+
+
+LOGGED_COMMANDS = {"ingest", "run", "report", "migrate", "sql"}
+
+
+def _start_log(argv: list[str], commands: set[str]) -> None:
+    """A log file per run of a command that touches the data dir (not for --help)."""
+    command = next((a for a in argv if a in commands), None)
+    if command not in LOGGED_COMMANDS or {"--help", "-h"} & set(argv):
+        return
+    from akasa import logs
+    from akasa.config import load_settings
+
+    settings = load_settings()
+    logs.start(settings.logs_dir, command, settings.secrets())
+    logging.getLogger("akasa.cli").info("akasa %s %s", __version__, " ".join(argv))
+
+
+def _stop_log() -> None:
+    if "akasa.logs" in sys.modules:
+        sys.modules["akasa.logs"].stop()
 
 
 def _fail(message: str, code: int, debug: bool) -> None:
@@ -62,7 +87,9 @@ def _fail(message: str, code: int, debug: bool) -> None:
 
     if debug:
         traceback.print_exc()
+    logging.getLogger("akasa.cli").error("exit %s: %s", code, message)
     console.error(message, _secrets())
+    _stop_log()
     sys.exit(code)
 
 

@@ -53,7 +53,7 @@ def _table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[An
     for column in columns:
         table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
+        table.add_row(*("" if v is None else mask_mobiles_in(str(v)) for v in row))
     return table
 
 
@@ -114,7 +114,7 @@ def render_run(run: KpiRun, fmt: str = "table") -> None:
     out.print(f"Outputs written to {run.output_dir}")
     out.print()
     for line in summary_lines(run.document):
-        out.print(line)
+        out.print(mask_mobiles_in(line))
 
 
 def summary_lines(document: dict[str, Any]) -> list[str]:

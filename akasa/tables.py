@@ -21,6 +21,17 @@ ORDER_LINE_COLUMNS = (
     "total_amount",
 )
 
+# Longest accepted text per field, in characters; both stores size their columns from this.
+MAX_LENGTH = {
+    "customer_id": 64,
+    "order_id": 64,
+    "sku_id": 64,
+    "customer_name": 200,
+    "region": 64,
+}
+# Raw values kept with a rejected record are cut to this many characters each.
+MAX_RAW_CHARS = 1000
+
 SCHEMAS: dict[str, dict[str, pl.DataType]] = {
     # Latest version of each customer (merge-on-read picks the highest batch_id).
     "customers": {

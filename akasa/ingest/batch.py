@@ -3,6 +3,7 @@ stores in one all-or-nothing commit per store."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,6 +29,8 @@ from akasa.ingest.xml_reader import read_orders
 from akasa.locking import store_lock
 from akasa.store.base import LedgerEntry, PendingBatch, Store
 from akasa.store.open import open_store
+
+log = logging.getLogger(__name__)
 
 Mode = Literal["memory", "table", "both"]
 Progress = Callable[[int], None]
@@ -182,7 +185,25 @@ def _land(
             )
         )
         batch_id += 1
+    for report in reports:
+        if report.accounting:
+            a = report.accounting
+            log.info(
+                "%s %s -> batch %s: read %d, accepted %d, rejected %d, duplicates %d, "
+                "superseded %d",
+                store.name,
+                report.source_file,
+                report.batch_id,
+                a.read,
+                a.accepted,
+                a.rejected,
+                a.duplicates,
+                a.superseded,
+            )
+        else:
+            log.info("%s %s skipped: %s", store.name, report.source_file, report.note)
     if too_many:
+        log.warning("%s: nothing applied, reject rate exceeded: %s", store.name, too_many)
         raise RejectRateExceededError(
             f"{'; '.join(too_many)}, more than --max-reject-rate {max_reject_rate:g}; "
             f"nothing was applied (see {settings.quarantine_dir})"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from akasa.ingest import normalise as n
-from akasa.tables import CUSTOMER_COLUMNS, ORDER_LINE_COLUMNS
+from akasa.tables import CUSTOMER_COLUMNS, MAX_LENGTH, MAX_RAW_CHARS, ORDER_LINE_COLUMNS
 
 RECORD = "record_number"
 REASON = "reason"
@@ -58,10 +58,24 @@ def _reason(*checks: tuple[pl.Expr, str]) -> pl.Expr:
     return pl.when(joined.str.len_chars() > 0).then(joined)
 
 
+def _too_long(*columns: str) -> list[tuple[pl.Expr, str]]:
+    return [
+        (pl.col(c).str.len_chars() > MAX_LENGTH[c], f"{c} longer than {MAX_LENGTH[c]} characters")
+        for c in columns
+    ]
+
+
+def _raw_value(column: str) -> pl.Expr:
+    """The value as read, cut (and marked) if huge, so a quarantine stays readable."""
+    value = pl.col(f"raw_{column}").fill_null("")
+    cut = value.str.slice(0, MAX_RAW_CHARS) + pl.format(
+        "...[{} characters in all]", value.str.len_chars()
+    )
+    return pl.when(value.str.len_chars() > MAX_RAW_CHARS).then(cut).otherwise(value).alias(column)
+
+
 def _raw_json(columns: tuple[str, ...]) -> pl.Expr:
-    return pl.struct(
-        [pl.col(f"raw_{c}").fill_null("").alias(c) for c in columns]
-    ).struct.json_encode()
+    return pl.struct([_raw_value(c) for c in columns]).struct.json_encode()
 
 
 def _rejects(frame: pl.DataFrame, columns: tuple[str, ...]) -> pl.DataFrame:
@@ -97,6 +111,7 @@ def clean_customers(raw: pl.DataFrame, owners: pl.DataFrame) -> CleanCustomers:
     ).with_columns(
         _reason(
             (pl.col("customer_id").is_null(), "missing customer_id"),
+            *_too_long("customer_id", "customer_name", "region"),
             (
                 n.trimmed(pl.col("raw_mobile_number")).is_null(),
                 "missing mobile_number",
@@ -123,7 +138,7 @@ def clean_customers(raw: pl.DataFrame, owners: pl.DataFrame) -> CleanCustomers:
     )
     conflict = pl.col("owner") != pl.col("customer_id")
     taken = valid.filter(conflict).with_columns(
-        pl.format("mobile_number already belongs to customer {}", pl.col("owner")).alias(REASON)
+        (pl.lit("mobile_number already belongs to customer ") + pl.col("owner")).alias(REASON)
     )
     valid = valid.filter(~conflict)
 
@@ -181,6 +196,7 @@ def clean_orders(raw: pl.DataFrame, source_timezone: str) -> CleanOrders:
             _reason(
                 (missing("order_id"), "missing order_id"),
                 (missing("sku_id"), "missing sku_id"),
+                *_too_long("order_id", "sku_id"),
                 (missing("mobile_number"), "missing mobile_number"),
                 (
                     bad("mobile_number", "mobile_number"),

@@ -21,14 +21,50 @@ from akasa.tables import ORDER_LINE_COLUMNS
 RECORD = "record_number"
 MALFORMED = "malformed"
 BATCH_ROWS = 100_000
+MAX_DEPTH = 32  # <orders><order><field> needs 3
 
 
 class _Refused(Exception):
     pass
 
 
+class _GuardedParser:
+    """Wraps an expat parser so the element handlers xmltodict installs count depth."""
+
+    def __init__(self, parser: Any) -> None:
+        object.__setattr__(self, "_parser", parser)
+        object.__setattr__(self, "_depth", 0)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._parser, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "StartElementHandler":
+            value = self._deeper(value)
+        elif name == "EndElementHandler":
+            value = self._shallower(value)
+        setattr(self._parser, name, value)
+
+    def _deeper(self, inner: Callable[..., Any]) -> Callable[..., Any]:
+        def start(*args: Any) -> Any:
+            depth = self._depth + 1
+            if depth > MAX_DEPTH:
+                raise _Refused(f"elements nested deeper than {MAX_DEPTH} levels")
+            object.__setattr__(self, "_depth", depth)
+            return inner(*args)
+
+        return start
+
+    def _shallower(self, inner: Callable[..., Any]) -> Callable[..., Any]:
+        def end(*args: Any) -> Any:
+            object.__setattr__(self, "_depth", self._depth - 1)
+            return inner(*args)
+
+        return end
+
+
 class _NoDtdExpat:
-    """An expat factory for xmltodict whose parsers refuse any DTD."""
+    """An expat factory for xmltodict whose parsers refuse any DTD and deep nesting."""
 
     error = pyexpat.error
 
@@ -41,7 +77,7 @@ class _NoDtdExpat:
 
         parser.StartDoctypeDeclHandler = refuse_dtd
         parser.SetParamEntityParsing(pyexpat.XML_PARAM_ENTITY_PARSING_NEVER)
-        return parser
+        return _GuardedParser(parser)
 
 
 class _Collector:
@@ -118,8 +154,6 @@ def read_orders(path: Path, progress: Callable[[int], None] | None = None) -> pl
         raise InputFileError(
             path, f"not well-formed XML ({reason}, line {exc.lineno}, column {exc.offset + 1})"
         ) from None
-    except RecursionError:
-        raise InputFileError(path, "not readable XML (elements nested too deeply)") from None
     collector.flush()
     if not collector.frames:
         return pl.DataFrame(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +17,7 @@ from akasa.kpi import spec, summary
 from akasa.kpi.context import AsOf, KpiContext, resolve
 from akasa.output import write_csv, write_json
 
+log = logging.getLogger(__name__)
 TOP_REASONS = 10
 
 
@@ -123,6 +125,14 @@ def run(
         "data_quality": data_quality(backend, tz),
         **{name: tables[name].to_dicts() for name in spec.KPIS},
     }
+    log.info(
+        "run %s as_of %s: %s orders, revenue %s, %s unmatched",
+        mode,
+        document["as_of"],
+        headline["orders"],
+        headline["total_revenue"],
+        headline["unmatched_orders"],
+    )
     out = settings.outputs_dir / mode
     for name in spec.KPIS:
         write_csv(out / f"{name}.csv", tables[name], spec.TEXT_COLUMNS)
