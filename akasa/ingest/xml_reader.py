@@ -7,8 +7,12 @@ external resource is fetched.
 
 from __future__ import annotations
 
+import io
+import multiprocessing
+import os
 import pyexpat
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import IO, Any
 
@@ -83,8 +87,7 @@ class _NoDtdExpat:
 class _Collector:
     """Receives `<order>` items and emits column batches."""
 
-    def __init__(self, path: object) -> None:
-        self.path = path
+    def __init__(self) -> None:
         self.count = 0
         self.columns: dict[str, list[str | None]] = {
             c: [] for c in (*ORDER_LINE_COLUMNS, MALFORMED)
@@ -124,27 +127,39 @@ class _Collector:
             return
         data: dict[str, Any] = {RECORD: self.numbers}
         data.update(self.columns)
-        schema = {RECORD: pl.Int64, **{c: pl.String for c in self.columns}}
-        self.frames.append(pl.DataFrame(data, schema=schema))
+        self.frames.append(pl.DataFrame(data, schema=SCHEMA))
         self.columns = {c: [] for c in self.columns}
         self.numbers = []
 
 
-def read_orders(path: Path, progress: Callable[[int], None] | None = None) -> pl.DataFrame:
-    """All order lines of one file: record_number, the six fields as text, malformed reason."""
-    collector = _Collector(path)
-    if path.stat().st_size == 0:
+SCHEMA = {RECORD: pl.Int64, **{c: pl.String for c in (*ORDER_LINE_COLUMNS, MALFORMED)}}
+PARALLEL_MIN_BYTES = 16 << 20
+_CLOSE = b"</order>"
+_PROLOG_LIMIT = 1 << 20
+
+
+def read_orders(
+    path: Path, progress: Callable[[int], None] | None = None, workers: int | None = None
+) -> pl.DataFrame:
+    """All order lines of one file: record_number, the six fields as text, malformed reason.
+
+    A large file is cut into byte ranges at `</order>` and the ranges are parsed in worker
+    processes. A range that does not parse on its own (a cut inside a comment or CDATA, or
+    a bad file) sends the whole file through one sequential pass, so the result (and any
+    error) never depends on the cuts.
+    """
+    size = path.stat().st_size
+    if size == 0:
         raise InputFileError(path, "file is empty")
+    workers = workers if workers is not None else (os.cpu_count() or 1)
+    if workers > 1 and size >= PARALLEL_MIN_BYTES:
+        frame = _read_parallel(path, size, workers, progress)
+        if frame is not None:
+            return frame
     try:
         with path.open("rb") as raw:
             stream: IO[bytes] = _Counting(raw, progress) if progress else raw
-            xmltodict.parse(
-                stream,
-                expat=_NoDtdExpat,
-                item_depth=2,
-                item_callback=collector,
-                disable_entities=True,
-            )
+            return _parse(stream)
     except _Refused as exc:
         raise InputFileError(path, str(exc)) from None
     except ValueError as exc:  # xmltodict's entity guard
@@ -154,12 +169,122 @@ def read_orders(path: Path, progress: Callable[[int], None] | None = None) -> pl
         raise InputFileError(
             path, f"not well-formed XML ({reason}, line {exc.lineno}, column {exc.offset + 1})"
         ) from None
+
+
+def _parse(stream: IO[bytes]) -> pl.DataFrame:
+    collector = _Collector()
+    xmltodict.parse(
+        stream, expat=_NoDtdExpat, item_depth=2, item_callback=collector, disable_entities=True
+    )
     collector.flush()
     if not collector.frames:
-        return pl.DataFrame(
-            schema={RECORD: pl.Int64, **{c: pl.String for c in (*ORDER_LINE_COLUMNS, MALFORMED)}}
-        )
+        return pl.DataFrame(schema=SCHEMA)
     return pl.concat(collector.frames, rechunk=True)
+
+
+# ---- parallel reading ------------------------------------------------------------------------
+
+
+class _Found(Exception):
+    pass
+
+
+def _root(path: Path) -> tuple[bytes, int] | None:
+    """The root element's name and the offset of its first child, if the prolog is plain.
+
+    Anything unusual (a DTD, a declared encoding other than UTF-8, no child within the first
+    megabyte) answers None: the sequential pass handles it.
+    """
+    parser = pyexpat.ParserCreate()
+    names: list[str] = []
+
+    def start(name: str, _attrs: object) -> None:
+        names.append(name)
+        if len(names) == 2:
+            raise _Found(parser.CurrentByteIndex)
+
+    def doctype(*_: object) -> None:
+        raise _Refused("DTD")
+
+    def declaration(_version: object, encoding: str | None, _standalone: int) -> None:
+        if encoding and encoding.lower().replace("_", "-") not in ("utf-8", "utf8"):
+            raise _Refused("encoding")
+
+    parser.StartElementHandler = start
+    parser.StartDoctypeDeclHandler = doctype
+    parser.XmlDeclHandler = declaration
+    try:
+        with path.open("rb") as handle:
+            parser.Parse(handle.read(_PROLOG_LIMIT), False)
+    except _Found as found:
+        return names[0].encode("utf-8"), int(found.args[0])
+    except (_Refused, pyexpat.ExpatError):
+        return None
+    return None
+
+
+def _cuts(path: Path, start: int, size: int, parts: int) -> list[int]:
+    """Offsets just after a `</order>` near each of `parts` equal shares of the file."""
+    cuts: list[int] = []
+    with path.open("rb") as handle:
+        for k in range(1, parts):
+            handle.seek(start + (size - start) * k // parts)
+            window = handle.read(1 << 20)
+            found = window.find(_CLOSE)
+            if found >= 0:
+                cut = handle.tell() - len(window) + found + len(_CLOSE)
+                if not cuts or cut > cuts[-1]:
+                    cuts.append(cut)
+    return cuts
+
+
+def _read_parallel(
+    path: Path, size: int, workers: int, progress: Callable[[int], None] | None
+) -> pl.DataFrame | None:
+    root = _root(path)
+    if root is None:
+        return None
+    name, body = root
+    cuts = _cuts(path, body, size, workers * 2)
+    bounds = list(zip([0, *cuts], [*cuts, size], strict=True))
+    jobs = [
+        (str(path), begin, end, name, i == 0, i == len(bounds) - 1)
+        for i, (begin, end) in enumerate(bounds)
+    ]
+    frames: list[pl.DataFrame] = []
+    context = multiprocessing.get_context("spawn")  # Polars is not fork-safe
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        for (_, begin, end, *_rest), data in zip(jobs, pool.map(_parse_range, jobs), strict=True):
+            if data is None:
+                return None
+            frames.append(pl.read_ipc(io.BytesIO(data)))
+            if progress:
+                progress(end - begin)
+    counted = 0
+    numbered = []
+    for frame in frames:
+        numbered.append(frame.with_columns(pl.col(RECORD) + counted))
+        counted += frame.height
+    return pl.concat(numbered, rechunk=True)
+
+
+def _parse_range(job: tuple[str, int, int, bytes, bool, bool]) -> bytes | None:
+    """Parses one byte range wrapped in the root element; None when it does not parse alone."""
+    path, begin, end, root, first, last = job
+    with open(path, "rb") as handle:
+        handle.seek(begin)
+        data = handle.read(end - begin)
+    if not first:
+        data = b"<" + root + b">" + data
+    if not last:
+        data = data + b"</" + root + b">"
+    try:
+        frame = _parse(io.BytesIO(data))
+    except Exception:
+        return None
+    buffer = io.BytesIO()
+    frame.write_ipc(buffer)
+    return buffer.getvalue()
 
 
 class _Counting:
