@@ -25,7 +25,7 @@ from akasa.ingest.clean import (
 )
 from akasa.ingest.csv_reader import read_customers
 from akasa.ingest.sources import SourceFile, resolve
-from akasa.ingest.xml_reader import read_orders
+from akasa.ingest.xml_reader import read_orders_many
 from akasa.locking import store_lock
 from akasa.store.base import LedgerEntry, PendingBatch, Store
 from akasa.store.open import open_store
@@ -81,10 +81,8 @@ def ingest(
         plans = [_plan(store, sources) for store in stores]
         # Read every file any store still needs before anything is written anywhere, so a
         # refused file leaves all stores untouched.
-        for store_plan in plans:
-            for source, _ in store_plan:
-                if source is not None:
-                    parsed.raw(source)
+        needed = {s.sha256: s for plan in plans for s, _ in plan if s is not None}
+        parsed.read(list(needed.values()))
         reports = []
         for store, store_plan in zip(stores, plans, strict=True):
             reports.append(_land(store, store_plan, parsed, max_reject_rate, settings))
@@ -120,15 +118,19 @@ class _Parsed:
         self._raw: dict[str, pl.DataFrame] = {}
         self._orders: dict[str, CleanOrders] = {}
 
-    def raw(self, source: SourceFile) -> pl.DataFrame:
-        if source.sha256 not in self._raw:
+    def read(self, sources: list[SourceFile]) -> None:
+        for source in sources:
             if source.kind == "customers":
                 data = source.path.read_bytes()
                 self._raw[source.sha256] = read_customers(source.path, data)
                 if self.progress:
                     self.progress(len(data))
-            else:
-                self._raw[source.sha256] = read_orders(source.path, self.progress)
+        orders = [s for s in sources if s.kind == "orders"]
+        frames = read_orders_many([s.path for s in orders], self.progress)
+        for source in orders:
+            self._raw[source.sha256] = frames[source.path]
+
+    def raw(self, source: SourceFile) -> pl.DataFrame:
         return self._raw[source.sha256]
 
     def orders(self, source: SourceFile) -> CleanOrders:

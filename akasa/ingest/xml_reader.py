@@ -133,7 +133,8 @@ class _Collector:
 
 
 SCHEMA = {RECORD: pl.Int64, **{c: pl.String for c in (*ORDER_LINE_COLUMNS, MALFORMED)}}
-PARALLEL_MIN_BYTES = 16 << 20
+PARALLEL_MIN_BYTES = 16 << 20  # below this, starting worker processes costs more than it saves
+RANGE_BYTES = 8 << 20
 _CLOSE = b"</order>"
 _PROLOG_LIMIT = 1 << 20
 
@@ -141,21 +142,35 @@ _PROLOG_LIMIT = 1 << 20
 def read_orders(
     path: Path, progress: Callable[[int], None] | None = None, workers: int | None = None
 ) -> pl.DataFrame:
-    """All order lines of one file: record_number, the six fields as text, malformed reason.
+    """All order lines of one file: record_number, the six fields as text, malformed reason."""
+    return read_orders_many([path], progress, workers)[path]
 
-    A large file is cut into byte ranges at `</order>` and the ranges are parsed in worker
-    processes. A range that does not parse on its own (a cut inside a comment or CDATA, or
-    a bad file) sends the whole file through one sequential pass, so the result (and any
-    error) never depends on the cuts.
+
+def read_orders_many(
+    paths: list[Path], progress: Callable[[int], None] | None = None, workers: int | None = None
+) -> dict[Path, pl.DataFrame]:
+    """Reads several files, large ones in byte ranges, with one pool of worker processes.
+
+    Each large file is cut into byte ranges at `</order>`, and ranges of all files are
+    parsed in parallel. A range that does not parse on its own (a cut inside a comment or
+    CDATA, or a bad file) sends that whole file through one sequential pass, so the result
+    (and any error) never depends on the cuts.
     """
-    size = path.stat().st_size
-    if size == 0:
-        raise InputFileError(path, "file is empty")
+    for path in paths:
+        if path.stat().st_size == 0:
+            raise InputFileError(path, "file is empty")
     workers = workers if workers is not None else (os.cpu_count() or 1)
-    if workers > 1 and size >= PARALLEL_MIN_BYTES:
-        frame = _read_parallel(path, size, workers, progress)
-        if frame is not None:
-            return frame
+    total = sum(p.stat().st_size for p in paths)
+    frames: dict[Path, pl.DataFrame | None] = dict.fromkeys(paths)
+    if workers > 1 and total >= PARALLEL_MIN_BYTES:
+        frames.update(_read_parallel(paths, workers, progress))
+    return {
+        path: frame if frame is not None else _read_sequential(path, progress)
+        for path, frame in frames.items()
+    }
+
+
+def _read_sequential(path: Path, progress: Callable[[int], None] | None) -> pl.DataFrame:
     try:
         with path.open("rb") as raw:
             stream: IO[bytes] = _Counting(raw, progress) if progress else raw
@@ -238,34 +253,52 @@ def _cuts(path: Path, start: int, size: int, parts: int) -> list[int]:
     return cuts
 
 
-def _read_parallel(
-    path: Path, size: int, workers: int, progress: Callable[[int], None] | None
-) -> pl.DataFrame | None:
+Job = tuple[str, int, int, bytes, bool, bool]
+
+
+def _jobs(path: Path, workers: int) -> list[Job] | None:
+    """Byte ranges of one file: one range for a small file, up to 2 per worker for a big one."""
     root = _root(path)
     if root is None:
         return None
     name, body = root
-    cuts = _cuts(path, body, size, workers * 2)
+    size = path.stat().st_size
+    parts = max(1, min(workers * 2, size // RANGE_BYTES))
+    cuts = _cuts(path, body, size, parts) if parts > 1 else []
     bounds = list(zip([0, *cuts], [*cuts, size], strict=True))
-    jobs = [
+    return [
         (str(path), begin, end, name, i == 0, i == len(bounds) - 1)
         for i, (begin, end) in enumerate(bounds)
     ]
-    frames: list[pl.DataFrame] = []
+
+
+def _read_parallel(
+    paths: list[Path], workers: int, progress: Callable[[int], None] | None
+) -> dict[Path, pl.DataFrame | None]:
+    """Frames of the files whose every range parsed alone; None for the others."""
+    planned = {path: _jobs(path, workers) for path in paths}
+    jobs = [job for path_jobs in planned.values() if path_jobs for job in path_jobs]
+    results: dict[tuple[str, int], bytes | None] = {}
     context = multiprocessing.get_context("spawn")  # Polars is not fork-safe
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        for (_, begin, end, *_rest), data in zip(jobs, pool.map(_parse_range, jobs), strict=True):
-            if data is None:
-                return None
-            frames.append(pl.read_ipc(io.BytesIO(data)))
-            if progress:
-                progress(end - begin)
-    counted = 0
-    numbered = []
-    for frame in frames:
-        numbered.append(frame.with_columns(pl.col(RECORD) + counted))
-        counted += frame.height
-    return pl.concat(numbered, rechunk=True)
+        for job, data in zip(jobs, pool.map(_parse_range, jobs), strict=True):
+            results[(job[0], job[1])] = data
+            if progress and data is not None:
+                progress(job[2] - job[1])
+    frames: dict[Path, pl.DataFrame | None] = {}
+    for path, path_jobs in planned.items():
+        parts = [results[(j[0], j[1])] for j in path_jobs] if path_jobs else [None]
+        if any(part is None for part in parts):
+            frames[path] = None
+            continue
+        counted = 0
+        numbered = []
+        for data in parts:
+            frame = pl.read_ipc(io.BytesIO(data))  # type: ignore[arg-type]
+            numbered.append(frame.with_columns(pl.col(RECORD) + counted))
+            counted += frame.height
+        frames[path] = pl.concat(numbered, rechunk=True)
+    return frames
 
 
 def _parse_range(job: tuple[str, int, int, bytes, bool, bool]) -> bytes | None:

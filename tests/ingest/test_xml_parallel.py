@@ -17,6 +17,7 @@ from akasa.ingest.xml_reader import _read_parallel, read_orders
 def parallel_always(monkeypatch: pytest.MonkeyPatch) -> None:
     """Treat every file as large (the size threshold only tunes when it pays off)."""
     monkeypatch.setattr(xml_reader, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(xml_reader, "RANGE_BYTES", 1000)
 
 
 def order(i: int) -> str:
@@ -32,7 +33,7 @@ def test_parallel_equals_sequential_with_record_numbers(
 ) -> None:
     generate(tmp_path, customers=50, order_lines=6000, days=1, seed=3, dirty=0.05)
     (path,) = tmp_path.glob("*.xml")
-    ranged = _read_parallel(path, path.stat().st_size, 2, None)
+    ranged = _read_parallel([path], 2, None)[path]
     assert ranged is not None  # really read in ranges
     sequential = read_orders(path, workers=1)
     assert ranged.equals(sequential)
@@ -58,7 +59,7 @@ def test_a_cut_inside_comment_or_cdata_falls_back_to_one_pass(
         + "".join(order(i) for i in range(300, 600))
         + "</orders>\n"
     )
-    assert _read_parallel(path, path.stat().st_size, 2, None) is None
+    assert _read_parallel([path], 2, None)[path] is None
     frame = read_orders(path, workers=2)
     assert frame.equals(read_orders(path, workers=1))
     assert frame.height == lines
@@ -79,6 +80,15 @@ def test_a_bad_file_gives_the_same_error_either_way(tmp_path: Path, parallel_alw
             read_orders(path, workers=workers)
         messages.append(str(caught.value))
     assert messages[0] == messages[1] and "mismatched tag" in messages[0]
+
+
+def test_many_files_in_one_pool(tmp_path: Path, parallel_always: None) -> None:
+    generate(tmp_path, customers=40, order_lines=3000, days=3, seed=8)
+    paths = sorted(tmp_path.glob("*.xml"))
+    together = xml_reader.read_orders_many(paths, workers=2)
+    assert list(together) == paths
+    for path in paths:
+        assert together[path].equals(read_orders(path, workers=1))
 
 
 def test_dtd_is_refused_on_the_parallel_path_too(tmp_path: Path, parallel_always: None) -> None:
