@@ -161,7 +161,14 @@ def ingest(
 
     if not customers and not orders:
         raise UsageError("give --customers and/or --orders")
-    result = run_ingest(load_settings(), customers or [], orders or [], mode.value, max_reject_rate)
+    result = run_ingest(
+        load_settings(),
+        customers or [],
+        orders or [],
+        mode.value,
+        max_reject_rate,
+        progress=console.TerminalProgress.maybe(quiet),
+    )
     console.render_ingest(result, quiet=quiet)
 
 

@@ -8,11 +8,21 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
 from rich.table import Table
 
 from akasa.numbers import decimal_to_paise, rupees
@@ -39,6 +49,49 @@ def stdout() -> Console:
     return Console(
         file=sys.stdout, width=None if terminal else 160, highlight=False, soft_wrap=not terminal
     )
+
+
+class TerminalProgress:
+    """A Rich progress bar that appears only when a step runs longer than `delay` seconds,
+    and only on a terminal."""
+
+    def __init__(self, delay: float = 1.0) -> None:
+        self.delay = delay
+        self._bar: Progress | None = None
+        self._task: TaskID | None = None
+        self._total = 0
+        self._label = ""
+        self._done = 0
+        self._started = 0.0
+
+    @classmethod
+    def maybe(cls, quiet: bool) -> TerminalProgress | None:
+        return None if quiet or not sys.stdout.isatty() else cls()
+
+    def start(self, total: int, label: str) -> None:
+        self._total, self._label, self._done = total, label, 0
+        self._started = time.monotonic()
+
+    def advance(self, amount: int) -> None:
+        self._done += amount
+        if self._bar is None and time.monotonic() - self._started >= self.delay:
+            self._bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                DownloadColumn(),
+                TransferSpeedColumn(),
+                TimeRemainingColumn(),
+                transient=True,
+            )
+            self._bar.start()
+            self._task = self._bar.add_task(self._label, total=self._total)
+        if self._bar is not None and self._task is not None:
+            self._bar.update(self._task, completed=self._done)
+
+    def finish(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
 
 
 def error(message: str, secrets: Iterable[str] = ()) -> None:

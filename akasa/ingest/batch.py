@@ -4,7 +4,7 @@ stores in one all-or-nothing commit per store."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,13 +27,13 @@ from akasa.ingest.csv_reader import read_customers
 from akasa.ingest.sources import SourceFile, resolve
 from akasa.ingest.xml_reader import read_orders_many
 from akasa.locking import store_lock
+from akasa.progress import Progress
 from akasa.store.base import LedgerEntry, PendingBatch, Store
 from akasa.store.open import open_store
 
 log = logging.getLogger(__name__)
 
 Mode = Literal["memory", "table", "both"]
-Progress = Callable[[int], None]
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,13 @@ def ingest(
         # Read every file any store still needs before anything is written anywhere, so a
         # refused file leaves all stores untouched.
         needed = {s.sha256: s for plan in plans for s, _ in plan if s is not None}
-        parsed.read(list(needed.values()))
+        if progress:
+            progress.start(sum(s.size_bytes for s in needed.values()), "reading")
+        try:
+            parsed.read(list(needed.values()))
+        finally:
+            if progress:
+                progress.finish()
         reports = []
         for store, store_plan in zip(stores, plans, strict=True):
             reports.append(_land(store, store_plan, parsed, max_reject_rate, settings))
@@ -124,9 +130,10 @@ class _Parsed:
                 data = source.path.read_bytes()
                 self._raw[source.sha256] = read_customers(source.path, data)
                 if self.progress:
-                    self.progress(len(data))
+                    self.progress.advance(len(data))
         orders = [s for s in sources if s.kind == "orders"]
-        frames = read_orders_many([s.path for s in orders], self.progress)
+        advance = self.progress.advance if self.progress else None
+        frames = read_orders_many([s.path for s in orders], advance)
         for source in orders:
             self._raw[source.sha256] = frames[source.path]
 

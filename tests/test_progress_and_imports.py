@@ -1,0 +1,61 @@
+"""Progress reporting from the library, and a fast `akasa --help`."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from akasa.config import Settings
+from akasa.console import TerminalProgress
+from akasa.ingest.batch import ingest
+from tests.conftest import SAMPLE_DIR
+
+
+class Recorder:
+    """A Progress that remembers what it was told."""
+
+    def __init__(self) -> None:
+        self.total = 0
+        self.labels: list[str] = []
+        self.advanced = 0
+        self.finished = 0
+
+    def start(self, total: int, label: str) -> None:
+        self.total += total
+        self.labels.append(label)
+
+    def advance(self, amount: int) -> None:
+        self.advanced += amount
+
+    def finish(self) -> None:
+        self.finished += 1
+
+
+def test_ingest_reports_every_byte_read(settings: Settings) -> None:
+    recorder = Recorder()
+    ingest(settings, [SAMPLE_DIR], [SAMPLE_DIR], progress=recorder)
+    size = sum(p.stat().st_size for p in SAMPLE_DIR.iterdir())
+    assert recorder.labels == ["reading"] and recorder.total == size
+    assert recorder.advanced == size and recorder.finished == 1
+
+
+def test_no_progress_bar_when_quiet_or_not_a_terminal() -> None:
+    assert TerminalProgress.maybe(quiet=True) is None
+    assert TerminalProgress.maybe(quiet=False) is None  # pytest's stdout is not a terminal
+
+
+def test_help_imports_no_heavy_library(tmp_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "from akasa.cli import app\n"
+        "from typer.testing import CliRunner\n"
+        "assert CliRunner().invoke(app, ['--help']).exit_code == 0\n"
+        "assert CliRunner().invoke(app, ['ingest', '--help']).exit_code == 0\n"
+        "heavy = {'polars', 'duckdb', 'altair', 'sqlalchemy', 'pyarrow', 'vl_convert'}\n"
+        "print(sorted(heavy & {m.split('.')[0] for m in sys.modules}))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path
+    )
+    assert out.stdout.strip() == "[]"
