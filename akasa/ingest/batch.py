@@ -4,9 +4,10 @@ stores in one all-or-nothing commit per store."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from operator import attrgetter
 from pathlib import Path
 from typing import Literal
 
@@ -25,7 +26,7 @@ from akasa.ingest.clean import (
 )
 from akasa.ingest.csv_reader import read_customers
 from akasa.ingest.sources import SourceFile, resolve
-from akasa.ingest.xml_reader import read_orders_many
+from akasa.ingest.xml_reader import iter_orders
 from akasa.locking import store_lock
 from akasa.progress import Progress
 from akasa.store.base import LedgerEntry, PendingBatch, Store
@@ -69,30 +70,51 @@ def ingest(
     max_reject_rate: float | None = None,
     progress: Progress | None = None,
 ) -> IngestResult:
-    """Lands the given files in the store(s) of `mode`; refused input changes nothing."""
-    by_name = lambda f: f.name  # noqa: E731 - files of a kind are taken in name order
+    """Lands the given files in the store(s) of `mode`, all or nothing.
+
+    Files are read one after another (orders read ahead by worker processes) and each is
+    staged in every store as soon as it is clean, so memory holds about one file at a time.
+    A refused file, a crash or too many rejects roll every store back: nothing lands.
+    """
+    by_name = attrgetter("name")  # files of a kind are taken in name order
     sources = sorted((f for spec in customers for f in resolve("customers", spec)), key=by_name)
     sources += sorted((f for spec in orders for f in resolve("orders", spec)), key=by_name)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     modes = ["memory", "table"] if mode == "both" else [mode]
     with store_lock(settings):
-        stores = [open_store(settings, m) for m in modes]
-        parsed = _Parsed(settings, progress)
-        plans = [_plan(store, sources) for store in stores]
-        # Read every file any store still needs before anything is written anywhere, so a
-        # refused file leaves all stores untouched.
-        needed = {s.sha256: s for plan in plans for s, _ in plan if s is not None}
+        landings = [_Landing(open_store(settings, m), sources) for m in modes]
+        needed = {s.sha256: s for landing in landings for s in landing.wanted()}
         if progress:
             progress.start(sum(s.size_bytes for s in needed.values()), "reading")
         try:
-            parsed.read(list(needed.values()))
+            rejects: dict[str, tuple[SourceFile, pl.DataFrame]] = {}
+            for source, raw in _read(list(needed.values()), progress):
+                cleaned_orders = _Once(lambda raw=raw: clean_orders(raw, settings.source_timezone))
+                for landing in landings:
+                    if landing.wants(source):
+                        cleaned = landing.add(source, raw, cleaned_orders)
+                        rejects[source.sha256] = (source, cleaned.rejects)
+            written = {
+                sha: quarantine.write(settings.quarantine_dir, source, frame)
+                for sha, (source, frame) in rejects.items()
+            }
+            too_many = sorted({p for landing in landings for p in landing.over(max_reject_rate)})
+            if too_many:
+                log.warning("nothing applied, reject rate exceeded: %s", too_many)
+                raise RejectRateExceededError(
+                    f"{'; '.join(too_many)}, more than --max-reject-rate {max_reject_rate:g}; "
+                    f"nothing was applied (see {settings.quarantine_dir})"
+                )
+            for landing in landings:
+                landing.commit()
+        except BaseException:
+            for landing in landings:
+                landing.rollback()
+            raise
         finally:
             if progress:
                 progress.finish()
-        reports = []
-        for store, store_plan in zip(stores, plans, strict=True):
-            reports.append(_land(store, store_plan, parsed, max_reject_rate, settings))
-    return IngestResult(stores=reports)
+    return IngestResult(stores=[landing.report(written) for landing in landings])
 
 
 def _plan(store: Store, sources: list[SourceFile]) -> list[tuple[SourceFile | None, FileReport]]:
@@ -115,110 +137,112 @@ def _plan(store: Store, sources: list[SourceFile]) -> list[tuple[SourceFile | No
     return plan
 
 
-class _Parsed:
-    """Each file is read and its orders cleaned once, whichever stores need it."""
+class _Once:
+    """A value computed on first use: orders are cleaned once for however many stores."""
 
-    def __init__(self, settings: Settings, progress: Progress | None) -> None:
-        self.settings = settings
-        self.progress = progress
-        self._raw: dict[str, pl.DataFrame] = {}
-        self._orders: dict[str, CleanOrders] = {}
+    def __init__(self, compute: Callable[[], CleanOrders]) -> None:
+        self.compute = compute
+        self.value: CleanOrders | None = None
 
-    def read(self, sources: list[SourceFile]) -> None:
-        for source in sources:
-            if source.kind == "customers":
-                data = source.path.read_bytes()
-                self._raw[source.sha256] = read_customers(source.path, data)
-                if self.progress:
-                    self.progress.advance(len(data))
-        orders = [s for s in sources if s.kind == "orders"]
-        advance = self.progress.advance if self.progress else None
-        frames = read_orders_many([s.path for s in orders], advance)
-        for source in orders:
-            self._raw[source.sha256] = frames[source.path]
-
-    def raw(self, source: SourceFile) -> pl.DataFrame:
-        return self._raw[source.sha256]
-
-    def orders(self, source: SourceFile) -> CleanOrders:
-        if source.sha256 not in self._orders:
-            self._orders[source.sha256] = clean_orders(
-                self.raw(source), self.settings.source_timezone
-            )
-        return self._orders[source.sha256]
+    def __call__(self) -> CleanOrders:
+        if self.value is None:
+            self.value = self.compute()
+        return self.value
 
 
-def _land(
-    store: Store,
-    plan: list[tuple[SourceFile | None, FileReport]],
-    parsed: _Parsed,
-    max_reject_rate: float | None,
-    settings: Settings,
-) -> StoreReport:
-    owners = store.mobile_owners()
-    batch_id = store.next_batch_id()
-    pending: list[PendingBatch] = []
-    reports: list[FileReport] = []
-    too_many: list[str] = []
-    for source, report in plan:
-        if source is None:
-            reports.append(report)
-            continue
+def _read(
+    sources: list[SourceFile], progress: Progress | None
+) -> Iterator[tuple[SourceFile, pl.DataFrame]]:
+    """Each source's raw records, customers first, in the given order."""
+    for source in sources:
+        if source.kind == "customers":
+            data = source.path.read_bytes()
+            yield source, read_customers(source.path, data)
+            if progress:
+                progress.advance(len(data))
+    orders = [s for s in sources if s.kind == "orders"]
+    advance = progress.advance if progress else None
+    frames = iter_orders([s.path for s in orders], advance)
+    for source, (_, frame) in zip(orders, frames, strict=True):
+        yield source, frame
+
+
+class _Landing:
+    """One store's side of an ingest: what it still needs, its batches, its accounting."""
+
+    def __init__(self, store: Store, sources: list[SourceFile]) -> None:
+        self.store = store
+        self.plan = _plan(store, sources)
+        self.owners = store.mobile_owners()
+        self.batch_id = store.next_batch_id()
+        self.writer = store.begin()
+        self.done: dict[str, FileReport] = {}
+
+    def wanted(self) -> list[SourceFile]:
+        return [source for source, _ in self.plan if source is not None]
+
+    def wants(self, source: SourceFile) -> bool:
+        return any(s is not None and s.sha256 == source.sha256 for s, _ in self.plan)
+
+    def add(
+        self, source: SourceFile, raw: pl.DataFrame, orders: Callable[[], CleanOrders]
+    ) -> CleanCustomers | CleanOrders:
         started = datetime.now(UTC)
         if source.kind == "customers":
-            cleaned: CleanCustomers | CleanOrders = clean_customers(parsed.raw(source), owners)
-            owners = pl.concat([owners, cleaned.new_mobiles])
+            cleaned: CleanCustomers | CleanOrders = clean_customers(raw, self.owners)
+            self.owners = pl.concat([self.owners, cleaned.new_mobiles])
         else:
-            cleaned = parsed.orders(source)
-        batch = _pending(source, batch_id, cleaned, started)
-        written = quarantine.write(settings.quarantine_dir, source, cleaned.rejects)
-        accounting = cleaned.accounting
-        if (
-            max_reject_rate is not None
-            and accounting.read
-            and (accounting.rejected / accounting.read > max_reject_rate)
-        ):
-            too_many.append(
-                f"{source.name} rejects {accounting.rejected} of {accounting.read} records"
-            )
-        pending.append(batch)
-        reports.append(
-            FileReport(
-                source.kind,
-                source.name,
-                source.sha256,
-                "ingested",
-                batch_id=batch_id,
-                accounting=accounting,
-                quarantine_file=written,
-            )
+            cleaned = orders()
+        self.writer.add(_pending(source, self.batch_id, cleaned, started))
+        a = cleaned.accounting
+        self.done[source.sha256] = FileReport(
+            source.kind, source.name, source.sha256, "ingested", self.batch_id, a
         )
-        batch_id += 1
-    for report in reports:
-        if report.accounting:
-            a = report.accounting
-            log.info(
-                "%s %s -> batch %s: read %d, accepted %d, rejected %d, duplicates %d, "
-                "superseded %d",
-                store.name,
-                report.source_file,
-                report.batch_id,
-                a.read,
-                a.accepted,
-                a.rejected,
-                a.duplicates,
-                a.superseded,
-            )
-        else:
-            log.info("%s %s skipped: %s", store.name, report.source_file, report.note)
-    if too_many:
-        log.warning("%s: nothing applied, reject rate exceeded: %s", store.name, too_many)
-        raise RejectRateExceededError(
-            f"{'; '.join(too_many)}, more than --max-reject-rate {max_reject_rate:g}; "
-            f"nothing was applied (see {settings.quarantine_dir})"
+        log.info(
+            "%s %s -> batch %s: read %d, accepted %d, rejected %d, duplicates %d, superseded %d",
+            self.store.name,
+            source.name,
+            self.batch_id,
+            a.read,
+            a.accepted,
+            a.rejected,
+            a.duplicates,
+            a.superseded,
         )
-    store.commit(pending)
-    return StoreReport(store=store.name, files=reports)
+        self.batch_id += 1
+        return cleaned
+
+    def over(self, max_reject_rate: float | None) -> list[str]:
+        """Files whose share of rejected records exceeds `max_reject_rate`."""
+        if max_reject_rate is None:
+            return []
+        return [
+            f"{r.source_file} rejects {r.accounting.rejected} of {r.accounting.read} records"
+            for r in self.done.values()
+            if r.accounting
+            and r.accounting.read
+            and r.accounting.rejected / r.accounting.read > max_reject_rate
+        ]
+
+    def commit(self) -> None:
+        self.writer.commit()
+
+    def rollback(self) -> None:
+        self.writer.rollback()
+
+    def report(self, quarantined: dict[str, Path | None]) -> StoreReport:
+        files = []
+        for source, skipped in self.plan:
+            if source is None:
+                log.info("%s %s skipped: %s", self.store.name, skipped.source_file, skipped.note)
+                files.append(skipped)
+            else:
+                files.append(
+                    replace(
+                        self.done[source.sha256], quarantine_file=quarantined.get(source.sha256)
+                    )
+                )
+        return StoreReport(store=self.store.name, files=files)
 
 
 def _pending(

@@ -11,8 +11,9 @@ import io
 import multiprocessing
 import os
 import pyexpat
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import IO, Any
 
@@ -149,25 +150,64 @@ def read_orders(
 def read_orders_many(
     paths: list[Path], progress: Callable[[int], None] | None = None, workers: int | None = None
 ) -> dict[Path, pl.DataFrame]:
-    """Reads several files, large ones in byte ranges, with one pool of worker processes.
+    return dict(iter_orders(paths, progress, workers))
 
-    Each large file is cut into byte ranges at `</order>`, and ranges of all files are
-    parsed in parallel. A range that does not parse on its own (a cut inside a comment or
-    CDATA, or a bad file) sends that whole file through one sequential pass, so the result
-    (and any error) never depends on the cuts.
+
+def iter_orders(
+    paths: list[Path],
+    progress: Callable[[int], None] | None = None,
+    workers: int | None = None,
+    lookahead: int = 2,
+) -> Iterator[tuple[Path, pl.DataFrame]]:
+    """Yields each file's frame in order, reading ahead at most `lookahead` files.
+
+    Large inputs are cut into byte ranges at `</order>` and parsed by worker processes while
+    the caller works on the previous file. A range that does not parse on its own (a cut
+    inside a comment or CDATA, or a bad file) sends that whole file through one sequential
+    pass, so the result (and any error) never depends on the cuts.
     """
     for path in paths:
         if path.stat().st_size == 0:
             raise InputFileError(path, "file is empty")
     workers = workers if workers is not None else (os.cpu_count() or 1)
-    total = sum(p.stat().st_size for p in paths)
-    frames: dict[Path, pl.DataFrame | None] = dict.fromkeys(paths)
-    if workers > 1 and total >= PARALLEL_MIN_BYTES:
-        frames.update(_read_parallel(paths, workers, progress))
-    return {
-        path: frame if frame is not None else _read_sequential(path, progress)
-        for path, frame in frames.items()
-    }
+    if workers < 2 or sum(p.stat().st_size for p in paths) < PARALLEL_MIN_BYTES:
+        for path in paths:
+            yield path, _read_sequential(path, progress)
+        return
+    context = multiprocessing.get_context("spawn")  # Polars is not fork-safe
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        queue: deque[tuple[Path, list[Job] | None, list[Future[bytes | None]]]] = deque()
+        upcoming = iter(paths)
+
+        def submit() -> None:
+            path = next(upcoming, None)
+            if path is not None:
+                jobs = _jobs(path, workers)
+                queue.append((path, jobs, [pool.submit(_parse_range, j) for j in jobs or []]))
+
+        for _ in range(lookahead):
+            submit()
+        while queue:
+            path, jobs, futures = queue.popleft()
+            submit()
+            parts = [f.result() for f in futures] if jobs else [None]
+            if any(part is None for part in parts):
+                yield path, _read_sequential(path, progress)
+                continue
+            if progress:
+                progress(path.stat().st_size)
+            yield path, _assemble(parts)  # type: ignore[arg-type]
+
+
+def _assemble(parts: list[bytes]) -> pl.DataFrame:
+    """Range frames -> one frame, record numbers counted from the start of the file."""
+    counted = 0
+    numbered = []
+    for data in parts:
+        frame = pl.read_ipc(io.BytesIO(data))
+        numbered.append(frame.with_columns(pl.col(RECORD) + counted))
+        counted += frame.height
+    return pl.concat(numbered, rechunk=True)
 
 
 def _read_sequential(path: Path, progress: Callable[[int], None] | None) -> pl.DataFrame:
@@ -270,35 +310,6 @@ def _jobs(path: Path, workers: int) -> list[Job] | None:
         (str(path), begin, end, name, i == 0, i == len(bounds) - 1)
         for i, (begin, end) in enumerate(bounds)
     ]
-
-
-def _read_parallel(
-    paths: list[Path], workers: int, progress: Callable[[int], None] | None
-) -> dict[Path, pl.DataFrame | None]:
-    """Frames of the files whose every range parsed alone; None for the others."""
-    planned = {path: _jobs(path, workers) for path in paths}
-    jobs = [job for path_jobs in planned.values() if path_jobs for job in path_jobs]
-    results: dict[tuple[str, int], bytes | None] = {}
-    context = multiprocessing.get_context("spawn")  # Polars is not fork-safe
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        for job, data in zip(jobs, pool.map(_parse_range, jobs), strict=True):
-            results[(job[0], job[1])] = data
-            if progress and data is not None:
-                progress(job[2] - job[1])
-    frames: dict[Path, pl.DataFrame | None] = {}
-    for path, path_jobs in planned.items():
-        parts = [results[(j[0], j[1])] for j in path_jobs] if path_jobs else [None]
-        if any(part is None for part in parts):
-            frames[path] = None
-            continue
-        counted = 0
-        numbered = []
-        for data in parts:
-            frame = pl.read_ipc(io.BytesIO(data))  # type: ignore[arg-type]
-            numbered.append(frame.with_columns(pl.col(RECORD) + counted))
-            counted += frame.height
-        frames[path] = pl.concat(numbered, rechunk=True)
-    return frames
 
 
 def _parse_range(job: tuple[str, int, int, bytes, bool, bool]) -> bytes | None:

@@ -49,8 +49,22 @@ class PendingBatch:
         return [t for t in BATCH_TABLES if not self.frame(t).is_empty()]
 
 
+class StoreWriter(Protocol):
+    """One ingest's writes: batches are staged as they come and become visible together."""
+
+    def add(self, batch: PendingBatch) -> None:
+        """Stages one batch; nothing of it is visible before `commit`."""
+        ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None:
+        """Undoes everything staged; the store is exactly as before `begin`."""
+        ...
+
+
 class Store(Protocol):
-    """The ingest side of a store; `commit` lands every batch or none."""
+    """The ingest side of a store."""
 
     name: str
 
@@ -64,4 +78,6 @@ class Store(Protocol):
 
     def next_batch_id(self) -> int: ...
 
-    def commit(self, batches: list[PendingBatch]) -> None: ...
+    def begin(self) -> StoreWriter:
+        """Starts an ingest's all-or-nothing write."""
+        ...

@@ -124,29 +124,51 @@ class Lake:
             if child.name not in landed:
                 shutil.rmtree(child, ignore_errors=True)
 
-    def commit(self, batches: list[PendingBatch]) -> None:
-        if not batches:
-            return
+    def begin(self) -> LakeWriter:
         self.remove_orphans()
-        self.batches_dir.mkdir(parents=True, exist_ok=True)
-        entries = list(self.manifest()["batches"])
-        for batch in batches:
-            folder = self.batches_dir / f"{batch.entry.batch_id:06d}"
-            staging = self.batches_dir / f".staging-{batch.entry.batch_id:06d}"
-            shutil.rmtree(staging, ignore_errors=True)
-            staging.mkdir()
-            tables = batch.tables()
-            for table in tables:
-                path = staging / f"{table}.parquet"
-                conform(batch.frame(table), table).write_parquet(path, statistics=True)
-                with path.open("rb") as handle:
-                    os.fsync(handle.fileno())
-            fsync_dir(staging)
-            os.replace(staging, folder)
-            entries.append({**_entry_to_json(batch.entry), "tables": tables})
-        manifest = {"format": FORMAT, "batches": entries}
+        return LakeWriter(self)
+
+    def _switch(self, added: list[dict[str, Any]]) -> None:
+        """The commit point: one atomic rename of the manifest."""
+        manifest = {"format": FORMAT, "batches": [*self.manifest()["batches"], *added]}
         write_atomically(self.root / MANIFEST, json.dumps(manifest, indent=1).encode("utf-8"))
         self._manifest = manifest
+
+
+class LakeWriter:
+    """Writes each batch's folder as it comes (invisible: not in the manifest yet), then
+    switches the manifest once."""
+
+    def __init__(self, lake: Lake) -> None:
+        self.lake = lake
+        self.added: list[dict[str, Any]] = []
+
+    def add(self, batch: PendingBatch) -> None:
+        batches_dir = self.lake.batches_dir
+        batches_dir.mkdir(parents=True, exist_ok=True)
+        folder = batches_dir / f"{batch.entry.batch_id:06d}"
+        staging = batches_dir / f".staging-{batch.entry.batch_id:06d}"
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir()
+        tables = batch.tables()
+        for table in tables:
+            path = staging / f"{table}.parquet"
+            conform(batch.frame(table), table).write_parquet(path, statistics=True)
+            with path.open("rb") as handle:
+                os.fsync(handle.fileno())
+        fsync_dir(staging)
+        os.replace(staging, folder)
+        self.added.append({**_entry_to_json(batch.entry), "tables": tables})
+
+    def commit(self) -> None:
+        if self.added:
+            self.lake._switch(self.added)
+        self.added = []
+
+    def rollback(self) -> None:
+        for entry in self.added:
+            shutil.rmtree(self.lake.batches_dir / f"{entry['batch_id']:06d}", ignore_errors=True)
+        self.added = []
 
 
 def _entry_to_json(entry: LedgerEntry) -> dict[str, Any]:

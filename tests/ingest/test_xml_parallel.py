@@ -10,7 +10,7 @@ import pytest
 from akasa.errors import InputFileError
 from akasa.generate import generate
 from akasa.ingest import xml_reader
-from akasa.ingest.xml_reader import _read_parallel, read_orders
+from akasa.ingest.xml_reader import _jobs, _parse_range, read_orders
 
 
 @pytest.fixture
@@ -33,8 +33,10 @@ def test_parallel_equals_sequential_with_record_numbers(
 ) -> None:
     generate(tmp_path, customers=50, order_lines=6000, days=1, seed=3, dirty=0.05)
     (path,) = tmp_path.glob("*.xml")
-    ranged = _read_parallel([path], 2, None)[path]
-    assert ranged is not None  # really read in ranges
+    jobs = _jobs(path, 2)
+    assert jobs is not None and len(jobs) == 4
+    assert all(_parse_range(job) is not None for job in jobs)  # each range parses alone
+    ranged = read_orders(path, workers=2)
     sequential = read_orders(path, workers=1)
     assert ranged.equals(sequential)
     assert ranged["record_number"].to_list() == list(range(1, 6001))
@@ -59,7 +61,7 @@ def test_a_cut_inside_comment_or_cdata_falls_back_to_one_pass(
         + "".join(order(i) for i in range(300, 600))
         + "</orders>\n"
     )
-    assert _read_parallel([path], 2, None)[path] is None
+    assert any(_parse_range(job) is None for job in _jobs(path, 2) or [])
     frame = read_orders(path, workers=2)
     assert frame.equals(read_orders(path, workers=1))
     assert frame.height == lines

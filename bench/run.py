@@ -1,0 +1,241 @@
+"""The akasa benchmark: generate data sets, time ingest and run in both modes, write RESULTS.md.
+
+    python bench/run.py                      # 100k, 1M and 5M lines, 3 runs each
+    python bench/run.py --sizes 100k --runs 1 --smoke   # what CI runs
+
+Each measurement is a fresh `akasa` process (and a fresh store or database) timed from the
+outside; peak memory is the largest sum of RSS over the whole process tree (akasa and its
+worker processes), sampled every 20 ms from /proc. Table mode uses MariaDB (`--mysql-url`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SIZES = {"100k": 100_000, "1m": 1_000_000, "5m": 5_000_000}
+CUSTOMERS = 100_000
+DAYS = 10
+TARGETS = {  # (step, size) -> (seconds, MB or None)
+    ("ingest memory", "1m"): (8.0, 400),
+    ("ingest table", "1m"): (15.0, None),
+    ("run memory", "5m"): (1.0, None),
+    ("run table", "1m"): (1.5, None),
+    ("run table", "5m"): (3.0, None),
+    ("akasa --help", "-"): (0.5, None),
+}
+
+
+@dataclass
+class Sample:
+    seconds: float
+    peak_mb: float
+
+
+@dataclass
+class Measure:
+    step: str
+    size: str
+    rows: int
+    samples: list[Sample] = field(default_factory=list)
+
+    @property
+    def best(self) -> float:
+        return min(s.seconds for s in self.samples)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(s.seconds for s in self.samples)
+
+    @property
+    def peak_mb(self) -> float:
+        return max(s.peak_mb for s in self.samples)
+
+
+def tree_rss_mb(root_pid: int) -> float:
+    """Sum of resident memory of `root_pid` and all its descendants, in MB."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as handle:
+                fields = handle.read().rsplit(b")", 1)[1].split()
+            parents[int(entry)] = int(fields[1])
+            rss[int(entry)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, IndexError, ValueError):
+            continue
+    total, todo = 0, [root_pid]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo.extend(child for child, parent in parents.items() if parent == pid)
+    return total / 1e6
+
+
+def timed(command: list[str], env: dict[str, str]) -> Sample:
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE)
+    peak = 0.0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, tree_rss_mb(process.pid))
+            done.wait(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, stderr = process.communicate()
+    seconds = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed: {stderr.decode()[-2000:]}")
+    return Sample(seconds, peak)
+
+
+def akasa(*args: str) -> list[str]:
+    return [sys.executable, "-m", "akasa", *args]
+
+
+def mysql(url: str, statement: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(statement))
+    engine.dispose()
+
+
+def generate(work: Path, size: str) -> Path:
+    folder = work / f"data-{size}"
+    marker = folder / ".complete"
+    if not marker.exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        subprocess.run(akasa("generate", str(folder), "--customers", str(CUSTOMERS), "--orders",
+                             str(SIZES[size]), "--days", str(DAYS), "--seed", "2025"),
+                       check=True, stdout=subprocess.DEVNULL)
+        marker.touch()
+    return folder
+
+
+def bench_size(size: str, work: Path, runs: int, mysql_url: str | None,
+               modes: list[str]) -> list[Measure]:
+    drop = generate(work, size)
+    rows = SIZES[size]
+    measures = {key: Measure(key, size, rows) for key in
+                [f"{step} {mode}" for mode in modes for step in ("ingest", "run")]}
+    for _ in range(runs):
+        if "memory" in modes:
+            data = work / "store-memory"
+            shutil.rmtree(data, ignore_errors=True)
+            env = {**os.environ, "AKASA_DATA_DIR": str(data)}
+            measures["ingest memory"].samples.append(
+                timed(akasa("ingest", "-c", str(drop), "-o", str(drop), "-q"), env))
+            measures["run memory"].samples.append(timed(akasa("run", "-f", "json"), env))
+        if "table" in modes and mysql_url:
+            data = work / "store-table"
+            shutil.rmtree(data, ignore_errors=True)
+            base = mysql_url.rsplit("/", 1)[0]
+            mysql(base + "/mysql", "DROP DATABASE IF EXISTS akasa_bench")
+            mysql(base + "/mysql", "CREATE DATABASE akasa_bench CHARACTER SET utf8mb4")
+            env = {**os.environ, "AKASA_DATA_DIR": str(data),
+                   "AKASA_DATABASE_URL": base + "/akasa_bench?charset=utf8mb4"}
+            subprocess.run(akasa("migrate"), env=env, check=True, stdout=subprocess.DEVNULL)
+            measures["ingest table"].samples.append(
+                timed(akasa("ingest", "-m", "table", "-c", str(drop), "-o", str(drop), "-q"),
+                      env))
+            measures["run table"].samples.append(
+                timed(akasa("run", "-m", "table", "-f", "json"), env))
+    return [m for m in measures.values() if m.samples]
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GiB RAM, {platform.system()} "
+            f"{platform.release()}, Python {platform.python_version()}")
+
+
+def verdict(measure: Measure) -> str:
+    target = TARGETS.get((measure.step, measure.size))
+    if target is None:
+        return ""
+    seconds, megabytes = target
+    ok = measure.best <= seconds and (megabytes is None or measure.peak_mb <= megabytes)
+    limit = f"<= {seconds:g} s" + (f", <= {megabytes} MB" if megabytes else "")
+    return f"{limit}: {'met' if ok else 'NOT met'}"
+
+
+def report(measures: list[Measure], runs: int) -> str:
+    lines = [
+        "# akasa benchmark results",
+        "",
+        f"Produced by `python bench/run.py` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.",
+        f"Machine: {machine()}.",
+        f"Data: `akasa generate` with {CUSTOMERS:,} customers over {DAYS} daily file pairs "
+        "(about 3 lines per order); table mode on MariaDB.",
+        f"Each step: {runs} run(s), fresh process and store each time; peak memory is the "
+        "whole process tree (akasa plus its worker processes).",
+        "",
+        "| step | order lines | best s | median s | lines/s (best) | peak MB | target |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for m in measures:
+        rate = f"{m.rows / m.best:,.0f}" if m.rows else ""
+        rows = f"{m.rows:,}" if m.rows else "-"
+        lines.append(f"| {m.step} | {rows} | {m.best:.2f} | {m.median:.2f} | {rate} | "
+                     f"{m.peak_mb:.0f} | {verdict(m)} |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="100k,1m,5m")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--modes", default="memory,table")
+    parser.add_argument("--mysql-url", default="mysql+mysqldb://root@127.0.0.1:3306/mysql")
+    parser.add_argument("--work", type=Path, default=ROOT / "bench" / "data")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "RESULTS.md")
+    parser.add_argument("--smoke", action="store_true",
+                        help="check the benchmark runs; print the table, write no RESULTS.md")
+    args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    modes = args.modes.split(",")
+    measures: list[Measure] = []
+    helper = Measure("akasa --help", "-", 0)
+    for _ in range(args.runs):
+        helper.samples.append(timed(akasa("--help"), dict(os.environ)))
+    measures.append(helper)
+    for size in args.sizes.split(","):
+        measures.extend(bench_size(size, args.work, args.runs, args.mysql_url, modes))
+        print(report(measures, args.runs), flush=True)
+    if not args.smoke:
+        args.out.write_text(report(measures, args.runs))
+
+
+if __name__ == "__main__":
+    main()
