@@ -134,7 +134,10 @@ def ingest(
 
     if not customers and not orders:
         raise UsageError("give --customers and/or --orders")
-    result = run_ingest(load_settings(), customers or [], orders or [], mode.value, max_reject_rate)
+    with console.byte_progress(enabled=not quiet) as progress:
+        result = run_ingest(
+            load_settings(), customers or [], orders or [], mode.value, max_reject_rate, progress
+        )
     console.render_ingest(result, quiet=quiet)
 
 
@@ -159,6 +162,19 @@ def run(
     parsed = AsOf.parse(as_of)
     result = run_kpis(load_settings(), mode.value, parsed, window_days, top)
     console.render_run(result, fmt.value)
+
+
+@app.command()
+def report(mode: ModeOption = Mode.memory, quiet: QuietOption = False) -> None:
+    """Draw the KPI charts (PNG and HTML) and one offline report.html from the newest outputs
+    of `akasa run`."""
+    from akasa import console
+    from akasa.config import load_settings
+    from akasa.report.build import build_report
+
+    with console.step_progress(enabled=not quiet) as progress:
+        result = build_report(load_settings(), mode.value, progress=progress)
+    console.render_report(result, quiet=quiet)
 
 
 @app.command()
