@@ -21,6 +21,7 @@ WIDTH = 640
 BAR_STEP = 26  # pixels per bar in the horizontal bar charts
 MIN_HEIGHT = 180
 MAX_BARS = 25  # the regional chart shows at most this many regions; the table has all
+SMALL_COUNT = 8  # count axes up to this get one tick per whole number
 PRIMARY = "#1f5aa6"
 ACCENT = "#e07b18"
 MUTED = "#5b6470"
@@ -36,7 +37,8 @@ INDIAN_NUMBERS = {
     "grouping": [3, 2, 2, 2, 2, 2, 2, 2, 2, 2],
     "currency": ["₹", ""],
 }
-MONEY_AXIS = "$,.0f"
+# `~` drops trailing zeros: `₹12,00,000` on big axes, `₹0.5` (not a second `₹1`) on tiny ones.
+MONEY_AXIS = "$,.2~f"
 
 THEME: dict[str, Any] = {
     "background": "white",
@@ -112,6 +114,31 @@ def _bars_height(count: int) -> int:
     return max(MIN_HEIGHT, 90 + BAR_STEP * count)
 
 
+def _count_y(field: str, title: str, top: int, **axis: Any) -> alt.Y:
+    """A whole-number axis. Small counts get explicit ticks: Vega would put one at 0.5 (it
+    does not honour tickMinStep here), and an all-zero column still gets a 0-to-1 axis."""
+    if top > SMALL_COUNT:
+        return alt.Y(f"{field}:Q", title=title, axis=alt.Axis(format="d", **axis))
+    end = max(top, 1)
+    return alt.Y(
+        f"{field}:Q",
+        title=title,
+        axis=alt.Axis(format="d", values=list(range(end + 1)), **axis),
+        scale=alt.Scale(domain=[0, end]),
+    )
+
+
+def _nothing(title: alt.Title, message: str) -> alt.TopLevelMixin:
+    """A chart with nothing to draw says so, instead of showing empty axes."""
+    chart = (
+        alt.Chart(alt.Data(values=[{"message": message}]))
+        .mark_text(fontSize=14, color=MUTED)
+        .encode(text="message:N")
+        .properties(title=title)
+    )
+    return _fit(chart, MIN_HEIGHT)
+
+
 def monthly_trends(document: dict[str, Any]) -> alt.TopLevelMixin:
     """Revenue bars (left axis) with the order count as a line (right axis)."""
     rows = [
@@ -128,6 +155,11 @@ def monthly_trends(document: dict[str, Any]) -> alt.TopLevelMixin:
     ]
     months = [r["month"] for r in rows]
     span = f"{months[0]} to {months[-1]}" if months else "no orders"
+    title = _title(
+        "Monthly revenue and orders", f"as of {as_of_day(document)} · all orders to date, {span}"
+    )
+    if not rows:
+        return _nothing(title, "No orders up to the as-of date.")
     tooltip = [
         alt.Tooltip("month:N", title="Month"),
         alt.Tooltip("revenue_text:N", title="Revenue"),
@@ -152,20 +184,11 @@ def monthly_trends(document: dict[str, Any]) -> alt.TopLevelMixin:
             axis=alt.Axis(format=MONEY_AXIS, titleColor=PRIMARY),
         )
     )
-    orders_axis = alt.Axis(titleColor=ACCENT, tickMinStep=1, format="d", grid=False)
+    most = max(r["orders"] for r in rows)
     line = base.mark_line(color=ACCENT, point=alt.OverlayMarkDef(color=ACCENT)).encode(
-        y=alt.Y("orders:Q", title="Orders", axis=orders_axis)
+        y=_count_y("orders", "Orders", most, titleColor=ACCENT, grid=False)
     )
-    chart = (
-        alt.layer(bars, line)
-        .resolve_scale(y="independent")
-        .properties(
-            title=_title(
-                "Monthly revenue and orders",
-                f"as of {as_of_day(document)} · all orders to date, {span}",
-            )
-        )
-    )
+    chart = alt.layer(bars, line).resolve_scale(y="independent").properties(title=title)
     return _fit(chart, 320)
 
 
@@ -195,6 +218,9 @@ def regional_revenue(document: dict[str, Any]) -> alt.TopLevelMixin:
             }
         )
     more = f" · largest {len(shown)} of {len(regions)} regions" if len(regions) > len(shown) else ""
+    title = _title("Revenue by region", f"as of {as_of_day(document)} · all orders to date{more}")
+    if not rows:
+        return _nothing(title, "No orders up to the as-of date.")
     base = alt.Chart(alt.Data(values=rows)).encode(
         y=alt.Y("region:N", title=None, sort=[r["region"] for r in rows]),
         x=alt.X(
@@ -213,21 +239,18 @@ def regional_revenue(document: dict[str, Any]) -> alt.TopLevelMixin:
     )
     chart = alt.layer(
         base.mark_bar(), base.mark_text(align="left", dx=4).encode(text="label:N")
-    ).properties(
-        title=_title("Revenue by region", f"as of {as_of_day(document)} · all orders to date{more}")
-    )
+    ).properties(title=title)
     return _fit(chart, _bars_height(len(rows)))
 
 
 def top_customers(document: dict[str, Any]) -> alt.TopLevelMixin:
     """Horizontal bars by rank: the biggest spenders of the window."""
     rows = []
-    for position, r in enumerate(document["top_customers"]):
+    for r in document["top_customers"]:
         paise = _paise(r["revenue"])
         name = r["customer_name"] or r["customer_id"]
         rows.append(
             {
-                "position": position,
                 "rank": r["rank"],
                 "customer": f"{r['rank']}. {name} ({r['customer_id']})",
                 "customer_id": r["customer_id"],
@@ -238,6 +261,12 @@ def top_customers(document: dict[str, Any]) -> alt.TopLevelMixin:
                 "label": rupees(paise, decimals=False),
             }
         )
+    title = _title(
+        f"Top {document['top']} customers by spend, last {document['window_days']} days",
+        f"as of {as_of_day(document)} · {window_text(document)}",
+    )
+    if not rows:
+        return _nothing(title, f"No customer ordered in the {window_text(document)}.")
     base = alt.Chart(alt.Data(values=rows)).encode(
         y=alt.Y(
             "customer:N",
@@ -261,12 +290,7 @@ def top_customers(document: dict[str, Any]) -> alt.TopLevelMixin:
     )
     chart = alt.layer(
         base.mark_bar(), base.mark_text(align="left", dx=4).encode(text="label:N")
-    ).properties(
-        title=_title(
-            f"Top {document['top']} customers by spend, last {document['window_days']} days",
-            f"as of {as_of_day(document)} · {window_text(document)}",
-        )
-    )
+    ).properties(title=title)
     return _fit(chart, _bars_height(len(rows)))
 
 
@@ -314,7 +338,7 @@ def repeat_customers(document: dict[str, Any]) -> alt.TopLevelMixin:
             sort=[b[0] for b in BUCKETS],
             axis=alt.Axis(labelAngle=0),
         ),
-        y=alt.Y("customers:Q", title="Repeat customers", axis=alt.Axis(tickMinStep=1, format="d")),
+        y=_count_y("customers", "Repeat customers", max(r["customers"] for r in rows)),
         tooltip=[
             alt.Tooltip("bucket:N", title="Orders per customer"),
             alt.Tooltip("customers:Q", title="Customers"),

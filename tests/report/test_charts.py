@@ -59,7 +59,7 @@ def test_theme_groups_axis_money_the_indian_way(specs: dict[str, dict[str, Any]]
     number = specs["monthly_trends"]["config"]["locale"]["number"]
     assert number["grouping"][:3] == [3, 2, 2] and number["currency"] == ["₹", ""]
     bars = specs["monthly_trends"]["layer"][0]["encoding"]["y"]
-    assert bars["field"] == "revenue" and bars["axis"]["format"] == "$,.0f"
+    assert bars["field"] == "revenue" and bars["axis"]["format"] == "$,.2~f"
 
 
 def test_monthly_trends(specs: dict[str, dict[str, Any]]) -> None:
@@ -84,6 +84,25 @@ def test_monthly_trends(specs: dict[str, dict[str, Any]]) -> None:
     assert title(spec) == (
         "Monthly revenue and orders | as of 2025-11-01 · all orders to date, 2025-09 to 2025-11"
     )
+
+
+def test_count_axes_tick_whole_numbers(specs: dict[str, dict[str, Any]]) -> None:
+    orders = specs["monthly_trends"]["layer"][1]["encoding"]["y"]
+    assert orders["axis"]["values"] == [0, 1] and orders["scale"] == {"domain": [0, 1]}
+    customers = specs["repeat_customers"]["layer"][0]["encoding"]["y"]
+    assert customers["axis"]["values"] == [0, 1]
+
+
+def test_nothing_to_draw_is_said_in_words(official_report: OfficialReport) -> None:
+    document = dict(official_report.document, top_customers=[], regional_revenue=[])
+    for build in (charts.top_customers, charts.regional_revenue):
+        spec = build(document).to_dict()
+        assert spec["mark"]["type"] == "text" and spec["encoding"]["text"]["field"] == "message"
+        assert "as of 2025-11-01" in title(spec)
+    top = charts.top_customers(document).to_dict()
+    assert values(top) == [
+        {"message": "No customer ordered in the last 30 days (2025-10-03 to 2025-11-01)."}
+    ]
 
 
 def test_regional_revenue(specs: dict[str, dict[str, Any]]) -> None:
