@@ -196,6 +196,19 @@ def run(
 
 
 @app.command()
+def report(mode: ModeOption = Mode.memory, quiet: QuietOption = False) -> None:
+    """Draw the KPI charts (PNG and HTML) and one offline report.html from the newest outputs
+    of `akasa run`."""
+    from akasa import console
+    from akasa.config import load_settings
+    from akasa.report.build import build_report
+
+    with console.step_progress(enabled=not quiet) as progress:
+        result = build_report(load_settings(), mode.value, progress=progress)
+    console.render_report(result, quiet=quiet)
+
+
+@app.command()
 def sql(
     query: Annotated[str, typer.Argument(help="One read-only SELECT over the memory store.")],
     fmt: FormatOption = Format.table,

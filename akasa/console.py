@@ -9,23 +9,26 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Iterable, Sequence
-from decimal import Decimal
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.progress import (
     BarColumn,
     DownloadColumn,
+    MofNCompleteColumn,
     Progress,
+    SpinnerColumn,
     TaskID,
     TextColumn,
+    TimeElapsedColumn,
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
 from rich.table import Table
 
-from akasa.numbers import decimal_to_paise, rupees
+from akasa.narrative import summary_lines
 from akasa.privacy import mask_mobiles_in, redact
 
 if TYPE_CHECKING:
@@ -33,6 +36,7 @@ if TYPE_CHECKING:
     from akasa.ingest.batch import IngestResult
     from akasa.kpi.run import KpiRun
     from akasa.query import QueryResult
+    from akasa.report.build import ReportResult
 
 MAX_TABLE_ROWS = 20
 KPI_TITLES = {
@@ -55,8 +59,9 @@ class TerminalProgress:
     """A Rich progress bar that appears only when a step runs longer than `delay` seconds,
     and only on a terminal."""
 
-    def __init__(self, delay: float = 1.0) -> None:
+    def __init__(self, delay: float = 1.0, console: Console | None = None) -> None:
         self.delay = delay
+        self.console = console
         self._bar: Progress | None = None
         self._task: TaskID | None = None
         self._total = 0
@@ -81,6 +86,7 @@ class TerminalProgress:
                 DownloadColumn(),
                 TransferSpeedColumn(),
                 TimeRemainingColumn(),
+                console=self.console or stdout(),
                 transient=True,
             )
             self._bar.start()
@@ -99,6 +105,34 @@ def error(message: str, secrets: Iterable[str] = ()) -> None:
     line = redact(" ".join(message.split()), secrets)
     sys.stderr.write(f"Error: {line}\n")
     sys.stderr.flush()
+
+
+@contextmanager
+def step_progress(
+    enabled: bool = True, console: Console | None = None
+) -> Iterator[Callable[[str, int, int], None] | None]:
+    """A progress bar for a job of counted steps (the library reports what, done, total).
+
+    Shown only on a terminal and when not --quiet; otherwise the callback is None.
+    """
+    console = console or stdout()
+    if not enabled or not console.is_terminal:
+        yield None
+        return
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("Starting", total=None)
+
+        def update(what: str, done: int, total: int) -> None:
+            bar.update(task, description=what, completed=done, total=total)
+
+        yield update
 
 
 def _table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:
@@ -170,51 +204,17 @@ def render_run(run: KpiRun, fmt: str = "table") -> None:
         out.print(mask_mobiles_in(line))
 
 
-def summary_lines(document: dict[str, Any]) -> list[str]:
-    """The summary in words a manager reads in ten seconds."""
-    s = document["summary"]
-
-    def money(text: str | None) -> str:
-        return "-" if text is None else rupees(decimal_to_paise(Decimal(text)))
-
-    as_of = document["as_of"][:10]
-    lines = [
-        f"Summary as of {as_of} ({document['mode']} mode):",
-        f"- Revenue {money(s['total_revenue'])} from {_count(s['orders'], 'order')} by "
-        f"{_count(s['ordering_customers'], 'customer')} "
-        f"({money(s['avg_revenue_per_customer'])} per customer).",
-        f"- {_count(s['repeat_customers'], 'repeat customer')}: {s['repeat_rate_pct']}% of "
-        f"customers ordered more than once.",
-    ]
-    if s["peak_month"]:
-        growth = s["avg_monthly_revenue_growth_pct"]
-        lines.append(
-            f"- Best month {s['peak_month']} with {money(s['peak_month_revenue'])}"
-            + (f"; revenue changed {growth}% a month on average." if growth else ".")
-        )
-    if s["leading_region"]:
-        lines.append(
-            f"- Leading region {s['leading_region']} with {s['leading_region_share_pct']}% of "
-            f"revenue."
-        )
-    top = s["top_customer"]
-    if top:
-        lines.append(
-            f"- Top customer of the last {document['window_days']} days: "
-            f"{top['customer_name']} ({top['customer_id']}), {money(top['revenue'])}."
-        )
-    else:
-        lines.append(f"- No customer ordered in the last {document['window_days']} days.")
-    if s["unmatched_orders"]:
-        lines.append(
-            f"- {_count(s['unmatched_orders'], 'order')} without a matching customer yet "
-            f"(counted under region Unknown)."
-        )
-    return lines
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+def render_report(result: ReportResult, quiet: bool = False) -> None:
+    """A staleness warning (unless quiet), then one line naming every file written."""
+    out = stdout()
+    warning = result.freshness.warning()
+    if warning and not quiet:
+        out.print(f"Warning: {warning}")
+    charts = ", ".join(path.name for path in result.files[1:])
+    out.print(
+        f"Wrote {result.report} and {len(result.files) - 1} chart files in "
+        f"{result.report.parent}: {charts}"
+    )
 
 
 def render_query(result: QueryResult, fmt: str = "table") -> None:

@@ -57,3 +57,14 @@ class RejectRateExceededError(AkasaError):
 
 class SqlRefusedError(AkasaError):
     """`akasa sql` was asked to run something other than a read-only query."""
+
+
+class NoOutputsError(AkasaError):
+    """`akasa report` found no KPI outputs to draw from."""
+
+    def __init__(self) -> None:
+        super().__init__("no KPI outputs yet; run akasa run first")
+
+
+class OutputsUnreadableError(AkasaError):
+    """A `kpis.json` exists but is not a KPI document this version can read."""

@@ -12,7 +12,7 @@ from akasa.cli import app
 from tests.conftest import OFFICIAL_CUSTOMERS, OFFICIAL_ORDERS, SAMPLE_DIR
 
 runner = CliRunner()
-COMMANDS = ["ingest", "run", "sql", "generate"]
+COMMANDS = ["ingest", "run", "report", "sql", "generate"]
 
 
 def invoke(*args: str):  # type: ignore[no-untyped-def]
@@ -113,6 +113,34 @@ def test_run_on_empty_store_exits_1() -> None:
     assert result.stderr == (
         "Error: the memory store holds no orders yet; run akasa ingest first\n"
     )
+
+
+def test_report_without_outputs_exits_1() -> None:
+    result = invoke("report")
+    assert result.exit_code == 1
+    assert result.stderr == "Error: no KPI outputs yet; run akasa run first\n"
+    assert invoke("report", "--mode", "table").stderr == result.stderr
+
+
+def test_ingest_run_report_names_the_files_written(tmp_path: Path) -> None:
+    invoke("ingest", "-c", str(OFFICIAL_CUSTOMERS), "-o", str(OFFICIAL_ORDERS))
+    invoke("run")
+    result = invoke("report", "--quiet")
+    assert result.exit_code == 0, result.output
+    reports = tmp_path / "data" / "reports"
+    charts = ", ".join(
+        f"{name}.{ext}"
+        for name in ("monthly_trends", "regional_revenue", "top_customers", "repeat_customers")
+        for ext in ("png", "html")
+    )
+    # The official orders end 2025-11-01, long before this run: warned, unless --quiet.
+    assert result.stdout == (
+        f"Wrote {reports / 'report.html'} and 8 chart files in {reports}: {charts}\n"
+    )
+    assert len(list(reports.iterdir())) == 9
+    loud = invoke("report")
+    assert loud.stdout.startswith("Warning: The newest order (2025-11-01 14:22) is ")
+    assert loud.stdout.splitlines()[-1] == result.stdout.strip()
 
 
 def test_debug_shows_the_traceback(tmp_path: Path) -> None:

@@ -1,0 +1,1 @@
+"""`akasa report`: Altair charts and one offline HTML report from the newest KPI outputs."""

@@ -1,0 +1,371 @@
+"""The four KPI charts (Altair), built from a `kpis.json` document, in one theme.
+
+Charts get their data as inline values, never as URLs, so they render offline. Money is
+passed twice: as a number of rupees for the axis (formatted by the Indian number locale in
+`THEME`) and as exact text from `numbers.rupees` for labels and tooltips, so what a chart
+says to the paisa is what the tables say.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+import altair as alt
+
+from akasa.numbers import decimal_to_paise, round_fraction, rupees, text_2
+
+WIDTH = 640
+BAR_STEP = 26  # pixels per bar in the horizontal bar charts
+MIN_HEIGHT = 180
+MAX_BARS = 25  # the regional chart shows at most this many regions; the table has all
+SMALL_COUNT = 8  # count axes up to this get one tick per whole number
+PRIMARY = "#1f5aa6"
+ACCENT = "#e07b18"
+MUTED = "#5b6470"
+# DejaVu Sans has the rupee sign and is what vl-convert finds on Debian; browsers elsewhere
+# fall back to Arial, which has it too. (vl-convert's built-in Liberation Sans lacks it.)
+FONT = "DejaVu Sans, Arial, Helvetica, sans-serif"
+
+# d3-format locale for India: 12,34,567 grouping and the rupee sign. d3 cycles the group
+# sizes, so the 2-digit groups are listed out rather than given as [3, 2].
+INDIAN_NUMBERS = {
+    "decimal": ".",
+    "thousands": ",",
+    "grouping": [3, 2, 2, 2, 2, 2, 2, 2, 2, 2],
+    "currency": ["₹", ""],
+}
+# `~` drops trailing zeros: `₹12,00,000` on big axes, `₹0.5` (not a second `₹1`) on tiny ones.
+MONEY_AXIS = "$,.2~f"
+
+THEME: dict[str, Any] = {
+    "background": "white",
+    "font": FONT,
+    "padding": 8,
+    "locale": {"number": INDIAN_NUMBERS},
+    "title": {
+        "anchor": "start",
+        "fontSize": 16,
+        "fontWeight": "bold",
+        "subtitleFontSize": 12,
+        "subtitleColor": MUTED,
+        "subtitlePadding": 4,
+        "offset": 12,
+    },
+    "axis": {
+        "labelFontSize": 11,
+        "titleFontSize": 12,
+        "titleFontWeight": "normal",
+        "titleColor": MUTED,
+        "labelColor": "#333",
+        "gridColor": "#e8ebef",
+        "domainColor": "#9aa3ad",
+        "tickColor": "#9aa3ad",
+    },
+    "view": {"stroke": None},
+    "bar": {"color": PRIMARY},
+    "line": {"color": ACCENT, "strokeWidth": 2.5},
+    "point": {"color": ACCENT, "filled": True, "size": 60},
+    "text": {"fontSize": 11, "color": "#333"},
+}
+
+# The order the report shows the charts in.
+ORDER = ("monthly_trends", "regional_revenue", "top_customers", "repeat_customers")
+
+
+def _paise(text: str | None) -> int:
+    return 0 if text is None else decimal_to_paise(Decimal(text))
+
+
+def _rupee_number(paise: int) -> float:
+    """A plotting position only (floats are fine for pixels, never for sums)."""
+    return paise / 100
+
+
+def _pct(text: str | None) -> str:
+    return "–" if text is None else f"{text}%"
+
+
+def as_of_day(document: dict[str, Any]) -> str:
+    return str(document["as_of"])[:10]
+
+
+def window_text(document: dict[str, Any]) -> str:
+    """The top-customers window in words: `last 30 days (2025-10-03 to 2025-11-01)`."""
+    days = document["window_days"]
+    noun = "day" if days == 1 else "days"
+    return f"last {days} {noun} ({str(document['window_start'])[:10]} to {as_of_day(document)})"
+
+
+def _title(text: str, subtitle: str) -> alt.Title:
+    return alt.Title(text=text, subtitle=subtitle)
+
+
+def _fit(chart: alt.TopLevelMixin, height: int) -> alt.TopLevelMixin:
+    """A fixed overall size (axes and titles included), so the PNG size is predictable."""
+    return chart.properties(
+        width=WIDTH, height=height, autosize=alt.AutoSizeParams(type="fit", contains="padding")
+    ).configure(**THEME)
+
+
+def _bars_height(count: int) -> int:
+    return max(MIN_HEIGHT, 90 + BAR_STEP * count)
+
+
+def _count_y(field: str, title: str, top: int, **axis: Any) -> alt.Y:
+    """A whole-number axis. Small counts get explicit ticks: Vega would put one at 0.5 (it
+    does not honour tickMinStep here), and an all-zero column still gets a 0-to-1 axis."""
+    if top > SMALL_COUNT:
+        return alt.Y(f"{field}:Q", title=title, axis=alt.Axis(format="d", **axis))
+    end = max(top, 1)
+    return alt.Y(
+        f"{field}:Q",
+        title=title,
+        axis=alt.Axis(format="d", values=list(range(end + 1)), **axis),
+        scale=alt.Scale(domain=[0, end]),
+    )
+
+
+def _nothing(title: alt.Title, message: str) -> alt.TopLevelMixin:
+    """A chart with nothing to draw says so, instead of showing empty axes."""
+    chart = (
+        alt.Chart(alt.Data(values=[{"message": message}]))
+        .mark_text(fontSize=14, color=MUTED)
+        .encode(text="message:N")
+        .properties(title=title)
+    )
+    return _fit(chart, MIN_HEIGHT)
+
+
+def monthly_trends(document: dict[str, Any]) -> alt.TopLevelMixin:
+    """Revenue bars (left axis) with the order count as a line (right axis)."""
+    rows = [
+        {
+            "month": r["month"],
+            "revenue": _rupee_number(_paise(r["revenue"])),
+            "revenue_text": rupees(_paise(r["revenue"])),
+            "orders": r["orders"],
+            "customers": r["customers"],
+            "aov_text": rupees(_paise(r["avg_order_value"])),
+            "growth_text": _pct(r["revenue_growth_pct"]),
+        }
+        for r in document["monthly_trends"]
+    ]
+    months = [r["month"] for r in rows]
+    span = f"{months[0]} to {months[-1]}" if months else "no orders"
+    title = _title(
+        "Monthly revenue and orders", f"as of {as_of_day(document)} · all orders to date, {span}"
+    )
+    if not rows:
+        return _nothing(title, "No orders up to the as-of date.")
+    tooltip = [
+        alt.Tooltip("month:N", title="Month"),
+        alt.Tooltip("revenue_text:N", title="Revenue"),
+        alt.Tooltip("growth_text:N", title="Growth vs previous month"),
+        alt.Tooltip("orders:Q", title="Orders"),
+        alt.Tooltip("customers:Q", title="Customers"),
+        alt.Tooltip("aov_text:N", title="Avg order value"),
+    ]
+    base = alt.Chart(alt.Data(values=rows)).encode(
+        x=alt.X(
+            "month:O",
+            title=None,
+            sort=months,
+            axis=alt.Axis(labelAngle=0 if len(months) <= 12 else -45, labelOverlap="parity"),
+        ),
+        tooltip=tooltip,
+    )
+    bars = base.mark_bar(color=PRIMARY).encode(
+        y=alt.Y(
+            "revenue:Q",
+            title="Revenue (₹)",
+            axis=alt.Axis(format=MONEY_AXIS, titleColor=PRIMARY),
+        )
+    )
+    most = max(r["orders"] for r in rows)
+    line = base.mark_line(color=ACCENT, point=alt.OverlayMarkDef(color=ACCENT)).encode(
+        y=_count_y("orders", "Orders", most, titleColor=ACCENT, grid=False)
+    )
+    chart = alt.layer(bars, line).resolve_scale(y="independent").properties(title=title)
+    return _fit(chart, 320)
+
+
+def _label_room(values: list[float]) -> alt.Scale:
+    """Extra room right of the longest bar for its text label."""
+    top = max(values, default=0.0)
+    return alt.Scale(domain=[0, top * 1.35 if top > 0 else 1], nice=True)
+
+
+def regional_revenue(document: dict[str, Any]) -> alt.TopLevelMixin:
+    """Horizontal revenue bars per region, labelled with the rupees and the share."""
+    regions = document["regional_revenue"]
+    shown = regions[:MAX_BARS]
+    rows = []
+    for r in shown:
+        paise = _paise(r["revenue"])
+        share = _pct(r["revenue_share_pct"])
+        rows.append(
+            {
+                "region": r["region"],
+                "revenue": _rupee_number(paise),
+                "revenue_text": rupees(paise),
+                "share": share,
+                "label": f"{share} · {rupees(paise, decimals=False)}",
+                "orders": r["orders"],
+                "customers": r["customers"],
+            }
+        )
+    more = f" · largest {len(shown)} of {len(regions)} regions" if len(regions) > len(shown) else ""
+    title = _title("Revenue by region", f"as of {as_of_day(document)} · all orders to date{more}")
+    if not rows:
+        return _nothing(title, "No orders up to the as-of date.")
+    base = alt.Chart(alt.Data(values=rows)).encode(
+        y=alt.Y("region:N", title=None, sort=[r["region"] for r in rows]),
+        x=alt.X(
+            "revenue:Q",
+            title="Revenue (₹)",
+            axis=alt.Axis(format=MONEY_AXIS),
+            scale=_label_room([r["revenue"] for r in rows]),
+        ),
+        tooltip=[
+            alt.Tooltip("region:N", title="Region"),
+            alt.Tooltip("revenue_text:N", title="Revenue"),
+            alt.Tooltip("share:N", title="Share of revenue"),
+            alt.Tooltip("orders:Q", title="Orders"),
+            alt.Tooltip("customers:Q", title="Customers"),
+        ],
+    )
+    chart = alt.layer(
+        base.mark_bar(), base.mark_text(align="left", dx=4).encode(text="label:N")
+    ).properties(title=title)
+    return _fit(chart, _bars_height(len(rows)))
+
+
+def top_customers(document: dict[str, Any]) -> alt.TopLevelMixin:
+    """Horizontal bars by rank: the biggest spenders of the window."""
+    rows = []
+    for r in document["top_customers"]:
+        paise = _paise(r["revenue"])
+        name = r["customer_name"] or r["customer_id"]
+        rows.append(
+            {
+                "rank": r["rank"],
+                "customer": f"{r['rank']}. {name} ({r['customer_id']})",
+                "customer_id": r["customer_id"],
+                "region": r["region"],
+                "orders": r["orders"],
+                "revenue": _rupee_number(paise),
+                "revenue_text": rupees(paise),
+                "label": rupees(paise, decimals=False),
+            }
+        )
+    title = _title(
+        f"Top {document['top']} customers by spend, last {document['window_days']} days",
+        f"as of {as_of_day(document)} · {window_text(document)}",
+    )
+    if not rows:
+        return _nothing(title, f"No customer ordered in the {window_text(document)}.")
+    base = alt.Chart(alt.Data(values=rows)).encode(
+        y=alt.Y(
+            "customer:N",
+            title=None,
+            sort=[r["customer"] for r in rows],
+            axis=alt.Axis(labelLimit=280),
+        ),
+        x=alt.X(
+            "revenue:Q",
+            title="Revenue in the window (₹)",
+            axis=alt.Axis(format=MONEY_AXIS),
+            scale=_label_room([r["revenue"] for r in rows]),
+        ),
+        tooltip=[
+            alt.Tooltip("rank:Q", title="Rank"),
+            alt.Tooltip("customer:N", title="Customer"),
+            alt.Tooltip("region:N", title="Region"),
+            alt.Tooltip("orders:Q", title="Orders"),
+            alt.Tooltip("revenue_text:N", title="Revenue"),
+        ],
+    )
+    chart = alt.layer(
+        base.mark_bar(), base.mark_text(align="left", dx=4).encode(text="label:N")
+    ).properties(title=title)
+    return _fit(chart, _bars_height(len(rows)))
+
+
+# Orders-per-customer buckets for the repeat chart: (label, lowest, highest or None).
+BUCKETS: tuple[tuple[str, int, int | None], ...] = (
+    ("2", 2, 2),
+    ("3", 3, 3),
+    ("4", 4, 4),
+    ("5", 5, 5),
+    ("6–9", 6, 9),
+    ("10–19", 10, 19),
+    ("20+", 20, None),
+)
+
+
+def repeat_distribution(repeaters: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Repeat customers per orders-per-customer bucket, every bucket present (zeros too)."""
+    total = len(repeaters)
+    out = []
+    for label, low, high in BUCKETS:
+        inside = [
+            r for r in repeaters if r["orders"] >= low and (high is None or r["orders"] <= high)
+        ]
+        paise = sum(_paise(r["revenue"]) for r in inside)
+        share = text_2(round_fraction(Fraction(10_000 * len(inside), total))) if total else "0.00"
+        out.append(
+            {
+                "bucket": label,
+                "customers": len(inside),
+                "share": f"{share}%",
+                "revenue_text": rupees(paise),
+            }
+        )
+    return out
+
+
+def repeat_customers(document: dict[str, Any]) -> alt.TopLevelMixin:
+    """How often repeat customers ordered: customers per orders-per-customer bucket."""
+    rows = repeat_distribution(document["repeat_customers"])
+    s = document["summary"]
+    base = alt.Chart(alt.Data(values=rows)).encode(
+        x=alt.X(
+            "bucket:O",
+            title="Orders per customer",
+            sort=[b[0] for b in BUCKETS],
+            axis=alt.Axis(labelAngle=0),
+        ),
+        y=_count_y("customers", "Repeat customers", max(r["customers"] for r in rows)),
+        tooltip=[
+            alt.Tooltip("bucket:N", title="Orders per customer"),
+            alt.Tooltip("customers:Q", title="Customers"),
+            alt.Tooltip("share:N", title="Share of repeat customers"),
+            alt.Tooltip("revenue_text:N", title="Their revenue"),
+        ],
+    )
+    chart = alt.layer(
+        base.mark_bar(), base.mark_text(baseline="bottom", dy=-3).encode(text="customers:Q")
+    ).properties(
+        title=_title(
+            "Repeat customers by number of orders",
+            f"as of {as_of_day(document)} · all orders to date · {s['repeat_customers']} of "
+            f"{s['ordering_customers']} customers ({s['repeat_rate_pct']}%) ordered 2+ times",
+        )
+    )
+    return _fit(chart, 300)
+
+
+BUILDERS: dict[str, Callable[[dict[str, Any]], alt.TopLevelMixin]] = {
+    "monthly_trends": monthly_trends,
+    "regional_revenue": regional_revenue,
+    "top_customers": top_customers,
+    "repeat_customers": repeat_customers,
+}
+
+
+def specs(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The Vega-Lite spec of every chart, in report order."""
+    return {name: BUILDERS[name](document).to_dict() for name in ORDER}

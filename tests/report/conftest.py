@@ -1,0 +1,48 @@
+"""One report of the official sample, built once per test session and shared read-only."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from akasa.config import Settings, load_settings
+from akasa.ingest.batch import ingest
+from akasa.kpi.run import run
+from akasa.report.build import ReportResult, build_report
+from tests.conftest import OFFICIAL_CUSTOMERS, OFFICIAL_ORDERS
+
+# The KPI run and the report are pinned in time: 2025-11-02 14:30 IST, a day after the
+# newest official order (2025-11-01 14:22:10 IST), so the data counts as fresh.
+RUN_AT = datetime(2025, 11, 2, 9, 0, tzinfo=UTC)
+REPORT_AT = datetime(2025, 11, 2, 9, 5, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class OfficialReport:
+    settings: Settings
+    result: ReportResult
+    document: dict[str, Any]
+
+    @property
+    def html(self) -> str:
+        return self.result.report.read_text(encoding="utf-8")
+
+
+def pinned_settings(data_dir: Path) -> Settings:
+    """Settings that no developer environment or .env can change."""
+    return load_settings(data_dir=data_dir, timezone="Asia/Kolkata", source_timezone="Asia/Kolkata")
+
+
+@pytest.fixture(scope="session")
+def official_report(tmp_path_factory: pytest.TempPathFactory) -> OfficialReport:
+    settings = pinned_settings(tmp_path_factory.mktemp("official") / "data")
+    ingest(settings, [OFFICIAL_CUSTOMERS], [OFFICIAL_ORDERS], "memory")
+    run(settings, "memory", now=RUN_AT)
+    result = build_report(settings, "memory", now=REPORT_AT)
+    document = json.loads(result.source.read_text(encoding="utf-8"))
+    return OfficialReport(settings, result, document)

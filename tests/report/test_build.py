@@ -1,0 +1,236 @@
+"""build_report: which outputs it reads, what the page says, what it writes, how it fails."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from html import unescape
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from akasa.config import Settings
+from akasa.errors import NoOutputsError, OutputsUnreadableError
+from akasa.report import charts
+from akasa.report.build import build_report
+from akasa.report.freshness import Freshness, age, freshness
+from akasa.report.html import json_for_script, script_text, table
+from akasa.report.pages import Chart, report_page
+from tests.report.conftest import REPORT_AT, OfficialReport, pinned_settings
+
+CHART_FILES = [
+    "monthly_trends.png",
+    "monthly_trends.html",
+    "regional_revenue.png",
+    "regional_revenue.html",
+    "top_customers.png",
+    "top_customers.html",
+    "repeat_customers.png",
+    "repeat_customers.html",
+]
+
+
+def text_of(page: str) -> str:
+    """The page's visible words, roughly: tags dropped, whitespace collapsed."""
+    body = page[page.index("<body>") : page.index('<script type="application/json"')]
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", body)).split())
+
+
+def test_no_outputs_yet(settings: Settings) -> None:
+    with pytest.raises(NoOutputsError, match=r"^no KPI outputs yet; run akasa run first$"):
+        build_report(settings, "memory")
+    assert not settings.reports_dir.exists()
+
+
+def test_unreadable_outputs(settings: Settings) -> None:
+    path = settings.outputs_dir / "memory" / "kpis.json"
+    path.parent.mkdir(parents=True)
+    path.write_text("{not json")
+    with pytest.raises(OutputsUnreadableError, match="cannot be read"):
+        build_report(settings, "memory")
+    path.write_text('{"as_of": "2025-11-01T23:59:59+05:30"}')
+    with pytest.raises(OutputsUnreadableError, match=r"not a KPI document \(missing timezone, "):
+        build_report(settings, "memory")
+
+
+def test_files_written(official_report: OfficialReport) -> None:
+    result = official_report.result
+    reports = official_report.settings.reports_dir
+    assert result.report == reports / "report.html"
+    assert [p.name for p in result.files] == ["report.html", *CHART_FILES]
+    assert sorted(p.name for p in reports.iterdir()) == sorted(["report.html", *CHART_FILES])
+    assert result.mode == "memory"
+    assert result.source == official_report.settings.outputs_dir / "memory" / "kpis.json"
+
+
+def test_mode_only_picks_the_folder(official_report: OfficialReport, tmp_path: Path) -> None:
+    # Table mode is another branch's work; its kpis.json has the same shape. A hand-made one
+    # under outputs/table/ proves the report reads whatever that folder holds.
+    document = json.loads(json.dumps(official_report.document))
+    document["mode"] = "table"
+    document["regional_revenue"][0]["region"] = "Western Ghats"
+    settings = pinned_settings(tmp_path / "data")
+    folder = settings.outputs_dir / "table"
+    folder.mkdir(parents=True)
+    (folder / "kpis.json").write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(NoOutputsError):
+        build_report(settings, "memory")
+    result = build_report(settings, "table", now=REPORT_AT)
+    page = result.report.read_text(encoding="utf-8")
+    assert "table mode" in text_of(page)
+    assert "Western Ghats" in text_of(page)
+    assert result.charts["regional_revenue"].png.exists()
+
+
+def test_progress_reports_every_step(official_report: OfficialReport) -> None:
+    seen: list[tuple[str, int, int]] = []
+    build_report(official_report.settings, "memory", now=REPORT_AT, progress=_record(seen))
+    assert [done for _, done, _ in seen] == list(range(12))
+    assert {total for _, _, total in seen} == {11}
+    assert seen[0][0] == "Building the charts"
+    assert seen[1][0] == "Drawing monthly_trends.png"
+    assert seen[-2][0] == "Writing report.html"
+    assert seen[-1] == ("Done", 11, 11)
+
+
+def _record(seen: list[tuple[str, int, int]]) -> Any:
+    return lambda what, done, total: seen.append((what, done, total))
+
+
+def test_page_is_self_contained(official_report: OfficialReport) -> None:
+    page = official_report.html
+    assert page.startswith("<!DOCTYPE html>")
+    assert re.search(r"<script[^>]*\ssrc=", page) is None
+    assert "<link" not in page and "<iframe" not in page
+    assert re.search(r"""\s(?:src|href)=["']?(?:https?:)?//""", page) is None
+    assert (  # the policy forbids every fetch: only inline code and data: images
+        '<meta http-equiv="Content-Security-Policy" content="default-src &#x27;none&#x27;; ' in page
+    )
+    assert "window.vegaEmbed=" in page  # the inlined bundle
+    # Each chart's PNG is inside the page until the script draws the live chart.
+    assert page.count('<img src="data:image/png;base64,') == 4
+
+
+def test_page_says_as_of_window_freshness_and_headline(official_report: OfficialReport) -> None:
+    words = text_of(official_report.html)
+    assert "Sales KPIs as of 2025-11-01" in words
+    assert "As of 2025-11-01 23:59:59 (Asia/Kolkata)" in words
+    assert "Top customers: last 30 days (2025-10-03 to 2025-11-01)" in words
+    assert "Newest order 2025-11-01 14:22:10" in words
+    assert "KPIs computed 2025-11-02 14:30:00" in words
+    assert "Newest order's age at the run 1 day" in words
+    assert 'role="alert"' not in official_report.html  # a day old: fresh
+    assert "Revenue ₹21,679.00" in words
+    assert "Orders 3" in words
+    assert "Customers 2 ₹10,839.50 per customer" in words
+    assert "Repeat rate 50.00% 1 ordered more than once" in words
+    assert "Leading region West with 58.81% of revenue." in words
+    assert "Top customer of the last 30 days: Aarav Mehta (CUST-001), ₹12,749.00." in words
+
+
+def test_page_has_the_four_kpis_and_data_quality_in_order(
+    official_report: OfficialReport,
+) -> None:
+    page = official_report.html
+    ids = re.findall(r'<section id="([a-z_]+)"', page)
+    assert ids == [
+        "freshness",
+        "headline",
+        "monthly_trends",
+        "regional_revenue",
+        "top_customers",
+        "repeat_customers",
+        "data_quality",
+    ]
+    words = text_of(page)
+    assert "2025-10 1 1 6 ₹7,450.00 ₹7,450.00 -16.57%" in words  # month, orders, ..., growth
+    assert "West ₹12,749.00 2 1 58.81%" in words
+    assert "1 CUST-001 Aarav Mehta West 2 ₹12,749.00" in words
+    assert "CUST-001 Aarav Mehta West 2 ₹12,749.00 2025-10-12 09:15:32 2025-11-01 14:22:10" in (
+        words
+    )
+    quality = words[words.index("Data quality") :]
+    assert "1 customers task_DE_new_customers.csv 5 5 0 0 0" in quality
+    assert "2 orders task_DE_new_orders.xml 10 10 0 0 0" in quality
+    assert "Total 2 file(s) 15 15 0 0 0" in quality
+    assert "No records rejected." in quality
+
+
+def _stale_by(document: dict[str, Any], lag: timedelta) -> dict[str, Any]:
+    changed = json.loads(json.dumps(document))
+    newest = datetime.fromisoformat(changed["watermark"]["newest_order_at"])
+    changed["generated_at"] = (newest + lag).isoformat()
+    return changed
+
+
+def test_freshness_warns_after_two_days(official_report: OfficialReport) -> None:
+    document = official_report.document
+    assert not freshness(_stale_by(document, timedelta(days=2))).stale
+    late = freshness(_stale_by(document, timedelta(days=2, seconds=1)))
+    assert late.stale
+    assert late.warning() == (
+        "The newest order (2025-11-01 14:22) is 2 days older than the KPI run "
+        "(2025-11-03 14:22): check that the daily files are arriving."
+    )
+    fresh = freshness(document)
+    assert fresh.lag == timedelta(days=1, minutes=7, seconds=50) and fresh.warning() is None
+
+
+def test_stale_data_shows_a_warning(official_report: OfficialReport) -> None:
+    document = _stale_by(official_report.document, timedelta(days=3, hours=5))
+    page = _page(document, official_report)
+    assert (
+        '<p class="warning" role="alert">The newest order (2025-11-01 14:22) is 3 days 5 hours '
+        "older than the KPI run (2025-11-04 19:22): check that the daily files are arriving.</p>"
+    ) in page
+
+
+def test_age_in_words() -> None:
+    assert age(timedelta(minutes=59)) == "0 hours"
+    assert age(timedelta(hours=1)) == "1 hour"
+    assert age(timedelta(days=1)) == "1 day"
+    assert age(timedelta(days=420, hours=7, minutes=59)) == "420 days 7 hours"
+    assert age(None) == "-"
+    empty = Freshness(None, None, datetime(2025, 1, 1, tzinfo=UTC))
+    assert not empty.stale and empty.warning() is None
+
+
+def _page(document: dict[str, Any], official_report: OfficialReport) -> str:
+    pngs = {n: f.png.read_bytes() for n, f in official_report.result.charts.items()}
+    drawn = [Chart(n, s, pngs[n]) for n, s in charts.specs(document).items()]
+    return report_page(document, drawn, freshness(document), "/* bundle */", REPORT_AT)
+
+
+def test_everything_inserted_is_escaped(official_report: OfficialReport) -> None:
+    hostile = '</script><script>alert("x")</script><b onclick=x>&amp;'
+    document = json.loads(json.dumps(official_report.document))
+    document["top_customers"][0]["customer_name"] = hostile
+    document["repeat_customers"][0]["region"] = hostile
+    document["data_quality"]["files"][0]["source_file"] = hostile
+    page = _page(document, official_report)
+    assert "<b onclick" not in page and "<script>alert" not in page
+    assert page.count("&lt;/script&gt;&lt;script&gt;alert(&quot;x&quot;)") == 3
+    specs_json = re.search(
+        r'<script type="application/json" id="akasa-specs">(.*?)</script>', page, re.S
+    )
+    assert specs_json is not None
+    specs = json.loads(specs_json.group(1))
+    top = specs["chart-top_customers"]["data"]["values"][0]
+    assert top["customer"] == f"1. {hostile} (CUST-001)"
+
+
+def test_script_escaping() -> None:
+    assert json_for_script({"a": "</script>&"}) == '{"a":"\\u003c/script\\u003e\\u0026"}'
+    assert script_text('x = "</script>"') == 'x = "<\\/script>"'
+
+
+def test_tables_cap_rows_and_align_numbers() -> None:
+    rows = [{"region": f"R{i}", "revenue": "1234567.50", "revenue_share_pct": None} for i in (1, 2)]
+    html = table(rows, limit=1)
+    assert '<td class="num">₹12,34,567.50</td>' in html
+    assert "<td>R1</td>" in html and "R2" not in html
+    assert '<td class="num">–</td>' not in html  # a column with no number stays left
+    assert "Showing 1 of 2 rows." in html
+    assert table([], empty="Nothing.") == '<p class="note">Nothing.</p>'
