@@ -87,16 +87,17 @@ def ingest(
         if progress:
             progress.start(sum(s.size_bytes for s in needed.values()), "reading")
         try:
-            rejects: dict[str, tuple[SourceFile, pl.DataFrame]] = {}
+            rejects: dict[str, tuple[SourceFile, bytes | None]] = {}
             for source, raw in _read(list(needed.values()), progress):
                 cleaned_orders = _Once(lambda raw=raw: clean_orders(raw, settings.source_timezone))
                 for landing in landings:
                     if landing.wants(source):
                         cleaned = landing.add(source, raw, cleaned_orders)
-                        rejects[source.sha256] = (source, cleaned.rejects)
+                        rendered = quarantine.render(source, cleaned.rejects)
+                        rejects[source.sha256] = (source, rendered)
             written = {
-                sha: quarantine.write(settings.quarantine_dir, source, frame)
-                for sha, (source, frame) in rejects.items()
+                sha: quarantine.write(settings.quarantine_dir, source, rendered)
+                for sha, (source, rendered) in rejects.items()
             }
             too_many = sorted({p for landing in landings for p in landing.over(max_reject_rate)})
             if too_many:

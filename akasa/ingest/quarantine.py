@@ -21,8 +21,12 @@ def path_for(directory: Path, source: SourceFile) -> Path:
     return directory / f"{source.path.stem}.{source.sha256[:12]}.rejects.csv"
 
 
-def write(directory: Path, source: SourceFile, rejects: pl.DataFrame) -> Path | None:
-    """Writes the file's quarantine; returns its path, or None when nothing was rejected."""
+def render(source: SourceFile, rejects: pl.DataFrame) -> bytes | None:
+    """The file's quarantine as CSV bytes, or None when nothing was rejected.
+
+    Rendered as soon as a file is cleaned: bytes are compact, while the rejects frame would
+    keep the whole file's buffers alive until the ingest ends.
+    """
     if rejects.is_empty():
         return None
     columns = CUSTOMER_COLUMNS if source.kind == "customers" else ORDER_LINE_COLUMNS
@@ -33,6 +37,13 @@ def write(directory: Path, source: SourceFile, rejects: pl.DataFrame) -> Path | 
         "reason",
         pl.col("raw").str.json_decode(dtype).alias("raw"),
     ).unnest("raw")
+    return csv_bytes(table, text_columns=["reason", *columns])
+
+
+def write(directory: Path, source: SourceFile, rendered: bytes | None) -> Path | None:
+    """Writes a rendered quarantine; returns its path, or None when there is none."""
+    if rendered is None:
+        return None
     path = path_for(directory, source)
-    write_atomically(path, csv_bytes(table, text_columns=["reason", *columns]))
+    write_atomically(path, rendered)
     return path
