@@ -11,6 +11,13 @@ import polars as pl
 UTC_TS = pl.Datetime("us", "UTC")
 MONEY = pl.Decimal(14, 2)
 
+# Longest text each store keeps. The SQL columns are sized by these (VARCHAR keys keep
+# indexes small), and cleaning rejects longer values, so both stores accept the same records.
+MAX_ID_CHARS = 100  # customer_id, order_id, sku_id
+MAX_NAME_CHARS = 255  # customer_name
+MAX_REGION_CHARS = 100  # region
+MAX_FILE_NAME_CHARS = 255  # source_file: one file name, as the file system allows
+
 CUSTOMER_COLUMNS = ("customer_id", "customer_name", "mobile_number", "region")
 ORDER_LINE_COLUMNS = (
     "order_id",

@@ -13,7 +13,13 @@ from dataclasses import dataclass
 import polars as pl
 
 from akasa.ingest import normalise as n
-from akasa.tables import CUSTOMER_COLUMNS, ORDER_LINE_COLUMNS
+from akasa.tables import (
+    CUSTOMER_COLUMNS,
+    MAX_ID_CHARS,
+    MAX_NAME_CHARS,
+    MAX_REGION_CHARS,
+    ORDER_LINE_COLUMNS,
+)
 
 RECORD = "record_number"
 REASON = "reason"
@@ -56,6 +62,16 @@ def _reason(*checks: tuple[pl.Expr, str]) -> pl.Expr:
     parts = [pl.when(failed).then(pl.lit(text)) for failed, text in checks]
     joined = pl.concat_str(parts, separator="; ", ignore_nulls=True)
     return pl.when(joined.str.len_chars() > 0).then(joined)
+
+
+def _too_long(column: str, limit: int) -> tuple[pl.Expr, str]:
+    """Longer than the stores keep (see `akasa.tables`)."""
+    return pl.col(column).str.len_chars() > limit, f"{column} longer than {limit} characters"
+
+
+def _has_nul(column: str) -> tuple[pl.Expr, str]:
+    """A NUL character: PostgreSQL cannot store it in text, so no store takes it."""
+    return pl.col(column).str.contains("\x00", literal=True), f"{column} contains a NUL character"
 
 
 def _raw_json(columns: tuple[str, ...]) -> pl.Expr:
@@ -106,6 +122,12 @@ def clean_customers(raw: pl.DataFrame, owners: pl.DataFrame) -> CleanCustomers:
                 & pl.col("mobile_number").is_null(),
                 "invalid mobile_number (need 10 digits starting 6-9)",
             ),
+            _too_long("customer_id", MAX_ID_CHARS),
+            _too_long("customer_name", MAX_NAME_CHARS),
+            _too_long("region", MAX_REGION_CHARS),
+            _has_nul("customer_id"),
+            _has_nul("customer_name"),
+            _has_nul("region"),
         ).alias(REASON)
     )
     invalid = frame.filter(pl.col(REASON).is_not_null())
@@ -178,7 +200,9 @@ def clean_orders(raw: pl.DataFrame, source_timezone: str) -> CleanOrders:
             pl.col("malformed"),  # a structural problem says it all
             _reason(
                 (missing("order_id"), "missing order_id"),
+                _too_long("order_id", MAX_ID_CHARS),
                 (missing("sku_id"), "missing sku_id"),
+                _too_long("sku_id", MAX_ID_CHARS),
                 (missing("mobile_number"), "missing mobile_number"),
                 (
                     bad("mobile_number", "mobile_number"),

@@ -13,6 +13,9 @@ from akasa.tables import MONEY
 
 MAX_AMOUNT_INTEGER_DIGITS = 12  # DECIMAL(14,2)
 MAX_SKU_COUNT = 1_000_000_000
+# Order times every store can hold and every KPI boundary can be computed around (MySQL
+# DATETIME starts at year 1000; Python dates end at 9999, and as_of looks one day ahead).
+MIN_YEAR_UTC, MAX_YEAR_UTC = 1000, 9998
 
 
 def trimmed(expr: pl.Expr) -> pl.Expr:
@@ -152,4 +155,5 @@ def timestamp_utc(expr: pl.Expr, source_timezone: str) -> pl.Expr:
         source_timezone, ambiguous="earliest", non_existent="null"
     ).dt.convert_time_zone("UTC")
     result = pl.when(zone.is_null()).then(naive).otherwise(with_offset)
-    return pl.when(offset_ok).then(result)
+    in_range = result.dt.year().is_between(MIN_YEAR_UTC, MAX_YEAR_UTC)
+    return pl.when(offset_ok & in_range).then(result)
