@@ -51,8 +51,8 @@ class TestDatabase:
     def url_text(self) -> str:
         return self.url.render_as_string(hide_password=False)
 
-    def settings(self) -> Settings:
-        return load_settings(data_dir=self.data_dir, database_url=self.url_text)
+    def settings(self, **overrides: object) -> Settings:
+        return load_settings(data_dir=self.data_dir, database_url=self.url_text, **overrides)
 
     def engine(self) -> Engine:
         return create_engine(self.url, poolclass=NullPool)
