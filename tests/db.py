@@ -52,7 +52,8 @@ class TestDatabase:
         return self.url.render_as_string(hide_password=False)
 
     def settings(self, **overrides: object) -> Settings:
-        return load_settings(data_dir=self.data_dir, database_url=self.url_text, **overrides)
+        values: dict[str, object] = {"data_dir": self.data_dir, "database_url": self.url_text}
+        return load_settings(**{**values, **overrides})
 
     def engine(self) -> Engine:
         return create_engine(self.url, poolclass=NullPool)

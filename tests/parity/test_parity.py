@@ -36,8 +36,9 @@ def dirty_days(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
         {"as_of": "2025-01-03", "window_days": 2, "top": 3},
         {"as_of": "2025-03-31", "window_days": 90, "top": 25},
         {"as_of": "now"},  # NOW: 10 January 2025, noon UTC
+        {"as_of": "2024-12-01"},  # before every order: nothing in scope
     ],
-    ids=["latest", "mid-data", "later-month", "now"],
+    ids=["latest", "mid-data", "later-month", "now", "before-data"],
 )
 def test_multi_day_generated_dirty_data(
     migrated: TestDatabase, dirty_days: list[Path], options: dict[str, object]
@@ -49,7 +50,8 @@ def test_multi_day_generated_dirty_data(
     assert accounting(result, 0) == accounting(result, 1)
     assert sum(f.accounting.rejected for f in result.stores[1].files if f.accounting) > 0
     memory, _ = assert_same_outputs(settings, **options)
-    assert memory.tables["monthly_trends"].height >= 1
+    nothing_in_scope = options.get("as_of") == "2024-12-01"
+    assert (memory.tables["monthly_trends"].height == 0) == nothing_in_scope
 
 
 def test_day_one_then_day_one_again_then_day_two(migrated: TestDatabase, tmp_path: Path) -> None:
@@ -83,6 +85,7 @@ def test_edge_cases(migrated: TestDatabase, tmp_path: Path) -> None:
             ("C4", "Tied One", "9000000006", "West "),
             ("C5", "Tied Two", "9000000007", "west"),
             ("C6", "Takes A Number", "9000000001", "North"),  # number of C1: rejected
+            ("C8", "", "9000000008", "south"),  # empty name
         ],
     )
     day1_orders = orders_xml(
@@ -105,6 +108,8 @@ def test_edge_cases(migrated: TestDatabase, tmp_path: Path) -> None:
             line("A13", "9000000004", "2025-02-07T09:00:00", "S1", 1, "0.29"),
             line("A14", "9000000004", "2025-02-07T10:00:00", "S1", 1, "4.35"),
             line("A15", "9000000004", "2025-02-07T11:00:00", "S1", 1, "1.15"),
+            line("A16", "9000000008", "2025-02-07T11:00:00", "S1", 1, "12"),
+            line("A17", "9000000008", "2025-02-07T12:00:00", "S1", 1, "13"),
         ],
     )
     load(settings, [day1_customers], [day1_orders], mode="both")
