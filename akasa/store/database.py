@@ -23,8 +23,8 @@ from akasa.privacy import redact
 # Strict mode on MySQL/MariaDB: a bad value fails its statement (and so the whole load)
 # instead of being stored as a silently adjusted value with a warning.
 MYSQL_SESSION = "SET SESSION sql_mode = 'TRADITIONAL'"
-# Rows per multi-row INSERT that SQLAlchemy writes for PostgreSQL and SQLite (the loader's
-# chunks stay under both databases' parameter limits, so a page always fits).
+# Rows per multi-row INSERT that SQLAlchemy writes for PostgreSQL and SQLite (it makes a page
+# smaller when the database's limit on bound parameters requires).
 INSERT_PAGE_ROWS = 2_000
 DRIVER_EXTRAS = {"mysql": "mysql", "mariadb": "mysql", "postgresql": "postgres"}
 
