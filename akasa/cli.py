@@ -209,6 +209,16 @@ def report(mode: ModeOption = Mode.memory, quiet: QuietOption = False) -> None:
 
 
 @app.command()
+def migrate() -> None:
+    """Bring the table-mode database to the newest schema (same as `alembic upgrade head`)."""
+    from akasa import console
+    from akasa.config import load_settings
+    from akasa.store.migrations import upgrade
+
+    console.render_migrate(upgrade(load_settings()))
+
+
+@app.command()
 def sql(
     query: Annotated[str, typer.Argument(help="One read-only SELECT over the memory store.")],
     fmt: FormatOption = Format.table,

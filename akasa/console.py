@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from akasa.kpi.run import KpiRun
     from akasa.query import QueryResult
     from akasa.report.build import ReportResult
+    from akasa.store.migrations import MigrateResult
 
 MAX_TABLE_ROWS = 20
 KPI_TITLES = {
@@ -229,6 +230,16 @@ def render_query(result: QueryResult, fmt: str = "table") -> None:
     out.print(_table(None, result.columns, rows))
     more = " (more rows not shown; add a LIMIT)" if result.truncated else ""
     out.print(f"{len(rows)} row(s){more}")
+
+
+def render_migrate(result: MigrateResult) -> None:
+    """One line: what changed, and where (the URL never carries its password)."""
+    before = result.before or "empty"
+    if result.changed:
+        line = f"Database schema upgraded from {before} to {result.after}: {result.database}"
+    else:
+        line = f"Database schema already at {result.after} (newest): {result.database}"
+    stdout().print(redact(line), markup=False)
 
 
 def render_generate(result: GenerateResult) -> None:

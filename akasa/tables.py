@@ -11,6 +11,13 @@ import polars as pl
 UTC_TS = pl.Datetime("us", "UTC")
 MONEY = pl.Decimal(14, 2)
 
+# Longest text each store keeps. The SQL columns are sized by these (VARCHAR keys keep
+# indexes small), and cleaning rejects longer values, so both stores accept the same records.
+MAX_ID_CHARS = 100  # customer_id, order_id, sku_id
+MAX_NAME_CHARS = 255  # customer_name
+MAX_REGION_CHARS = 100  # region
+MAX_FILE_NAME_CHARS = 255  # source_file: one file name, as the file system allows
+
 CUSTOMER_COLUMNS = ("customer_id", "customer_name", "mobile_number", "region")
 ORDER_LINE_COLUMNS = (
     "order_id",
@@ -21,13 +28,13 @@ ORDER_LINE_COLUMNS = (
     "total_amount",
 )
 
-# Longest accepted text per field, in characters; both stores size their columns from this.
+# Longest accepted text per field, in characters; cleaning rejects longer values.
 MAX_LENGTH = {
-    "customer_id": 64,
-    "order_id": 64,
-    "sku_id": 64,
-    "customer_name": 200,
-    "region": 64,
+    "customer_id": MAX_ID_CHARS,
+    "order_id": MAX_ID_CHARS,
+    "sku_id": MAX_ID_CHARS,
+    "customer_name": MAX_NAME_CHARS,
+    "region": MAX_REGION_CHARS,
 }
 # Raw values kept with a rejected record are cut to this many characters each.
 MAX_RAW_CHARS = 1000

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from akasa.config import Settings, load_settings
+from tests import db
 
 FIXTURES = Path(__file__).parent / "fixtures"
 OFFICIAL_CUSTOMERS = FIXTURES / "official" / "task_DE_new_customers.csv"
@@ -34,3 +35,33 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[No
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return load_settings(data_dir=tmp_path / "data")
+
+
+def _kinds(kinds: list[str]) -> list[object]:
+    """Server-backed kinds carry the `db` marker (`-m "not db"` runs without servers)."""
+    return [pytest.param(k, id=k, marks=() if k == "sqlite" else pytest.mark.db) for k in kinds]
+
+
+@pytest.fixture(params=_kinds(db.ALL))
+def database(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[db.TestDatabase]:
+    """A fresh, empty table-mode database: SQLite, MariaDB and PostgreSQL in turn."""
+    yield from db.provide(request.param, tmp_path, monkeypatch)
+
+
+@pytest.fixture(params=_kinds(db.SERVER_KINDS))
+def server_database(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[db.TestDatabase]:
+    """Like `database`, servers only (for what SQLite has no notion of, e.g. connections)."""
+    yield from db.provide(request.param, tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def migrated(database: db.TestDatabase) -> db.TestDatabase:
+    """`database`, upgraded to the newest schema the way `akasa migrate` does it."""
+    from akasa.store.migrations import upgrade
+
+    upgrade(database.settings())
+    return database

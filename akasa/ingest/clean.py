@@ -59,8 +59,17 @@ def _reason(*checks: tuple[pl.Expr, str]) -> pl.Expr:
 
 
 def _too_long(*columns: str) -> list[tuple[pl.Expr, str]]:
+    """Longer than the stores keep (`akasa.tables.MAX_LENGTH`)."""
     return [
         (pl.col(c).str.len_chars() > MAX_LENGTH[c], f"{c} longer than {MAX_LENGTH[c]} characters")
+        for c in columns
+    ]
+
+
+def _has_nul(*columns: str) -> list[tuple[pl.Expr, str]]:
+    """A NUL character: PostgreSQL cannot store it in text, so no store takes it."""
+    return [
+        (pl.col(c).str.contains("\x00", literal=True), f"{c} contains a NUL character")
         for c in columns
     ]
 
@@ -121,6 +130,7 @@ def clean_customers(raw: pl.DataFrame, owners: pl.DataFrame) -> CleanCustomers:
                 & pl.col("mobile_number").is_null(),
                 "invalid mobile_number (need 10 digits starting 6-9)",
             ),
+            *_has_nul("customer_id", "customer_name", "region"),
         ).alias(REASON)
     )
     invalid = frame.filter(pl.col(REASON).is_not_null())

@@ -15,6 +15,9 @@ from akasa.tables import MONEY
 
 MAX_AMOUNT_INTEGER_DIGITS = 12  # DECIMAL(14,2)
 MAX_SKU_COUNT = 1_000_000_000
+# Order times every store can hold and every KPI boundary can be computed around (MySQL
+# DATETIME starts at year 1000; Python dates end at 9999, and as_of looks one day ahead).
+MIN_YEAR_UTC, MAX_YEAR_UTC = 1000, 9998
 
 
 def trimmed(expr: pl.Expr) -> pl.Expr:
@@ -169,6 +172,7 @@ def _parse_times(frame: pl.DataFrame, source_timezone: str) -> pl.Series:
         .dt.convert_time_zone("UTC")
     )
     with_offset = pl.col("local").dt.replace_time_zone("UTC") - pl.duration(minutes=offset)
+    utc = pl.when(zone.is_null()).then(naive).when(offset_ok).then(with_offset)
     return staged.select(
-        pl.when(zone.is_null()).then(naive).when(offset_ok).then(with_offset).alias("utc")
+        pl.when(utc.dt.year().is_between(MIN_YEAR_UTC, MAX_YEAR_UTC)).then(utc).alias("utc")
     )["utc"]

@@ -16,11 +16,7 @@ def newest_order_at(lake: Lake) -> datetime | None:
 
 
 def orders_in_scope(lake: Lake, ctx: KpiContext) -> pl.LazyFrame:
-    """Orders at or before as_of, joined to their customer through any number they had.
-
-    `customer_key` is the customer_id, or the mobile number for an unmatched order, so that
-    each unmatched number counts as one customer.
-    """
+    """Orders at or before as_of, joined to their customer through any number they had."""
     owners = lake.current("customer_mobiles").select("mobile_number", "customer_id")
     customers = lake.current("customers").select("customer_id", "customer_name", "region")
     return (
@@ -34,13 +30,17 @@ def orders_in_scope(lake: Lake, ctx: KpiContext) -> pl.LazyFrame:
         )
         .join(owners, on="mobile_number", how="left")
         .join(customers, on="customer_id", how="left")
-        .with_columns(
-            pl.col("region").fill_null(UNKNOWN_REGION),
-            pl.coalesce("customer_id", pl.lit("mobile:") + pl.col("mobile_number")).alias(
-                "customer_key"
-            ),
-        )
+        .with_columns(pl.col("region").fill_null(UNKNOWN_REGION))
     )
+
+
+def distinct_customers() -> pl.Expr:
+    """Customers with an order; each unmatched mobile number counts as one customer.
+
+    Counted apart, so a customer_id can never be mistaken for an unmatched number.
+    """
+    unmatched = pl.col("mobile_number").filter(pl.col("customer_id").is_null())
+    return pl.col("customer_id").drop_nulls().n_unique() + unmatched.n_unique()
 
 
 def repeat_customers(scope: pl.LazyFrame) -> pl.LazyFrame:
@@ -72,7 +72,7 @@ def monthly_trends(scope: pl.LazyFrame, lines: pl.LazyFrame, ctx: KpiContext) ->
         monthly.group_by("month")
         .agg(
             pl.len().alias("orders"),
-            pl.col("customer_key").n_unique().alias("customers"),
+            distinct_customers().alias("customers"),
             pl.col("paise").sum().alias("revenue_paise"),
         )
         .join(units, on="month", how="left")
@@ -84,7 +84,7 @@ def regional_revenue(scope: pl.LazyFrame) -> pl.LazyFrame:
     return scope.group_by("region").agg(
         pl.col("paise").sum().alias("revenue_paise"),
         pl.len().alias("orders"),
-        pl.col("customer_key").n_unique().alias("customers"),
+        distinct_customers().alias("customers"),
     )
 
 
@@ -108,7 +108,7 @@ def top_customers(scope: pl.LazyFrame, ctx: KpiContext) -> pl.LazyFrame:
 def totals(scope: pl.LazyFrame) -> pl.LazyFrame:
     return scope.select(
         pl.len().alias("orders"),
-        pl.col("customer_key").n_unique().alias("customers"),
+        distinct_customers().alias("customers"),
         pl.col("paise").sum().alias("revenue_paise"),
         pl.col("customer_id").is_null().sum().alias("unmatched_orders"),
     )

@@ -107,3 +107,33 @@ def test_every_number_of_a_customer_is_recorded() -> None:
     )
     assert sorted(result.new_mobiles.rows()) == [("9123456781", "C1"), ("9123456789", "C1")]
     assert result.customers["mobile_number"].to_list() == ["9123456789"]
+
+
+def test_values_longer_than_the_stores_keep_are_rejected() -> None:
+    result = clean_customers(
+        raw(
+            ("C" * 100, "N" * 255, "9123456781", "R" * 100),  # at the limits: kept
+            ("C" * 101, "A", "9123456782", "N"),
+            ("C3", "N" * 256, "9123456783", "N"),
+            ("C4", "A", "9123456784", "r" * 101),
+        ),
+        NO_OWNERS,
+    )
+    assert result.customers["customer_id"].to_list() == ["C" * 100]
+    assert result.rejects["reason"].to_list() == [
+        "customer_id longer than 100 characters",
+        "customer_name longer than 255 characters",
+        "region longer than 100 characters",
+    ]
+
+
+def test_a_nul_character_rejects_the_row() -> None:
+    result = clean_customers(
+        raw(("C\x001", "A", "9123456781", "N"), ("C2", "A\x00B", "9123456782", "We\x00st")),
+        NO_OWNERS,
+    )
+    assert result.customers.is_empty()
+    assert result.rejects["reason"].to_list() == [
+        "customer_id contains a NUL character",
+        "customer_name contains a NUL character; region contains a NUL character",
+    ]

@@ -198,3 +198,19 @@ def test_accounting_always_adds_up(settings: Settings, tmp_path: Path) -> None:
         pl.concat([result.rejects["record_number"], result.lines["record_number"]]).n_unique()
         == acc.accepted + acc.rejected
     )
+
+
+def test_ids_longer_than_the_stores_keep_are_rejected(tmp_path: Path) -> None:
+    result = clean(
+        tmp_path,
+        [
+            line("O" * 100, M, T, "S" * 100, 1, "1"),  # at the limit: kept
+            line("O" * 101, M, T, "S1", 1, "1"),
+            line("O3", M, T, "S" * 101, 1, "1"),
+        ],
+    )
+    assert reasons(result) == {
+        2: "order_id longer than 100 characters",
+        3: "sku_id longer than 100 characters",
+    }
+    assert result.orders["order_id"].to_list() == ["O" * 100]

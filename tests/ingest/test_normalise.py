@@ -190,6 +190,12 @@ def utc(*parts: int) -> datetime:
         ("yesterday", None),
         ("", None),
         (None, None),
+        # Outside the years every store holds (MySQL DATETIME from 1000, Python to 9999).
+        ("1000-01-01T00:00:00Z", utc(1000, 1, 1)),
+        ("1000-01-01T05:29:59", None),  # 0999-12-31 in UTC
+        ("0001-01-01T02:00:00", None),
+        ("9998-12-31T23:59:59Z", utc(9998, 12, 31, 23, 59, 59)),
+        ("9999-01-01T00:00:00Z", None),
     ],
 )
 def test_timestamp(raw: str, expected: datetime | None) -> None:

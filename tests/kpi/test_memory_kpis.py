@@ -324,3 +324,28 @@ def test_data_quality_in_kpis_json(settings: Settings, tmp_path: Path, customers
         {"reason": "invalid mobile_number (need 10 digits starting 6-9)", "records": 2},
         {"reason": "invalid sku_count (need a whole number >= 1)", "records": 1},
     ]
+
+
+def test_an_unmatched_number_is_never_taken_for_a_customer_id(
+    settings: Settings, tmp_path: Path
+) -> None:
+    # A customer whose id looks like a number key and an unmatched order from that number.
+    load(
+        settings, [customers_csv(tmp_path / "c.csv", [("mobile:9999999999", "X", MOBILES[0], "")])]
+    )
+    load(
+        settings,
+        orders=[
+            orders_xml(
+                tmp_path / "o.xml",
+                [
+                    line("A", MOBILES[0], "2025-01-02", "S1", 1, 10),
+                    line("B", "9999999999", "2025-01-02", "S1", 1, 5),
+                ],
+            )
+        ],
+    )
+    result = kpis(settings)
+    assert rows(result, "monthly_trends")[0]["customers"] == 2
+    assert rows(result, "regional_revenue")[0]["customers"] == 2  # both under Unknown
+    assert result.summary["ordering_customers"] == 2

@@ -1,0 +1,315 @@
+"""The table-mode loader on real databases: current versions, idempotency, atomicity."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.pool import NullPool
+
+from akasa.errors import DatabaseError
+from akasa.generate import generate
+from akasa.store.base import LedgerEntry, PendingBatch
+from akasa.store.loader import open_database_store
+from akasa.store.migrations import upgrade
+from akasa.tables import conform
+from tests.builders import customers_csv, kpis, line, load, orders_xml
+from tests.conftest import OFFICIAL_CUSTOMERS, OFFICIAL_ORDERS
+from tests.db import SERVERS, TestDatabase
+
+DATA_TABLES = ("customers", "customer_mobiles", "orders", "order_lines")
+
+
+def outputs(settings: Any) -> dict[str, bytes]:
+    folder = settings.outputs_dir / "table"
+    return {p.name: p.read_bytes() for p in sorted(folder.glob("*.csv"))}
+
+
+# ---- current versions ------------------------------------------------------------------
+
+
+def test_later_batches_replace_customers_and_whole_orders(
+    migrated: TestDatabase, tmp_path: Path
+) -> None:
+    settings = migrated.settings()
+    load(
+        settings,
+        [customers_csv(tmp_path / "c1.csv", [("C1", "Old Name", "9123456781", "west")])],
+        [
+            orders_xml(
+                tmp_path / "o1.xml",
+                [line("O1", "9123456781", "2025-01-02", f"S{i}", i, "300") for i in (1, 2, 3)],
+            )
+        ],
+        mode="table",
+    )
+    load(
+        settings,
+        [customers_csv(tmp_path / "c2.csv", [("C1", "New Name", "9123456782", "north")])],
+        [orders_xml(tmp_path / "o2.xml", [line("O1", "9123456782", "2025-01-03", "S9", 7, "50")])],
+        mode="table",
+    )
+    rows = migrated.snapshot()
+    assert [r[:4] for r in rows["customers"]] == [("C1", "New Name", "9123456782", "North")]
+    # Both numbers keep pointing to the customer.
+    assert [r[:2] for r in rows["customer_mobiles"]] == [
+        ("9123456781", "C1"),
+        ("9123456782", "C1"),
+    ]
+    assert [(r[0], r[1], r[3]) for r in rows["orders"]] == [("O1", "9123456782", Decimal("50.00"))]
+    assert [r[:3] for r in rows["order_lines"]] == [("O1", "S9", 7)]  # old lines are gone
+
+
+def test_times_keep_microseconds_and_come_back_as_utc(
+    migrated: TestDatabase, tmp_path: Path
+) -> None:
+    settings = migrated.settings()
+    when = "2025-03-04T05:06:07.123456Z"
+    load(
+        settings,
+        orders=[orders_xml(tmp_path / "o.xml", [line("O1", "9123456781", when, "S", 1, 1)])],
+        mode="table",
+    )
+    engine = migrated.engine()
+    try:
+        with engine.connect() as conn:
+            stored = conn.execute(text("SELECT ordered_at FROM orders")).scalar()
+    finally:
+        engine.dispose()
+    # Naive UTC in the database (SQLite keeps text), to the microsecond.
+    assert str(stored) == "2025-03-04 05:06:07.123456"
+    expected = datetime(2025, 3, 4, 5, 6, 7, 123456, tzinfo=UTC)
+    assert migrated.snapshot()["orders"][0][2] == expected
+    from akasa.kpi.table import open_table_kpis
+
+    assert open_table_kpis(settings).newest_order_at() == expected
+
+
+# ---- idempotency -------------------------------------------------------------------------
+
+
+def test_the_same_file_twice_changes_nothing(migrated: TestDatabase) -> None:
+    settings = migrated.settings()
+    load(settings, [OFFICIAL_CUSTOMERS], [OFFICIAL_ORDERS], mode="table")
+    kpis(settings, mode="table")
+    before, first_outputs = migrated.snapshot(), outputs(settings)
+    again = load(settings, [OFFICIAL_CUSTOMERS], [OFFICIAL_ORDERS], mode="table")
+    assert [f.status for f in again.stores[0].files] == ["skipped", "skipped"]
+    kpis(settings, mode="table")
+    assert migrated.snapshot() == before
+    assert outputs(settings) == first_outputs
+
+
+def test_the_same_records_in_another_file_change_only_the_ledger(
+    migrated: TestDatabase, tmp_path: Path
+) -> None:
+    """Other bytes (so not skipped), same records: current rows and KPIs stay the same."""
+    settings = migrated.settings()
+    load(settings, [OFFICIAL_CUSTOMERS], [OFFICIAL_ORDERS], mode="table")
+    kpis(settings, mode="table")
+    before, first_outputs = migrated.snapshot(), outputs(settings)
+    copy_c = tmp_path / "copy" / "customers.csv"
+    copy_o = tmp_path / "copy" / "orders.xml"
+    copy_c.parent.mkdir()
+    copy_c.write_bytes(OFFICIAL_CUSTOMERS.read_bytes() + b"\r\n")
+    copy_o.write_bytes(OFFICIAL_ORDERS.read_bytes() + b"\n")
+    result = load(settings, [copy_c], [copy_o], mode="table")
+    assert [f.status for f in result.stores[0].files] == ["ingested", "ingested"]
+    kpis(settings, mode="table")
+    after = migrated.snapshot()
+    assert len(after["batches"]) == len(before["batches"]) + 2
+    for table in DATA_TABLES:
+        assert len(after[table]) == len(before[table]), table
+    drop_batch_columns = {  # (batch_id, record_number) say where a row came from
+        "customers": lambda r: r[:4],
+        "customer_mobiles": lambda r: r[:2],
+        "orders": lambda r: r[:4],
+        "order_lines": lambda r: r[:3],
+    }
+    for table, keep in drop_batch_columns.items():
+        assert [keep(r) for r in after[table]] == [keep(r) for r in before[table]], table
+    assert outputs(settings) == first_outputs
+
+
+# ---- atomicity ---------------------------------------------------------------------------
+
+
+def _order_batch(batch_id: int, count: int, bad_last_line: bool = False) -> PendingBatch:
+    """`count` one-line orders; optionally the very last line breaks NOT NULL."""
+    ids = [f"N{batch_id}-{i:03d}" for i in range(count)]
+    when = datetime(2025, 11, 1, 6, tzinfo=UTC)
+    orders = pl.DataFrame(
+        {
+            "order_id": ["ORD-2025-0001", *ids],  # replaces an existing order too
+            "mobile_number": ["9123456781"] * (count + 1),
+            "ordered_at": [when + timedelta(minutes=i) for i in range(count + 1)],
+            "total_amount": [Decimal("10.50")] * (count + 1),
+            "batch_id": [batch_id] * (count + 1),
+        }
+    )
+    counts: list[int | None] = [1] * (count + 1)
+    if bad_last_line:
+        counts[-1] = None
+    lines = pl.DataFrame(
+        {
+            "order_id": ["ORD-2025-0001", *ids],
+            "sku_id": ["SKU-X"] * (count + 1),
+            "sku_count": counts,
+            "batch_id": [batch_id] * (count + 1),
+            "record_number": list(range(1, count + 2)),
+        },
+        schema_overrides={"sku_count": pl.Int64},
+    )
+    moment = datetime.now(UTC)
+    entry = LedgerEntry(
+        batch_id, "orders", f"made-{batch_id}.xml", f"{batch_id:064d}", 1, count + 1,
+        count + 1, 0, 0, 0, moment, moment,
+    )  # fmt: skip
+    frames = {"orders": conform(orders, "orders"), "order_lines": conform(lines, "order_lines")}
+    return PendingBatch(entry=entry, frames=frames)
+
+
+def land(store: Any, pending: list[PendingBatch]) -> None:
+    """What an ingest does with its batches: add each, commit, roll back on failure."""
+    writer = store.begin()
+    try:
+        for batch in pending:
+            writer.add(batch)
+        writer.commit()
+    except BaseException:
+        writer.rollback()
+        raise
+
+
+def test_a_bad_row_in_the_last_chunk_leaves_every_table_as_before(
+    migrated: TestDatabase,
+) -> None:
+    settings = migrated.settings()
+    load(settings, [OFFICIAL_CUSTOMERS], [OFFICIAL_ORDERS], mode="table")
+    before = migrated.snapshot()
+    store = open_database_store(settings)
+    store.chunk_rows = 10  # 36 lines: the bad one is in the fourth INSERT of its batch
+    first = store.next_batch_id()
+    good, bad = _order_batch(first, 35), _order_batch(first + 1, 35, bad_last_line=True)
+    with pytest.raises(DatabaseError) as caught:
+        land(store, [good, bad])
+    message = str(caught.value)
+    assert "\n" not in message and "9123456781" not in message  # one line, no row values
+    assert migrated.snapshot() == before
+    land(store, [good])  # the store is still usable; the good batch lands alone
+    assert len(migrated.snapshot()["orders"]) == len(before["orders"]) + 35
+
+
+class _Killer:
+    """Kills the loader's own connection from a second connection, on its Nth INSERT."""
+
+    def __init__(self, database: TestDatabase, on_insert: int) -> None:
+        self.database = database
+        self.on_insert = on_insert
+        self.inserts = 0
+        self.fired = False
+
+    def __call__(self, conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if self.fired or conn.engine.url.database != self.database.url.database:
+            return
+        if not statement.lstrip().upper().startswith("INSERT"):
+            return
+        self.inserts += 1
+        if self.inserts < self.on_insert:
+            return
+        self.fired = True
+        driver_connection = conn.connection.dbapi_connection
+        admin: Engine = create_engine(
+            SERVERS[self.database.kind], poolclass=NullPool, isolation_level="AUTOCOMMIT"
+        )
+        try:
+            with admin.connect() as killer:
+                if self.database.kind == "mariadb":
+                    killer.execute(text(f"KILL {int(driver_connection.thread_id())}"))
+                else:
+                    pid = driver_connection.info.backend_pid
+                    killer.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        finally:
+            admin.dispose()
+
+
+def test_a_dropped_connection_mid_load_leaves_every_table_as_before(
+    server_database: TestDatabase, tmp_path: Path
+) -> None:
+    settings = server_database.settings()
+    upgrade(settings)
+    days = generate(tmp_path / "in", customers=40, order_lines=400, days=2, seed=3)
+    day1 = [f for f in days.files if "2025-01-01" in f.name]
+    day2 = [f for f in days.files if "2025-01-02" in f.name]
+    load(settings, [day1[0]], [day1[1]], mode="table")
+    before = server_database.snapshot()
+    killer = _Killer(server_database, on_insert=5)  # after customers, mid orders
+    event.listen(Engine, "before_cursor_execute", killer)
+    try:
+        with pytest.raises(DatabaseError):
+            load(settings, [day2[0]], [day2[1]], mode="table")
+    finally:
+        event.remove(Engine, "before_cursor_execute", killer)
+    assert killer.fired
+    assert server_database.snapshot() == before
+    # Nothing half-landed blocks the next try: the same files now land in full.
+    load(settings, [day2[0]], [day2[1]], mode="table")
+    assert len(server_database.snapshot()["batches"]) == len(before["batches"]) + 2
+
+
+def test_copying_the_sample_twice_is_still_one_load(migrated: TestDatabase, tmp_path: Path) -> None:
+    """Two files with the same content in one ingest land once (the second is skipped)."""
+    settings = migrated.settings()
+    folder = tmp_path / "twice"
+    folder.mkdir()
+    shutil.copy(OFFICIAL_ORDERS, folder / "a.xml")
+    shutil.copy(OFFICIAL_ORDERS, folder / "b.xml")
+    result = load(settings, orders=[folder], mode="table")
+    assert [f.status for f in result.stores[0].files] == ["ingested", "skipped"]
+    assert migrated.counts()["orders"] == 3
+
+
+# ---- multi-row statements ----------------------------------------------------------------
+
+
+def _mariadb_insert_statements(database: TestDatabase) -> int:
+    engine = database.engine()
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(text("SHOW GLOBAL STATUS LIKE 'Com_insert'")).one()
+            return int(row[1])
+    finally:
+        engine.dispose()
+
+
+def test_rows_go_in_multi_row_statements(migrated: TestDatabase, tmp_path: Path) -> None:
+    """Thousands of rows, a handful of INSERT statements (counted by the server on MariaDB,
+    as sent to the driver elsewhere)."""
+    settings = migrated.settings()
+    days = generate(tmp_path / "in", customers=300, order_lines=3000, days=1, seed=5)
+    sent: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if conn.engine.url.database == migrated.url.database and statement.startswith("INSERT"):
+            sent.append(statement)
+
+    before = _mariadb_insert_statements(migrated) if migrated.kind == "mariadb" else 0
+    event.listen(Engine, "before_cursor_execute", count)
+    try:
+        load(settings, [days.files[0]], [days.files[1]], mode="table")
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
+    rows = sum(migrated.counts().values())
+    assert rows > 3000
+    if migrated.kind == "mariadb":
+        statements = _mariadb_insert_statements(migrated) - before
+    else:
+        statements = len(sent)
+        assert max(s.count("), (") for s in sent) > 500  # really multi-row VALUES
+    assert 0 < statements <= 30, f"{statements} INSERT statements for {rows} rows"

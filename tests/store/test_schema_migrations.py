@@ -1,0 +1,132 @@
+"""Alembic on every dialect: upgrade from empty, downgrade to base, upgrade again, and the
+models (akasa.store.schema) agree with the migrations."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+
+from akasa.errors import DatabaseError, SchemaOutdatedError
+from akasa.store import migrations, schema
+from akasa.store.loader import open_database_store
+from tests.db import TestDatabase, provide
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+AKASA_TABLES = {t.name for t in schema.TABLES}
+
+
+def tables(database: TestDatabase) -> set[str]:
+    engine = database.engine()
+    try:
+        with engine.connect() as conn:
+            return set(inspect(conn).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_from_empty_creates_every_table(database: TestDatabase) -> None:
+    result = migrations.upgrade(database.settings())
+    assert (result.before, result.after) == (None, migrations.head())
+    assert tables(database) == AKASA_TABLES | {"alembic_version"}
+    again = migrations.upgrade(database.settings())
+    assert not again.changed
+
+
+def test_downgrade_to_base_then_upgrade_again(database: TestDatabase) -> None:
+    settings = database.settings()
+    migrations.upgrade(settings)
+    down = migrations.downgrade(settings, "base")
+    assert down.after is None
+    assert tables(database) == {"alembic_version"}
+    up = migrations.upgrade(settings)
+    assert (up.before, up.after) == (None, migrations.head())
+    assert tables(database) == AKASA_TABLES | {"alembic_version"}
+
+
+def test_models_and_migrations_agree(migrated: TestDatabase) -> None:
+    engine = migrated.engine()
+    try:
+        with engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            assert compare_metadata(context, schema.metadata) == []
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def mariadb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestDatabase]:
+    yield from provide("mariadb", tmp_path, monkeypatch)
+
+
+@pytest.mark.db
+def test_mysql_tables_are_innodb_with_binary_collation(mariadb: TestDatabase) -> None:
+    migrations.upgrade(mariadb.settings())
+    engine = mariadb.engine()
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT table_name, engine, table_collation FROM information_schema.tables "
+                    "WHERE table_schema = DATABASE() AND table_name <> 'alembic_version'"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    assert {name: (eng, coll) for name, eng, coll in rows} == {
+        name: ("InnoDB", "utf8mb4_bin") for name in AKASA_TABLES
+    }
+
+
+def test_an_empty_or_outdated_schema_is_refused(database: TestDatabase) -> None:
+    settings = database.settings()
+    with pytest.raises(SchemaOutdatedError, match=r"^database schema is not up to date; run akasa"):
+        open_database_store(settings)
+    migrations.upgrade(settings)
+    open_database_store(settings)  # at head: fine
+    migrations.downgrade(settings, "base")
+    with pytest.raises(SchemaOutdatedError):
+        open_database_store(settings)
+
+
+def test_a_revision_from_a_newer_akasa_is_refused(migrated: TestDatabase) -> None:
+    engine = migrated.engine()
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = 'ffff'"))
+    finally:
+        engine.dispose()
+    with pytest.raises(DatabaseError, match="revision ffff is unknown to this version of akasa"):
+        open_database_store(migrated.settings())
+
+
+def test_alembic_command_line_uses_the_same_dotenv_as_the_cli(
+    database: TestDatabase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`alembic upgrade head` / `downgrade base` with alembic.ini from the project root and
+    the database given only in `.env`, as the CLI reads it."""
+    monkeypatch.delenv("AKASA_DATABASE_URL")
+    work = Path.cwd()
+    (work / ".env").write_text(f"AKASA_DATABASE_URL={database.url_text}\n", encoding="utf-8")
+    alembic = [sys.executable, "-m", "alembic", "-c", str(PROJECT_ROOT / "alembic.ini")]
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            [*alembic, *args], cwd=work, env=dict(os.environ), capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+        return done
+
+    run("upgrade", "head")
+    assert tables(database) == AKASA_TABLES | {"alembic_version"}
+    assert "0001 (head)" in run("current").stdout
+    open_database_store(database.settings())  # the CLI's own check agrees
+    run("downgrade", "base")
+    assert tables(database) == {"alembic_version"}
