@@ -85,8 +85,10 @@ def _stop_log() -> None:
 def _fail(message: str, code: int, debug: bool) -> None:
     from akasa import console
 
-    if debug:
-        traceback.print_exc()
+    if debug:  # the traceback too goes through the redaction
+        from akasa.privacy import redact
+
+        sys.stderr.write(redact(traceback.format_exc(), _secrets()))
     logging.getLogger("akasa.cli").error("exit %s: %s", code, message)
     console.error(message, _secrets())
     _stop_log()

@@ -81,24 +81,12 @@ def ingest(
     sources += sorted((f for spec in orders for f in resolve("orders", spec)), key=by_name)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     modes = ["memory", "table"] if mode == "both" else [mode]
+    landings: list[_Landing] = []
     with store_lock(settings):
-        landings = [_Landing(open_store(settings, m), sources) for m in modes]
-        needed = {s.sha256: s for landing in landings for s in landing.wanted()}
-        if progress:
-            progress.start(sum(s.size_bytes for s in needed.values()), "reading")
         try:
-            rejects: dict[str, tuple[SourceFile, bytes | None]] = {}
-            for source, raw in _read(list(needed.values()), progress):
-                cleaned_orders = _Once(lambda raw=raw: clean_orders(raw, settings.source_timezone))
-                for landing in landings:
-                    if landing.wants(source):
-                        cleaned = landing.add(source, raw, cleaned_orders)
-                        rendered = quarantine.render(source, cleaned.rejects)
-                        rejects[source.sha256] = (source, rendered)
-            written = {
-                sha: quarantine.write(settings.quarantine_dir, source, rendered)
-                for sha, (source, rendered) in rejects.items()
-            }
+            for store_mode in modes:
+                landings.append(_Landing(open_store(settings, store_mode), sources))
+            quarantined = _stage(landings, settings, progress)
             too_many = sorted({p for landing in landings for p in landing.over(max_reject_rate)})
             if too_many:
                 log.warning("nothing applied, reject rate exceeded: %s", too_many)
@@ -112,10 +100,34 @@ def ingest(
             for landing in landings:
                 landing.rollback()
             raise
-        finally:
-            if progress:
-                progress.finish()
-    return IngestResult(stores=[landing.report(written) for landing in landings])
+    return IngestResult(stores=[landing.report(quarantined) for landing in landings])
+
+
+def _stage(
+    landings: list[_Landing], settings: Settings, progress: Progress | None
+) -> dict[str, Path | None]:
+    """Reads, cleans and stages every file a store still needs; writes the quarantine.
+
+    Returns the quarantine file of each source (by content hash), if it has one.
+    """
+    needed = {s.sha256: s for landing in landings for s in landing.wanted()}
+    if progress:
+        progress.start(sum(s.size_bytes for s in needed.values()), "reading")
+    rendered: dict[str, tuple[SourceFile, bytes | None]] = {}
+    try:
+        for source, raw in _read(list(needed.values()), progress):
+            cleaned_orders = _Once(lambda raw=raw: clean_orders(raw, settings.source_timezone))
+            for landing in landings:
+                if landing.wants(source):
+                    cleaned = landing.add(source, raw, cleaned_orders)
+                    rendered[source.sha256] = (source, quarantine.render(source, cleaned.rejects))
+    finally:
+        if progress:
+            progress.finish()
+    return {
+        sha: quarantine.write(settings.quarantine_dir, source, data)
+        for sha, (source, data) in rendered.items()
+    }
 
 
 def _plan(store: Store, sources: list[SourceFile]) -> list[tuple[SourceFile | None, FileReport]]:
@@ -173,10 +185,16 @@ class _Landing:
 
     def __init__(self, store: Store, sources: list[SourceFile]) -> None:
         self.store = store
-        self.plan = _plan(store, sources)
-        self.owners = store.mobile_owners()
-        self.batch_id = store.next_batch_id()
+        # Begin first: the writer holds the store's ingest lock, so what is read next
+        # cannot change under this ingest.
         self.writer = store.begin()
+        try:
+            self.plan = _plan(store, sources)
+            self.owners = store.mobile_owners()
+            self.batch_id = store.next_batch_id()
+        except BaseException:
+            self.writer.rollback()
+            raise
         self.done: dict[str, FileReport] = {}
 
     def wanted(self) -> list[SourceFile]:

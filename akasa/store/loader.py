@@ -29,6 +29,7 @@ from sqlalchemy import Connection, Engine, Table, delete, func, insert, select
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from akasa.config import Settings
+from akasa.errors import LockedError
 from akasa.store.base import PendingBatch
 from akasa.store.database import database_errors, make_engine
 from akasa.store.migrations import ensure_at_head
@@ -144,6 +145,12 @@ class DatabaseWriter:
         with database_errors(store.settings):
             self.conn = store.engine.connect()
             self.transaction = self.conn.begin()
+            locked = _lock_ingest(self.conn)
+        if not locked:
+            self.rollback()
+            raise LockedError(
+                "another akasa ingest is writing to this database; try again when it ends"
+            )
 
     def add(self, batch: PendingBatch) -> None:
         with database_errors(self.store.settings):
@@ -163,6 +170,27 @@ class DatabaseWriter:
                     self.transaction.rollback()
         finally:
             self.conn.close()
+
+
+INGEST_LOCK = "akasa_ingest"
+INGEST_LOCK_KEY = 0x616B617361  # "akasa": the PostgreSQL advisory lock key
+
+
+def _lock_ingest(conn: Connection) -> bool:
+    """One ingest per database, whichever data directory it runs from.
+
+    MySQL/MariaDB: a named lock held by this connection until it closes. PostgreSQL: an
+    advisory lock (scoped to the database) that ends with the transaction. SQLite locks
+    the whole file on the first write, so the second writer waits, then fails on its busy
+    timeout.
+    """
+    name = conn.dialect.name
+    if name in MYSQL:  # lock names are server-wide: name the database
+        lock = func.concat(INGEST_LOCK, ".", func.database())
+        return bool(conn.execute(select(func.get_lock(lock, 0))).scalar())
+    if name == "postgresql":
+        return bool(conn.execute(select(func.pg_try_advisory_xact_lock(INGEST_LOCK_KEY))).scalar())
+    return True
 
 
 def _upsert(conn: Connection, table: Table, rows: list[dict[str, Any]], keys: list[str]) -> None:

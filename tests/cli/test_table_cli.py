@@ -102,7 +102,7 @@ CASES = [pytest.param(env, id=name) for name, env in BAD_TARGETS.items()] + [
     ids=["migrate", "run", "ingest"],
 )
 def test_unusable_database_is_one_line_without_the_password(
-    env: dict[str, str], args: tuple[str, ...], monkeypatch: pytest.MonkeyPatch
+    env: dict[str, str], args: tuple[str, ...], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -112,6 +112,10 @@ def test_unusable_database_is_one_line_without_the_password(
     assert result.stderr.count("\n") == 1, result.stderr
     assert SECRET not in result.stdout + result.stderr
     assert "Traceback" not in result.stderr
+    logs = list((tmp_path / "data" / "logs").glob("*.log"))
+    assert logs and all(SECRET not in log.read_text() for log in logs)
+    debug = invoke("--debug", *args)
+    assert "Traceback" in debug.stderr and SECRET not in debug.stdout + debug.stderr
 
 
 def test_help_lists_migrate() -> None:

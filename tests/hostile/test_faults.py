@@ -16,10 +16,17 @@ from typer.testing import CliRunner
 
 from akasa.cli import app
 from akasa.config import load_settings
+from akasa.errors import LockedError
 from akasa.generate import generate
 from akasa.locking import LOCK_FILE
+from akasa.store import schema
 from akasa.store.lake import Lake
+from akasa.store.loader import open_database_store
+from akasa.store.migrations import downgrade, upgrade
 from akasa.tables import SCHEMAS
+from tests.builders import load
+from tests.conftest import OFFICIAL_CUSTOMERS
+from tests.db import TestDatabase
 
 TABLES = [t for t in SCHEMAS if t != "batches"]
 
@@ -122,3 +129,122 @@ def test_a_held_lock_refuses_the_ingest(tmp_path: Path) -> None:
         "Error: another akasa ingest is running on this data directory; try again when it ends\n"
     )
     assert not (settings.store_dir / "manifest.json").exists()
+
+
+# ---- table mode ---------------------------------------------------------------------------
+
+VOLATILE = {"batches": {"started_at", "finished_at"}, "rejects": {"reject_id"}}
+
+
+def table_state(database: TestDatabase) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table, without wall-clock times and surrogate ids (a rolled-back
+    insert may still use up auto-increment numbers)."""
+    state = {}
+    for table in schema.TABLES:
+        keep = [
+            i for i, c in enumerate(table.columns) if c.name not in VOLATILE.get(table.name, set())
+        ]
+        rows = database.snapshot().get(table.name, [])
+        state[table.name] = sorted(tuple(row[i] for i in keep) for row in rows)
+    return state
+
+
+@pytest.fixture(scope="module")
+def small_drop(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("small-drop")
+    generate(folder, customers=2000, order_lines=40_000, days=3, seed=12, dirty=0.02)
+    return folder
+
+
+@pytest.mark.slow
+def test_sigkill_during_a_table_ingest_then_ingest_again(
+    server_database: TestDatabase, small_drop: Path, tmp_path: Path
+) -> None:
+    settings = server_database.settings()
+    upgrade(settings)
+    env_dir = tmp_path / "victim"
+    killed = 0
+    for delay in (0.5, 1.2, 2.0, 3.0):
+        victim = akasa(
+            env_dir, "ingest", "-m", "table", "-c", str(small_drop), "-o", str(small_drop), "-q"
+        )
+        time.sleep(delay)
+        if victim.poll() is None:
+            victim.send_signal(signal.SIGKILL)
+            killed += 1
+        victim.wait(60)
+        counts = server_database.counts()
+        # The transaction either committed whole or left nothing behind.
+        assert counts["batches"] in (0, 6), counts
+        if counts["batches"] == 0:
+            assert sum(counts.values()) == 0, counts
+    assert killed >= 1
+    again = akasa(
+        env_dir, "ingest", "-m", "table", "-c", str(small_drop), "-o", str(small_drop), "-q"
+    )
+    assert again.wait(120) == 0, again.stderr.read() if again.stderr else ""
+    after_kills = table_state(server_database)
+    # The reference: the same files into an empty schema, in one clean run.
+    downgrade(settings, "base")
+    upgrade(settings)
+    clean = akasa(
+        tmp_path / "clean",
+        "ingest",
+        "-m",
+        "table",
+        "-c",
+        str(small_drop),
+        "-o",
+        str(small_drop),
+        "-q",
+    )
+    assert clean.wait(120) == 0
+    assert table_state(server_database) == after_kills
+
+
+@pytest.mark.slow
+def test_two_table_ingests_from_different_data_dirs_never_interleave(
+    server_database: TestDatabase, small_drop: Path, tmp_path: Path
+) -> None:
+    """Data-dir locks cannot see each other here: the database lock keeps them apart."""
+    settings = server_database.settings()
+    upgrade(settings)
+    runs = [
+        akasa(
+            tmp_path / f"dir{i}",
+            "ingest",
+            "-m",
+            "table",
+            "-c",
+            str(small_drop),
+            "-o",
+            str(small_drop),
+            "-q",
+        )
+        for i in range(2)
+    ]
+    codes = [run.wait(120) for run in runs]
+    errors = [run.stderr.read().decode() for run in runs if run.stderr]
+    assert sorted(codes) in ([0, 0], [0, 1])
+    if 1 in codes:
+        assert (
+            "Error: another akasa ingest is writing to this database; try again when it ends\n"
+        ) in errors
+    assert server_database.counts()["batches"] == 6  # each file landed exactly once
+
+
+def test_a_held_database_lock_refuses_the_ingest(server_database: TestDatabase) -> None:
+    """(SQLite locks its file itself; the data-dir lock covers it.)"""
+    settings = server_database.settings()
+    upgrade(settings)
+    holder = open_database_store(settings).begin()
+    try:
+        with pytest.raises(LockedError) as caught:
+            load(settings, [OFFICIAL_CUSTOMERS], mode="table")
+    finally:
+        holder.rollback()
+    assert str(caught.value) == (
+        "another akasa ingest is writing to this database; try again when it ends"
+    )
+    load(settings, [OFFICIAL_CUSTOMERS], mode="table")  # free again
+    assert server_database.counts()["customers"] == 5

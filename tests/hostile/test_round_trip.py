@@ -10,6 +10,7 @@ import pytest
 from akasa.config import Settings
 from akasa.query import query
 from tests.builders import customers_csv, kpis, line, load, orders_xml
+from tests.db import TestDatabase
 
 NASTY = [
     "'; DROP TABLE customers; --",
@@ -46,3 +47,32 @@ def test_nasty_names_round_trip(settings: Settings, tmp_path: Path, name: str) -
         (row,) = list(csv.DictReader(f))
     assert row["customer_name"] == expected_name
     assert row["customer_id"] == customer_id
+
+
+@pytest.mark.parametrize("name", NASTY)
+def test_nasty_names_round_trip_through_the_database(
+    migrated: TestDatabase, tmp_path: Path, name: str
+) -> None:
+    settings = migrated.settings()
+    customer_id = "ID " + name
+    load(
+        settings,
+        [customers_csv(tmp_path / "c.csv", [(customer_id, name, "9123456781", "West")])],
+        [
+            orders_xml(
+                tmp_path / "o.xml",
+                [
+                    line("O1", "9123456781", "2025-01-01", "S1", 1, 5),
+                    line("O2", "9123456781", "2025-01-02", "S1", 1, 5),
+                ],
+            )
+        ],
+        mode="both",
+    )
+    expected_name = " ".join(name.split())
+    assert [row[:2] for row in migrated.snapshot()["customers"]] == [(customer_id, expected_name)]
+    memory, table = kpis(settings, mode="memory"), kpis(settings, mode="table")
+    for result in (memory, table):
+        with (result.output_dir / "repeat_customers.csv").open(encoding="utf-8") as f:
+            (row,) = list(csv.DictReader(f))
+        assert (row["customer_id"], row["customer_name"]) == (customer_id, expected_name)
