@@ -71,17 +71,7 @@ def data_quality(backend: KpiBackend, timezone: str) -> dict[str, Any]:
     ledger = backend.ledger().with_columns(
         spec.timestamp_text(pl.col("finished_at"), timezone).alias("ingested_at")
     )
-    files = ledger.select(
-        "batch_id",
-        "kind",
-        "source_file",
-        "records_read",
-        "accepted",
-        "rejected",
-        "duplicates",
-        "superseded",
-        "ingested_at",
-    )
+    files = ledger.select(spec.QUALITY_FILE_COLUMNS)
     return {
         "files": files.to_dicts(),
         "top_reject_reasons": backend.reject_reasons(TOP_REASONS).to_dicts(),

@@ -40,6 +40,19 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "top_customers": ("rank", "customer_id", "customer_name", "region", "orders", "revenue"),
 }
 
+# The per-file accounting in kpis.json's data_quality section (and the report's table of it).
+QUALITY_FILE_COLUMNS = (
+    "batch_id",
+    "kind",
+    "source_file",
+    "records_read",
+    "accepted",
+    "rejected",
+    "duplicates",
+    "superseded",
+    "ingested_at",
+)
+
 # Cells a spreadsheet could mistake for formulas (escaped in CSV outputs).
 TEXT_COLUMNS = ("customer_id", "customer_name", "region")
 

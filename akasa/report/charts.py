@@ -237,10 +237,15 @@ def regional_revenue(document: dict[str, Any]) -> alt.TopLevelMixin:
             alt.Tooltip("customers:Q", title="Customers"),
         ],
     )
+    return _labelled_bars(base, title, len(rows))
+
+
+def _labelled_bars(base: alt.Chart, title: alt.Title, count: int) -> alt.TopLevelMixin:
+    """Horizontal bars with their money label at the end of each bar."""
     chart = alt.layer(
         base.mark_bar(), base.mark_text(align="left", dx=4).encode(text="label:N")
     ).properties(title=title)
-    return _fit(chart, _bars_height(len(rows)))
+    return _fit(chart, _bars_height(count))
 
 
 def top_customers(document: dict[str, Any]) -> alt.TopLevelMixin:
@@ -288,10 +293,7 @@ def top_customers(document: dict[str, Any]) -> alt.TopLevelMixin:
             alt.Tooltip("revenue_text:N", title="Revenue"),
         ],
     )
-    chart = alt.layer(
-        base.mark_bar(), base.mark_text(align="left", dx=4).encode(text="label:N")
-    ).properties(title=title)
-    return _fit(chart, _bars_height(len(rows)))
+    return _labelled_bars(base, title, len(rows))
 
 
 # Orders-per-customer buckets for the repeat chart: (label, lowest, highest or None).

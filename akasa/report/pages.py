@@ -9,6 +9,7 @@ from html import escape
 from typing import Any
 
 from akasa import __version__
+from akasa.kpi.spec import QUALITY_FILE_COLUMNS
 from akasa.narrative import summary_lines
 from akasa.numbers import decimal_to_paise, rupees
 from akasa.report import html
@@ -32,17 +33,7 @@ NOTES = {
     "placed. The table lists them, most orders first.",
 }
 
-FILE_COLUMNS = (
-    "batch_id",
-    "kind",
-    "source_file",
-    "records_read",
-    "accepted",
-    "rejected",
-    "duplicates",
-    "superseded",
-    "ingested_at",
-)
+FILE_COLUMNS = QUALITY_FILE_COLUMNS
 COUNTS = ("records_read", "accepted", "rejected", "duplicates", "superseded")
 
 
