@@ -66,6 +66,17 @@ def _too_long(*columns: str) -> list[tuple[pl.Expr, str]]:
     ]
 
 
+def _too_long_raw(*columns: str) -> list[tuple[pl.Expr, str]]:
+    """`_too_long` on the trimmed raw text (the cleaned value is the trimmed text)."""
+    return [
+        (
+            n.trimmed(pl.col(c)).str.len_chars() > MAX_LENGTH[c],
+            f"{c} longer than {MAX_LENGTH[c]} characters",
+        )
+        for c in columns
+    ]
+
+
 def _has_nul(*columns: str) -> list[tuple[pl.Expr, str]]:
     """A NUL character: PostgreSQL cannot store it in text, so no store takes it."""
     return [
@@ -96,11 +107,15 @@ def _settle_versions(
 ) -> tuple[pl.DataFrame, int, int]:
     """Keeps the last version of each key; earlier ones are duplicates when their values
     equal the kept version, superseded otherwise."""
+    # Repeats are rare: a 64-bit hash of the key finds the candidates cheaply (a collision
+    # only adds a candidate), and the exact grouping below runs on those alone.
+    repeated = valid.select(pl.struct(key).hash().is_duplicated().alias("repeated"))["repeated"]
+    if not repeated.any():
+        return valid, 0, 0
+    group = valid.filter(repeated)
     last = pl.col(RECORD) == pl.col(RECORD).max().over(key)
-    keep = valid.filter(last)
-    earlier = valid.filter(~last)
-    if earlier.is_empty():
-        return keep, 0, 0
+    keep = pl.concat([valid.filter(~repeated), group.filter(last)]).sort(RECORD)
+    earlier = group.filter(~last)
     kept_values = keep.select(*key, *(pl.col(v).alias(f"kept_{v}") for v in values))
     compared = earlier.join(kept_values, on=key, how="left")
     same = pl.all_horizontal(pl.col(v).eq_missing(pl.col(f"kept_{v}")) for v in values)
@@ -179,66 +194,76 @@ def clean_customers(raw: pl.DataFrame, owners: pl.DataFrame) -> CleanCustomers:
 
 
 def clean_orders(raw: pl.DataFrame, source_timezone: str) -> CleanOrders:
-    """Order lines -> one row per order plus its lines; rejects keep the raw values."""
-    frame = raw.select(
-        RECORD,
-        pl.col("malformed"),
-        *(pl.col(c).alias(f"raw_{c}") for c in ORDER_LINE_COLUMNS),
-        n.trimmed(pl.col("order_id")).alias("order_id"),
-        n.trimmed(pl.col("sku_id")).alias("sku_id"),
-        n.sku_count(pl.col("sku_count")).alias("sku_count"),
-    ).with_columns(
-        # Header fields repeat on every line of an order: parse each distinct text once.
-        n.by_distinct(raw["mobile_number"], n.mobile).alias("mobile_number"),
-        n.timestamps_utc(raw["order_date_time"], source_timezone).alias("ordered_at"),
-        n.by_distinct(raw["total_amount"], n.amount_paise).alias("total_paise"),
-    )
+    """Order lines -> one row per order plus its lines; rejects keep the raw values.
+
+    Only cleaned values travel through the stages; the raw text of the few rejected lines
+    is joined back from `raw` by record number at the end (large files stay lean).
+    """
 
     def missing(column: str) -> pl.Expr:
-        return n.trimmed(pl.col(f"raw_{column}")).is_null()
+        return n.trimmed(pl.col(column)).is_null()
 
-    def bad(column: str, cleaned: str) -> pl.Expr:
-        return ~missing(column) & pl.col(cleaned).is_null()
+    def bad(column: str, cleaned: pl.Series) -> pl.Expr:
+        return ~missing(column) & cleaned.is_null()
 
-    frame = frame.with_columns(
+    # Header fields repeat on every line of an order: parse each distinct text once.
+    mobile = n.by_distinct(raw["mobile_number"], n.mobile)
+    ordered_at = n.timestamps_utc(raw["order_date_time"], source_timezone)
+    total = n.by_distinct(raw["total_amount"], n.amount_paise)
+    sku_count = raw.select(n.sku_count(pl.col("sku_count")))["sku_count"]
+    checked = raw.select(
+        RECORD,
+        n.trimmed(pl.col("order_id")).alias("order_id"),
+        n.trimmed(pl.col("sku_id")).alias("sku_id"),
+        sku_count.alias("sku_count"),
+        mobile.alias("mobile_number"),
+        ordered_at.alias("ordered_at"),
+        total.alias("total_paise"),
         pl.coalesce(
             pl.col("malformed"),  # a structural problem says it all
             _reason(
                 (missing("order_id"), "missing order_id"),
                 (missing("sku_id"), "missing sku_id"),
-                *_too_long("order_id", "sku_id"),
+                *_too_long_raw("order_id", "sku_id"),
                 (missing("mobile_number"), "missing mobile_number"),
                 (
-                    bad("mobile_number", "mobile_number"),
+                    bad("mobile_number", mobile),
                     "invalid mobile_number (need 10 digits starting 6-9)",
                 ),
                 (missing("order_date_time"), "missing order_date_time"),
-                (bad("order_date_time", "ordered_at"), "invalid order_date_time"),
+                (bad("order_date_time", ordered_at), "invalid order_date_time"),
                 (missing("sku_count"), "missing sku_count"),
-                (bad("sku_count", "sku_count"), "invalid sku_count (need a whole number >= 1)"),
+                (bad("sku_count", sku_count), "invalid sku_count (need a whole number >= 1)"),
                 (missing("total_amount"), "missing total_amount"),
-                (bad("total_amount", "total_paise"), "invalid total_amount (need a decimal >= 0)"),
+                (bad("total_amount", total), "invalid total_amount (need a decimal >= 0)"),
             ),
-        ).alias(REASON)
+        ).alias(REASON),
     )
-    invalid = frame.filter(pl.col(REASON).is_not_null())
-    valid = frame.filter(pl.col(REASON).is_null())
+    del mobile, ordered_at, total, sku_count
+    invalid = checked.filter(pl.col(REASON).is_not_null()).select(RECORD, REASON)
+    valid = checked.filter(pl.col(REASON).is_null()).drop(REASON)
+    del checked
 
     keep, duplicates, superseded = _settle_versions(
         valid,
         ["order_id", "sku_id"],
         ["mobile_number", "ordered_at", "sku_count", "total_paise"],
     )
+    del valid
 
     header = pl.struct("mobile_number", "ordered_at", "total_paise")
     disagree = header.n_unique().over("order_id") > 1
-    inconsistent = keep.filter(disagree).with_columns(
-        pl.lit("inconsistent order header").alias(REASON)
+    inconsistent = keep.filter(disagree).select(
+        RECORD, pl.lit("inconsistent order header").alias(REASON)
     )
     keep = keep.filter(~disagree)
 
-    rejected = pl.concat(
-        [_rejects(invalid, ORDER_LINE_COLUMNS), _rejects(inconsistent, ORDER_LINE_COLUMNS)]
+    reasons = pl.concat([invalid, inconsistent])
+    rejected = _rejects(
+        raw.rename({c: f"raw_{c}" for c in ORDER_LINE_COLUMNS}).join(
+            reasons, on=RECORD, how="inner"
+        ),
+        ORDER_LINE_COLUMNS,
     ).sort(RECORD)
     orders = keep.group_by("order_id", maintain_order=True).agg(
         pl.col("mobile_number").first(),

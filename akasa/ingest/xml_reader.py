@@ -191,23 +191,29 @@ def iter_orders(
             path, jobs, futures = queue.popleft()
             submit()
             parts = [f.result() for f in futures] if jobs else [None]
+            del futures  # the futures hold the results too
             if any(part is None for part in parts):
                 yield path, _read_sequential(path, progress)
                 continue
             if progress:
                 progress(path.stat().st_size)
-            yield path, _assemble(parts)  # type: ignore[arg-type]
+            frame = _assemble(parts)  # type: ignore[arg-type]
+            yield path, frame
 
 
 def _assemble(parts: list[bytes]) -> pl.DataFrame:
-    """Range frames -> one frame, record numbers counted from the start of the file."""
+    """Range frames -> one frame, record numbers counted from the start of the file.
+
+    Consumes `parts` as it goes, so each range's bytes are freed once decoded.
+    """
     counted = 0
     numbered = []
-    for data in parts:
-        frame = pl.read_ipc(io.BytesIO(data))
+    parts.reverse()
+    while parts:
+        frame = pl.read_ipc(io.BytesIO(parts.pop()))
         numbered.append(frame.with_columns(pl.col(RECORD) + counted))
         counted += frame.height
-    return pl.concat(numbered, rechunk=True)
+    return pl.concat(numbered, rechunk=False)
 
 
 def _read_sequential(path: Path, progress: Callable[[int], None] | None) -> pl.DataFrame:
@@ -327,7 +333,7 @@ def _parse_range(job: tuple[str, int, int, bytes, bool, bool]) -> bytes | None:
     except Exception:
         return None
     buffer = io.BytesIO()
-    frame.write_ipc(buffer)
+    frame.write_ipc(buffer, compression="lz4")  # text compresses well: less to pickle and hold
     return buffer.getvalue()
 
 
