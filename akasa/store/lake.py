@@ -28,7 +28,10 @@ from akasa.store.base import LedgerEntry, PendingBatch
 from akasa.tables import SCHEMAS, conform
 
 MANIFEST = "manifest.json"
-FORMAT = 1
+FORMAT = 2  # 2: batches record the order versions they replace
+# Lake-internal: per batch, the (order_id, batch_id) versions its orders replaced.
+REPLACED = "replaced_orders"
+REPLACED_SCHEMA = {"order_id": pl.String(), "batch_id": pl.Int64()}
 
 
 class Lake:
@@ -94,13 +97,23 @@ class Lake:
         if table == "customers":
             frame = self.scan(table)
             return frame.filter(pl.col("batch_id") == pl.col("batch_id").max().over("customer_id"))
-        if table == "orders":
-            frame = self.scan(table)
-            return frame.filter(pl.col("batch_id") == pl.col("batch_id").max().over("order_id"))
-        if table == "order_lines":
-            orders = self.current("orders").select("order_id", "batch_id")
-            return self.scan(table).join(orders, on=["order_id", "batch_id"], how="semi")
+        if table in ("orders", "order_lines"):
+            # Every batch records which order versions it replaced: dropping those is an
+            # anti-join with a small table instead of a window over every order.
+            return self.scan(table).join(
+                self._scan_replaced(), on=["order_id", "batch_id"], how="anti"
+            )
         return self.scan(table)
+
+    def _scan_replaced(self) -> pl.LazyFrame:
+        files = self._files(REPLACED)
+        if not files:
+            return pl.LazyFrame(schema=REPLACED_SCHEMA)
+        return pl.scan_parquet(files, schema=REPLACED_SCHEMA)
+
+    def latest_order_batches(self) -> pl.DataFrame:
+        """order_id -> the batch holding its current version."""
+        return self.scan("orders").group_by("order_id").agg(pl.col("batch_id").max()).collect()
 
     def ledger(self) -> pl.DataFrame:
         rows = [e.as_row() for e in self.entries()]
@@ -142,6 +155,18 @@ class LakeWriter:
     def __init__(self, lake: Lake) -> None:
         self.lake = lake
         self.added: list[dict[str, Any]] = []
+        self._latest: pl.DataFrame | None = None
+
+    def _replaced(self, batch: PendingBatch) -> pl.DataFrame:
+        """The current versions (order_id, batch_id) this batch's orders replace."""
+        if self._latest is None:
+            self._latest = self.lake.latest_order_batches()
+        new = batch.frame("orders").select("order_id", "batch_id")
+        replaced = self._latest.join(new.select("order_id"), on="order_id", how="semi")
+        self._latest = pl.concat(
+            [self._latest.join(new.select("order_id"), on="order_id", how="anti"), new]
+        )
+        return replaced
 
     def add(self, batch: PendingBatch) -> None:
         batches_dir = self.lake.batches_dir
@@ -150,10 +175,15 @@ class LakeWriter:
         staging = batches_dir / f".staging-{batch.entry.batch_id:06d}"
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir()
-        tables = batch.tables()
-        for table in tables:
+        frames = {t: conform(batch.frame(t), t) for t in batch.tables()}
+        if "orders" in frames:
+            replaced = self._replaced(batch)
+            if not replaced.is_empty():
+                frames[REPLACED] = replaced.select(REPLACED_SCHEMA.keys()).cast(REPLACED_SCHEMA)
+        tables = list(frames)
+        for table, frame in frames.items():
             path = staging / f"{table}.parquet"
-            conform(batch.frame(table), table).write_parquet(path, statistics=True)
+            frame.write_parquet(path, statistics=True)
             with path.open("rb") as handle:
                 os.fsync(handle.fileno())
         fsync_dir(staging)
