@@ -22,6 +22,7 @@ from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from akasa.store.base import PendingBatch
 from akasa.store.load.chunks import slices
+from akasa.store.load.frames import table_frames
 from akasa.store.schema import (
     MYSQL,
     batches,
@@ -31,7 +32,6 @@ from akasa.store.schema import (
     orders,
     rejects,
 )
-from akasa.tables import conform
 
 # Most bound parameters one statement may carry: PostgreSQL allows 65535, SQLite 32766
 # (999 before 3.32). MySQL drivers inline the values, so no limit applies there.
@@ -53,20 +53,19 @@ class RowLoader:
         self.chunk_bytes = min(chunk_bytes, MAX_CHUNK_BYTES)
 
     def land(self, conn: Connection, batch: PendingBatch) -> None:
+        frames = table_frames(batch)
         conn.execute(insert(batches), [batch.entry.as_row()])
-        self._insert(conn, rejects, batch.frame("rejects"))
-        frame = batch.frame("customers")
-        if not frame.is_empty():
-            for rows in self._rows(conn, conform(frame, "customers")):
+        self._insert(conn, rejects, frames.get("rejects"))
+        if "customers" in frames:
+            for rows in self._rows(conn, frames["customers"]):
                 _upsert(conn, customers, rows, ["customer_id"])
         # Numbers a customer already had are not in the batch (cleaning leaves them out),
         # so a plain insert; a clash would be a bug and fails the whole load.
-        self._insert(conn, customer_mobiles, batch.frame("customer_mobiles"))
-        frame = batch.frame("orders")
-        if not frame.is_empty():
-            self._delete_orders(conn, frame.select("order_id"))
-            self._insert(conn, orders, frame)
-        self._insert(conn, order_lines, batch.frame("order_lines"))
+        self._insert(conn, customer_mobiles, frames.get("customer_mobiles"))
+        if "orders" in frames:
+            self._delete_orders(conn, frames["orders"].select("order_id"))
+            self._insert(conn, orders, frames["orders"])
+        self._insert(conn, order_lines, frames.get("order_lines"))
 
     def close(self) -> None:
         """Nothing to clean up."""
@@ -78,11 +77,11 @@ class RowLoader:
             conn.execute(delete(order_lines).where(order_lines.c.order_id.in_(values)))
             conn.execute(delete(orders).where(orders.c.order_id.in_(values)))
 
-    def _insert(self, conn: Connection, table: Table, frame: pl.DataFrame) -> None:
-        if frame.is_empty():
+    def _insert(self, conn: Connection, table: Table, frame: pl.DataFrame | None) -> None:
+        if frame is None:
             return
         statement = insert(table)
-        for rows in self._rows(conn, conform(frame, table.name)):
+        for rows in self._rows(conn, frame):
             conn.execute(statement, rows)
 
     def _rows(self, conn: Connection, frame: pl.DataFrame) -> Iterator[list[dict[str, Any]]]:

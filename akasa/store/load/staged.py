@@ -32,6 +32,7 @@ from sqlalchemy.schema import CreateTable
 from sqlalchemy.sql.dml import Insert
 
 from akasa.store.base import PendingBatch
+from akasa.store.load.frames import COLUMNS, table_frames
 from akasa.store.schema import (
     MYSQL,
     TABLE_OPTIONS,
@@ -41,7 +42,6 @@ from akasa.store.schema import (
     order_lines,
     orders,
 )
-from akasa.tables import SCHEMAS, conform
 
 STAGING = MetaData()  # not the schema's MetaData: Alembic never sees these tables
 STAGE_PREFIX = "akasa_stage_"
@@ -49,7 +49,7 @@ STAGE_PREFIX = "akasa_stage_"
 
 def _stage(table: Table) -> Table:
     """A nullable, keyless copy of `table`'s loaded columns (no surrogate key)."""
-    columns = [Column(name, table.c[name].type) for name in SCHEMAS[table.name]]
+    columns = [Column(name, table.c[name].type) for name in COLUMNS[table.name]]
     return Table(
         f"{STAGE_PREFIX}{table.name}",
         STAGING,
@@ -92,11 +92,8 @@ class StagedLoader(ABC):
         """Releases whatever the loader holds outside the database."""
 
     def land(self, conn: Connection, batch: PendingBatch) -> None:
-        frames = {
-            name: conform(batch.frame(name), name).sort(SORT_KEYS[name])
-            for name in TARGETS
-            if not batch.frame(name).is_empty()
-        }
+        frames = {name: frame.sort(SORT_KEYS[name]) for name, frame in table_frames(batch).items()}
+        frames = {name: frames[name] for name in TARGETS if name in frames}  # parents first
         staged = self.stage(conn, frames)
         conn.execute(insert(batches), [batch.entry.as_row()])
         for name in frames:
@@ -131,7 +128,7 @@ def _merge(conn: Connection, name: str) -> None:
     if name == "orders":  # replaced whole: the previous lines and header go first
         conn.execute(delete(order_lines).where(order_lines.c.order_id == stage.c.order_id))
         conn.execute(delete(orders).where(orders.c.order_id == stage.c.order_id))
-    names = list(SCHEMAS[name])
+    names = COLUMNS[name]
     rows = select(*(stage.c[n] for n in names))
     if name == "customers":
         conn.execute(_upsert(conn, names, rows))
