@@ -63,6 +63,12 @@ from akasa.store.schema import (
 )
 from akasa.tables import MAX_ID_CHARS, MAX_NAME_CHARS, MAX_REGION_CHARS, SCHEMAS
 
+# The scope's GROUP BY keeps one in-memory row per number and month (~130 bytes); past
+# MySQL's default 16 MB (about 120k numbers) the temporary table moves to disk and the
+# scope takes twice as long. Raised for this session only; the memory is used only as
+# the data needs it.
+MYSQL_KPI_SESSION = "SET SESSION tmp_table_size = 268435456, max_heap_table_size = 268435456"
+
 SCOPE = Table(
     "akasa_kpi_scope",
     MetaData(),  # not the schema's: a per-session table Alembic never sees
@@ -306,6 +312,7 @@ class TableKpis:
                 # Under REPEATABLE READ, InnoDB would lock every order the scope's
                 # INSERT ... SELECT reads; that one statement is a snapshot anyway.
                 conn.execution_options(isolation_level="READ COMMITTED")
+                conn.exec_driver_sql(MYSQL_KPI_SESSION)
             elif conn.dialect.name == "postgresql":
                 conn.execution_options(isolation_level="REPEATABLE READ")
             return compute(conn, ctx)
