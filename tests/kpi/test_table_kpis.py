@@ -100,10 +100,9 @@ def test_every_value_is_a_bound_parameter(dialect: object) -> None:
     scope = table.scope_rows(ctx, starts)
     queries = [
         scope,
-        table.repeat_customers(),
+        table.customer_rows(),
         table.monthly(),
         table.regional_revenue(),
-        table.top_customers(ctx),
         table.totals(),
     ]
     for query in queries:
