@@ -331,3 +331,36 @@ def test_rows_go_in_multi_row_statements(sqlite_migrated: TestDatabase, tmp_path
     assert rows > 3000
     assert max(s.count("), (") for s in sent) > 500  # really multi-row VALUES
     assert 0 < len(sent) <= 30, f"{len(sent)} INSERT statements for {rows} rows"
+
+
+class _KillAfter(_Killer):
+    """Kills the connection right after its Nth statement starting with `verb` ran, so the
+    next step, whatever it is, meets a dead connection."""
+
+
+@pytest.mark.db
+def test_a_connection_dropped_before_copy_leaves_every_table_as_before(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL: the backend is terminated just after the orders file's staging tables
+    are created, so psycopg's COPY (which SQLAlchemy does not see) is what fails."""
+    for database in provide("postgresql", tmp_path, monkeypatch):
+        killer = _KillAfter(database, "CREATE TEMPORARY TABLE AKASA_STAGE_ORDER_LINES", 1)
+        settings = database.settings()
+        upgrade(settings)
+        days = generate(tmp_path / "in", customers=40, order_lines=400, days=2, seed=3)
+        day1 = [f for f in days.files if "2025-01-01" in f.name]
+        day2 = [f for f in days.files if "2025-01-02" in f.name]
+        load(settings, [day1[0]], [day1[1]], mode="table")
+        before = database.snapshot()
+        event.listen(Engine, "after_cursor_execute", killer)
+        try:
+            with pytest.raises(DatabaseError) as caught:
+                load(settings, [day2[0]], [day2[1]], mode="table")
+        finally:
+            event.remove(Engine, "after_cursor_execute", killer)
+        assert killer.fired
+        assert "\n" not in str(caught.value)
+        assert database.snapshot() == before
+        load(settings, [day2[0]], [day2[1]], mode="table")
+        assert len(database.snapshot()["batches"]) == len(before["batches"]) + 2
