@@ -19,7 +19,7 @@ from pathlib import Path
 
 import polars as pl
 from sqlalchemy import Connection, Table
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from akasa.store.base import PendingBatch
 from akasa.store.load.chunks import slices
@@ -72,7 +72,7 @@ class LoadDataLoader(StagedLoader):
             write_text(piece, str(path))
             try:
                 loaded = conn.exec_driver_sql(statement, (str(path),)).rowcount
-            except OperationalError as exc:
+            except DBAPIError as exc:  # which class depends on the code and the driver
                 code = exc.orig.args[0] if exc.orig and exc.orig.args else None
                 if code in REFUSED:
                     raise CopyRefused(str(exc.orig.args[-1])) from None
