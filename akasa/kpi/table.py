@@ -1,11 +1,19 @@
-"""The four KPIs in SQLAlchemy Core over the table-mode database: one definition for every
-dialect (the few dialect-specific pieces are in `akasa.kpi.dialect`).
+"""The four KPIs over the table-mode database: the orders are reduced in SQL (SQLAlchemy
+Core, one definition for every dialect; the few dialect-specific pieces are in
+`akasa.kpi.dialect`), the small result finished in Polars.
 
 Same raw semantics as `akasa.kpi.memory`: scope = orders at or before as_of, joined to their
 customer through any number the customer ever had; region NULL -> `Unknown`; each unmatched
-mobile number counts as one customer. The database returns sums and counts in integer paise
-and UTC times; `akasa.kpi.spec.finalise` does every division, rounding, sort and format for
-both modes. Every value is a bound parameter; no SQL is built from strings.
+mobile number counts as one customer. `akasa.kpi.spec.finalise` does every division,
+rounding, sort and format for both modes. Every value is a bound parameter; no SQL is built
+from strings.
+
+The orders are read ONCE per run, by one SELECT, the scope: one row per mobile number and
+month (orders, paise, units, first and last order, the same within the top-customers
+window) with the number's customer, name and region. That is all the database returns; its
+size follows numbers x months, not orders. Summing those rows per month, region and
+customer, counting distinct customers and ranking take Polars milliseconds, where each was
+another pass (and temporary table) in the database. See docs/table-mode.md, "Query plans".
 """
 
 from __future__ import annotations
@@ -16,18 +24,18 @@ from typing import Any
 
 import polars as pl
 from sqlalchemy import (
-    CTE,
-    ColumnElement,
+    BigInteger,
     Connection,
+    DateTime,
     Engine,
-    FromClause,
     Select,
     String,
     case,
-    distinct,
+    cast,
     func,
     literal,
     select,
+    type_coerce,
 )
 
 from akasa.config import Settings
@@ -36,174 +44,199 @@ from akasa.kpi.context import KpiContext
 from akasa.kpi.spec import RAW_SCHEMAS, UNKNOWN_REGION, RawKpis
 from akasa.store.database import database_errors, make_engine
 from akasa.store.migrations import ensure_at_head
-from akasa.store.schema import batches, customer_mobiles, customers, order_lines, orders, rejects
+from akasa.store.schema import MYSQL, batches, customer_mobiles, customers, orders, rejects
 from akasa.tables import SCHEMAS
 
+# The scope's GROUP BY keeps one in-memory row per number and month; past MySQL's default
+# 16 MB of temporary table (about 120k numbers) it moves to disk and the scope takes twice
+# as long. Raised for this session only; the memory is used only as the data needs it.
+MYSQL_KPI_SESSION = "SET SESSION tmp_table_size = 268435456, max_heap_table_size = 268435456"
 
-def orders_in_scope(ctx: KpiContext) -> CTE:
-    """Orders at or before as_of with their customer (NULL when unmatched) and region."""
-    owner = customer_mobiles
-    return (
+SCOPE_SCHEMA: dict[str, pl.DataType] = {
+    "mobile_number": pl.String(),
+    "month_index": pl.Int64(),
+    "customer_id": pl.String(),  # null: no customer has this number
+    "customer_name": pl.String(),
+    "region": pl.String(),
+    "orders": pl.Int64(),
+    "paise": pl.Int64(),
+    "units": pl.Int64(),
+    "first_at": pl.Datetime("us", "UTC"),
+    "last_at": pl.Datetime("us", "UTC"),
+    "window_orders": pl.Int64(),
+    "window_paise": pl.Int64(),
+}
+
+
+def scope_rows(ctx: KpiContext, starts: Sequence[datetime]) -> Select[Any]:
+    """Orders at or before as_of per number and month, with the number's customer (NULL
+    when unmatched), name and region; columns as `SCOPE_SCHEMA`."""
+    in_window = case((orders.c.ordered_at >= ctx.window_start, 1), else_=0)
+    by_order = (
         select(
-            orders.c.order_id,
             orders.c.mobile_number,
+            dialect.month_index(orders.c.ordered_at, starts).label("month_index"),
             orders.c.ordered_at,
             dialect.paise(orders.c.total_amount).label("paise"),
-            owner.c.customer_id,
-            func.coalesce(customers.c.region, literal(UNKNOWN_REGION, String)).label("region"),
-        )
-        .select_from(
-            orders.outerjoin(owner, owner.c.mobile_number == orders.c.mobile_number).outerjoin(
-                customers, customers.c.customer_id == owner.c.customer_id
-            )
+            orders.c.units,
+            in_window.label("in_window"),
         )
         .where(orders.c.ordered_at <= ctx.as_of)
-        .cte("scope")
+        .subquery("by_order")
     )
-
-
-def distinct_customers(rows: FromClause) -> ColumnElement[int]:
-    """Customers with an order; each unmatched mobile number counts as one customer."""
-    unmatched = case((rows.c.customer_id.is_(None), rows.c.mobile_number))
-    return func.count(distinct(rows.c.customer_id)) + func.count(distinct(unmatched))
-
-
-def repeat_customers(scope: CTE) -> Select[Any]:
-    per_customer = (
+    per_number = (
         select(
-            scope.c.customer_id,
+            by_order.c.mobile_number,
+            by_order.c.month_index,
             func.count().label("orders"),
-            func.sum(scope.c.paise).label("revenue_paise"),
-            func.min(scope.c.ordered_at).label("first_order_at"),
-            func.max(scope.c.ordered_at).label("last_order_at"),
+            func.sum(by_order.c.paise).label("paise"),
+            func.sum(by_order.c.units).label("units"),
+            func.min(by_order.c.ordered_at).label("first_at"),
+            func.max(by_order.c.ordered_at).label("last_at"),
+            func.sum(by_order.c.in_window).label("window_orders"),
+            func.sum(by_order.c.in_window * by_order.c.paise).label("window_paise"),
         )
-        .where(scope.c.customer_id.is_not(None))
-        .group_by(scope.c.customer_id)
-        .having(func.count() >= 2)
-        .subquery("per_customer")
+        .group_by(by_order.c.mobile_number, by_order.c.month_index)
+        .subquery("per_number")
     )
+    owner = customer_mobiles
     return select(
-        per_customer.c.customer_id,
+        per_number.c.mobile_number,
+        per_number.c.month_index,
+        owner.c.customer_id,
         customers.c.customer_name,
-        customers.c.region,
-        per_customer.c.orders,
-        per_customer.c.revenue_paise,
-        per_customer.c.first_order_at,
-        per_customer.c.last_order_at,
-    ).join_from(per_customer, customers, customers.c.customer_id == per_customer.c.customer_id)
-
-
-def monthly(scope: CTE, starts: Sequence[datetime]) -> tuple[Select[Any], Select[Any]]:
-    """Orders, customers and revenue per month index; units per month index."""
-    by_month = select(
-        scope.c.order_id,
-        scope.c.customer_id,
-        scope.c.mobile_number,
-        scope.c.paise,
-        dialect.month_index(scope.c.ordered_at, starts).label("month_index"),
-    ).subquery("by_month")
-    figures = select(
-        by_month.c.month_index,
-        func.count().label("orders"),
-        distinct_customers(by_month).label("customers"),
-        func.sum(by_month.c.paise).label("revenue_paise"),
-    ).group_by(by_month.c.month_index)
-    units = (
-        select(by_month.c.month_index, func.sum(order_lines.c.sku_count).label("units"))
-        .join_from(by_month, order_lines, order_lines.c.order_id == by_month.c.order_id)
-        .group_by(by_month.c.month_index)
-    )
-    return figures, units
-
-
-def regional_revenue(scope: CTE) -> Select[Any]:
-    return select(
-        scope.c.region,
-        func.sum(scope.c.paise).label("revenue_paise"),
-        func.count().label("orders"),
-        distinct_customers(scope).label("customers"),
-    ).group_by(scope.c.region)
-
-
-def top_customers(scope: CTE, ctx: KpiContext) -> Select[Any]:
-    """Competition rank (1, 2, 2, 4) by window revenue; every row with rank <= top."""
-    in_window = (
-        select(
-            scope.c.customer_id,
-            func.count().label("orders"),
-            func.sum(scope.c.paise).label("revenue_paise"),
+        func.coalesce(customers.c.region, literal(UNKNOWN_REGION, String)).label("region"),
+        # Sums come back as DECIMAL from MySQL and PostgreSQL, which the drivers turn into
+        # Python Decimals one by one; as BIGINT they arrive as plain ints.
+        cast(per_number.c.orders, BigInteger).label("orders"),
+        cast(per_number.c.paise, BigInteger).label("paise"),
+        cast(per_number.c.units, BigInteger).label("units"),
+        # Plain DateTime: naive UTC from the driver, made aware for the whole column at
+        # once (UtcDateTime would convert each of ~100k values in Python).
+        type_coerce(per_number.c.first_at, DateTime()).label("first_at"),
+        type_coerce(per_number.c.last_at, DateTime()).label("last_at"),
+        cast(per_number.c.window_orders, BigInteger).label("window_orders"),
+        cast(per_number.c.window_paise, BigInteger).label("window_paise"),
+    ).select_from(
+        per_number.outerjoin(owner, owner.c.mobile_number == per_number.c.mobile_number).outerjoin(
+            customers, customers.c.customer_id == owner.c.customer_id
         )
-        .where(scope.c.customer_id.is_not(None), scope.c.ordered_at >= ctx.window_start)
-        .group_by(scope.c.customer_id)
-        .subquery("in_window")
     )
-    ranked = select(
-        in_window,
-        func.rank().over(order_by=in_window.c.revenue_paise.desc()).label("rank"),
-    ).subquery("ranked")
+
+
+def read_scope(conn: Connection, ctx: KpiContext) -> tuple[pl.DataFrame, list[str]]:
+    """The scope as a frame, and the `YYYY-MM` label of each month index (months are
+    counted from the first order in scope; both reads share the run's snapshot)."""
+    first = conn.execute(
+        select(func.min(orders.c.ordered_at)).where(orders.c.ordered_at <= ctx.as_of)
+    ).scalar()
+    if first is None:
+        return pl.DataFrame(schema=SCOPE_SCHEMA), []
+    labels, starts = dialect.months(first, ctx)
+    return _frame(conn.execute(scope_rows(ctx, starts)).all(), SCOPE_SCHEMA), labels
+
+
+def _frame(rows: Sequence[Any], schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """Rows in `schema` column order -> a frame. Times come back naive UTC (plain
+    `DateTime`) and are made aware here, for the whole column at once."""
+    times = [name for name, dtype in schema.items() if isinstance(dtype, pl.Datetime)]
+    naive = {name: pl.Datetime("us") if name in times else dtype for name, dtype in schema.items()}
+    frame = pl.DataFrame(rows, schema=naive, orient="row")
+    return frame.with_columns(pl.col(name).dt.replace_time_zone("UTC") for name in times)
+
+
+# ---- the KPIs from the scope ---------------------------------------------------------------
+
+
+def distinct_customers() -> pl.Expr:
+    """Customers with an order; each unmatched mobile number counts as one customer."""
+    unmatched = pl.col("mobile_number").filter(pl.col("customer_id").is_null())
+    return pl.col("customer_id").drop_nulls().n_unique() + unmatched.n_unique()
+
+
+def per_customer(scope: pl.DataFrame, ctx: KpiContext) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Repeat customers (>= 2 orders in scope) and top customers (competition rank 1, 2, 2,
+    4 by window revenue among customers with an order in the window; every row with
+    rank <= top). Name and region are the same on every row of a customer, so `max` just
+    picks them."""
+    by_customer = (
+        scope.filter(pl.col("customer_id").is_not_null())
+        .group_by("customer_id")
+        .agg(
+            pl.col("customer_name").max(),
+            pl.col("region").max(),
+            pl.col("orders").sum(),
+            pl.col("paise").sum().alias("revenue_paise"),
+            pl.col("first_at").min().alias("first_order_at"),
+            pl.col("last_at").max().alias("last_order_at"),
+            pl.col("window_orders").sum(),
+            pl.col("window_paise").sum(),
+        )
+    )
+    repeat = by_customer.filter(pl.col("orders") >= 2).select(list(RAW_SCHEMAS["repeat_customers"]))
+    top = (
+        by_customer.filter(pl.col("window_orders") > 0)
+        .with_columns(pl.col("window_paise").rank("min", descending=True).alias("rank"))
+        .filter(pl.col("rank") <= ctx.top)
+        .select(
+            "rank",
+            "customer_id",
+            "customer_name",
+            "region",
+            pl.col("window_orders").alias("orders"),
+            pl.col("window_paise").alias("revenue_paise"),
+        )
+    )
+    return repeat, top
+
+
+def monthly(scope: pl.DataFrame, labels: list[str]) -> pl.DataFrame:
+    """Orders, customers, units and revenue of each month that has orders."""
     return (
-        select(
-            ranked.c.rank,
-            ranked.c.customer_id,
-            customers.c.customer_name,
-            customers.c.region,
-            ranked.c.orders,
-            ranked.c.revenue_paise,
+        scope.group_by("month_index")
+        .agg(
+            pl.col("orders").sum(),
+            distinct_customers().alias("customers"),
+            pl.col("units").sum(),
+            pl.col("paise").sum().alias("revenue_paise"),
         )
-        .join_from(ranked, customers, customers.c.customer_id == ranked.c.customer_id)
-        .where(ranked.c.rank <= ctx.top)
+        .with_columns(
+            pl.col("month_index")
+            .replace_strict(dict(enumerate(labels)), return_dtype=pl.String)
+            .alias("month")
+        )
     )
 
 
-def totals(scope: CTE) -> Select[Any]:
-    unmatched = case((scope.c.customer_id.is_(None), literal(1)))
-    return select(
-        func.count().label("orders"),
-        distinct_customers(scope).label("customers"),
-        func.coalesce(func.sum(scope.c.paise), 0).label("revenue_paise"),
-        func.count(unmatched).label("unmatched_orders"),
+def regional_revenue(scope: pl.DataFrame) -> pl.DataFrame:
+    return scope.group_by("region").agg(
+        pl.col("paise").sum().alias("revenue_paise"),
+        pl.col("orders").sum(),
+        distinct_customers().alias("customers"),
     )
 
 
-def _frame(rows: Sequence[Any], name: str) -> pl.DataFrame:
-    """Rows in RAW_SCHEMAS column order -> a frame; sums come back as Decimal on some
-    dialects, so every count and sum is made an int first."""
-    schema = RAW_SCHEMAS[name]
-    integer = [dtype == pl.Int64() for dtype in schema.values()]
-    data = [
-        tuple(
-            int(v) if is_int and v is not None else v
-            for v, is_int in zip(row, integer, strict=True)
-        )
-        for row in rows
-    ]
-    return pl.DataFrame(data, schema=schema, orient="row")
+def totals(scope: pl.DataFrame) -> pl.DataFrame:
+    unmatched = pl.col("orders").filter(pl.col("customer_id").is_null())
+    return scope.select(
+        pl.col("orders").sum(),
+        distinct_customers().alias("customers"),
+        pl.col("paise").sum().alias("revenue_paise"),
+        unmatched.sum().alias("unmatched_orders"),
+    )
 
 
 def compute(conn: Connection, ctx: KpiContext) -> RawKpis:
-    scope = orders_in_scope(ctx)
+    scope, labels = read_scope(conn, ctx)
+    repeat, top = per_customer(scope, ctx)
     frames = {
-        "repeat_customers": _frame(conn.execute(repeat_customers(scope)).all(), "repeat_customers"),
-        "monthly_trends": _monthly(conn, scope, ctx),
-        "regional_revenue": _frame(conn.execute(regional_revenue(scope)).all(), "regional_revenue"),
-        "top_customers": _frame(conn.execute(top_customers(scope, ctx)).all(), "top_customers"),
-        "totals": _frame(conn.execute(totals(scope)).all(), "totals"),
+        "repeat_customers": repeat,
+        "monthly_trends": monthly(scope, labels),
+        "regional_revenue": regional_revenue(scope),
+        "top_customers": top,
+        "totals": totals(scope),
     }
     return RawKpis.of(frames)
-
-
-def _monthly(conn: Connection, scope: CTE, ctx: KpiContext) -> pl.DataFrame:
-    first = conn.execute(select(func.min(scope.c.ordered_at))).scalar()
-    if first is None:
-        return pl.DataFrame(schema=RAW_SCHEMAS["monthly_trends"])
-    labels, starts = dialect.months(first, ctx)
-    figures, units = monthly(scope, starts)
-    sold = {index: int(n) for index, n in conn.execute(units).all()}
-    rows = [
-        (labels[index], orders_, customers_, sold.get(index, 0), revenue)
-        for index, orders_, customers_, revenue in conn.execute(figures).all()
-    ]
-    return _frame(rows, "monthly_trends")
 
 
 class TableKpis:
@@ -227,8 +260,10 @@ class TableKpis:
 
     def compute(self, ctx: KpiContext) -> RawKpis:
         with database_errors(self.settings), self.engine.connect() as conn:
-            if conn.dialect.name != "sqlite":  # one snapshot for all the queries
+            if conn.dialect.name != "sqlite":  # one snapshot for both reads
                 conn.execution_options(isolation_level="REPEATABLE READ")
+            if conn.dialect.name in MYSQL:
+                conn.exec_driver_sql(MYSQL_KPI_SESSION)
             return compute(conn, ctx)
 
     def ledger(self) -> pl.DataFrame:

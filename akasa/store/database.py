@@ -42,13 +42,17 @@ def display_url(url: URL) -> str:
     return url.render_as_string(hide_password=True)
 
 
-def make_engine(settings: Settings) -> Engine:
+def make_engine(settings: Settings, *, local_infile: bool = False) -> Engine:
     """An engine for the configured database. The default SQLite file lives in the data dir,
     which is created first.
 
     No pool: every command is a short process, and a connection must not outlive its work
     (a test can then drop its database at once). `hide_parameters` keeps row values, which
     may hold personal data, out of error messages.
+
+    `local_infile` allows `LOAD DATA LOCAL INFILE` on MySQL/MariaDB connections. It lets the
+    server ask the client for any file the client can read, so only the loader asks for it;
+    every other connection turns it off (libmariadb would allow it by default).
     """
     url = database_url(settings)
     backend = url.get_backend_name()
@@ -59,6 +63,7 @@ def make_engine(settings: Settings) -> Engine:
             data_dir.mkdir(parents=True, exist_ok=True)
     if backend in ("mysql", "mariadb") and url.get_driver_name() in ("mysqldb", "pymysql"):
         connect_args["init_command"] = MYSQL_SESSION
+        connect_args["local_infile"] = 1 if local_infile else 0
     try:
         engine = create_engine(
             url,

@@ -131,13 +131,14 @@ orders = Table(
     Column("ordered_at", UtcDateTime(), nullable=False),
     Column("total_amount", MONEY, nullable=False),
     Column("batch_id", BigInteger, nullable=False),
-    # Every KPI starts from `ordered_at <= as_of` (and top customers from a window on it),
-    # then needs only the number and the total: this index covers that scan (InnoDB adds
-    # the primary key, order_id, to every secondary index), so the wide rows are not read.
-    Index("ix_orders_ordered_at", "ordered_at", "mobile_number", "total_amount"),
-    # Lets the planner drive the customer join from customer_mobiles when that side is
-    # smaller, and serves "orders of this customer" look-ups.
-    Index("ix_orders_mobile_number", "mobile_number"),
+    # Sum of sku_count over the order's lines, set by the loader (an order is replaced
+    # whole, lines included), so the KPIs never join the lines. Not in memory mode's
+    # schema; the default only served the migration that added it.
+    Column("units", BigInteger, nullable=False, server_default="0"),
+    # The KPIs read `ordered_at <= as_of` once and need only the number, the total and
+    # the units: this index covers that scan (InnoDB adds the primary key, order_id, to
+    # every secondary index), so the wide rows are not read, and a past --as-of is a range.
+    Index("ix_orders_ordered_at", "ordered_at", "mobile_number", "total_amount", "units"),
     comment="One row per order: the header its lines share; total counted once.",
     **TABLE_OPTIONS,
 )

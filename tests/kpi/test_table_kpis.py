@@ -3,11 +3,13 @@ value bound as a parameter."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
 import pytest
+from sqlalchemy import Engine, event, text
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from akasa.errors import NoDataError
@@ -17,8 +19,9 @@ from akasa.kpi.context import AsOf, resolve
 from akasa.kpi.memory import MemoryKpis
 from akasa.kpi.run import run
 from akasa.store.lake import Lake
+from akasa.store.migrations import upgrade
 from tests.builders import customers_csv, line, load, orders_xml, rows
-from tests.db import TestDatabase
+from tests.db import TestDatabase, provide
 from tests.parity.helpers import assert_same_outputs
 
 MOBILE = "9000000001"
@@ -93,21 +96,61 @@ DIALECTS = [mysql.dialect(), postgresql.dialect(), sqlite.dialect()]
 @pytest.mark.parametrize("dialect", DIALECTS, ids=lambda d: d.name)
 def test_every_value_is_a_bound_parameter(dialect: object) -> None:
     ctx = resolve(AsOf.parse("2025-06-30"), datetime(2025, 6, 1, tzinfo=UTC), "Asia/Kolkata", 30, 7)
-    scope = table.orders_in_scope(ctx)
     starts = [datetime(2025, m, 1, tzinfo=UTC) for m in (1, 2, 3)]
-    figures, units = table.monthly(scope, starts)
-    queries = [
-        table.repeat_customers(scope),
-        figures,
-        units,
-        table.regional_revenue(scope),
-        table.top_customers(scope, ctx),
-        table.totals(scope),
-    ]
+    scope = table.scope_rows(ctx, starts)
+    queries = [scope]
     for query in queries:
         compiled = query.compile(dialect=dialect)  # type: ignore[arg-type]
         sql = str(compiled)
         for value in ("Unknown", "2025", "'", " 7", " 2 ", "100"):
             assert value not in sql, f"{value!r} written into the SQL:\n{sql}"
-    bound = table.regional_revenue(scope).compile(dialect=DIALECTS[0]).params
+    bound = scope.compile(dialect=DIALECTS[0]).params
     assert "Unknown" in bound.values() and ctx.as_of in bound.values()
+    assert ctx.window_start in bound.values()
+
+
+@pytest.fixture
+def mariadb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestDatabase]:
+    for database in provide("mariadb", tmp_path, monkeypatch):
+        upgrade(database.settings())
+        yield database
+
+
+@pytest.mark.db
+def test_an_order_landing_mid_run_is_not_half_seen(mariadb: TestDatabase, tmp_path: Path) -> None:
+    """The run reads the first order's month and then the scope in one REPEATABLE READ
+    snapshot: an older order committed in between by another connection is in neither, so
+    the months still start where the scope does."""
+    settings = mariadb.settings()
+    one_customer(settings, tmp_path, ("O1", "2025-03-10T10:00:00Z", 5))
+    landed: list[bool] = []
+
+    def land_older(conn: object, cursor: object, statement: str, *_: object) -> None:
+        if landed or "per_number" not in statement:
+            return
+        landed.append(True)
+        other = mariadb.engine()
+        try:
+            with other.begin() as writer:
+                writer.execute(
+                    text(
+                        "INSERT INTO orders (order_id, mobile_number, ordered_at, "
+                        "total_amount, batch_id, units) VALUES "
+                        "('OLD', :mobile, '2024-12-20 10:00:00', 2, 1, 1)"
+                    ),
+                    {"mobile": MOBILE},
+                )
+        finally:
+            other.dispose()
+
+    event.listen(Engine, "before_cursor_execute", land_older)
+    try:
+        during = run(settings, mode="table", as_of="2025-03-31")
+    finally:
+        event.remove(Engine, "before_cursor_execute", land_older)
+    assert landed
+    assert [(m["month"], m["orders"]) for m in rows(during, "monthly_trends")] == [("2025-03", 1)]
+    assert during.summary["total_revenue"] == "5.00"
+    after = run(settings, mode="table", as_of="2025-03-31")  # the next run sees it
+    assert rows(after, "monthly_trends")[0]["month"] == "2024-12"
+    assert after.summary["total_revenue"] == "7.00"

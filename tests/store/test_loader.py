@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -21,7 +22,7 @@ from akasa.store.migrations import upgrade
 from akasa.tables import conform
 from tests.builders import customers_csv, kpis, line, load, orders_xml
 from tests.conftest import OFFICIAL_CUSTOMERS, OFFICIAL_ORDERS
-from tests.db import SERVERS, TestDatabase
+from tests.db import SERVERS, TestDatabase, provide
 
 DATA_TABLES = ("customers", "customer_mobiles", "orders", "order_lines")
 
@@ -194,7 +195,12 @@ def test_a_bad_row_in_the_last_chunk_leaves_every_table_as_before(
     load(settings, [OFFICIAL_CUSTOMERS], [OFFICIAL_ORDERS], mode="table")
     before = migrated.snapshot()
     store = open_database_store(settings)
-    store.chunk_rows = 10  # 36 lines: the bad one is in the fourth INSERT of its batch
+    # About six lines a chunk: the bad line is in the last INSERT (SQLite) or the last
+    # staging file or COPY piece (servers) of the last batch, and on the servers the
+    # INSERT ... SELECT into order_lines refuses it. The good batch before it landed in
+    # the same transaction, after its staging tables were created: CREATE TEMPORARY
+    # TABLE must not have committed it.
+    store.chunk_bytes = 400
     first = store.next_batch_id()
     good, bad = _order_batch(first, 35), _order_batch(first + 1, 35, bad_last_line=True)
     with pytest.raises(DatabaseError) as caught:
@@ -207,21 +213,24 @@ def test_a_bad_row_in_the_last_chunk_leaves_every_table_as_before(
 
 
 class _Killer:
-    """Kills the loader's own connection from a second connection, on its Nth INSERT."""
+    """Kills the loader's own connection from a second connection, just before its Nth
+    statement that starts with `verb` (INSERT: the set-based INSERT ... SELECT into a real
+    table; LOAD: a LOAD DATA into a staging table)."""
 
-    def __init__(self, database: TestDatabase, on_insert: int) -> None:
+    def __init__(self, database: TestDatabase, verb: str, nth: int) -> None:
         self.database = database
-        self.on_insert = on_insert
-        self.inserts = 0
+        self.verb = verb
+        self.nth = nth
+        self.seen = 0
         self.fired = False
 
     def __call__(self, conn: Any, cursor: Any, statement: str, *_: Any) -> None:
         if self.fired or conn.engine.url.database != self.database.url.database:
             return
-        if not statement.lstrip().upper().startswith("INSERT"):
+        if not statement.lstrip().upper().startswith(self.verb):
             return
-        self.inserts += 1
-        if self.inserts < self.on_insert:
+        self.seen += 1
+        if self.seen < self.nth:
             return
         self.fired = True
         driver_connection = conn.connection.dbapi_connection
@@ -239,17 +248,15 @@ class _Killer:
             admin.dispose()
 
 
-def test_a_dropped_connection_mid_load_leaves_every_table_as_before(
-    server_database: TestDatabase, tmp_path: Path
-) -> None:
-    settings = server_database.settings()
+def _drop_connection_mid_load(database: TestDatabase, tmp_path: Path, killer: _Killer) -> None:
+    """Loads day 1, then kills the connection while day 2 loads: nothing of day 2 stays."""
+    settings = database.settings()
     upgrade(settings)
     days = generate(tmp_path / "in", customers=40, order_lines=400, days=2, seed=3)
     day1 = [f for f in days.files if "2025-01-01" in f.name]
     day2 = [f for f in days.files if "2025-01-02" in f.name]
     load(settings, [day1[0]], [day1[1]], mode="table")
-    before = server_database.snapshot()
-    killer = _Killer(server_database, on_insert=5)  # after customers, mid orders
+    before = database.snapshot()
     event.listen(Engine, "before_cursor_execute", killer)
     try:
         with pytest.raises(DatabaseError):
@@ -257,10 +264,29 @@ def test_a_dropped_connection_mid_load_leaves_every_table_as_before(
     finally:
         event.remove(Engine, "before_cursor_execute", killer)
     assert killer.fired
-    assert server_database.snapshot() == before
+    assert database.snapshot() == before
     # Nothing half-landed blocks the next try: the same files now land in full.
     load(settings, [day2[0]], [day2[1]], mode="table")
-    assert len(server_database.snapshot()["batches"]) == len(before["batches"]) + 2
+    assert len(database.snapshot()["batches"]) == len(before["batches"]) + 2
+
+
+def test_a_dropped_connection_mid_load_leaves_every_table_as_before(
+    server_database: TestDatabase, tmp_path: Path
+) -> None:
+    """Killed before the 5th INSERT: the customers file is merged, the orders file's
+    INSERT ... SELECT into orders never runs."""
+    _drop_connection_mid_load(server_database, tmp_path, _Killer(server_database, "INSERT", 5))
+
+
+@pytest.mark.db
+def test_a_connection_dropped_during_load_data_leaves_every_table_as_before(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """MariaDB, killed at the 3rd LOAD DATA: the customers file is merged, the orders file
+    is being staged. (PostgreSQL's COPY goes through psycopg, which SQLAlchemy events do
+    not see; the INSERT case above covers it.)"""
+    for database in provide("mariadb", tmp_path, monkeypatch):
+        _drop_connection_mid_load(database, tmp_path, _Killer(database, "LOAD", 3))
 
 
 def test_copying_the_sample_twice_is_still_one_load(migrated: TestDatabase, tmp_path: Path) -> None:
@@ -275,41 +301,66 @@ def test_copying_the_sample_twice_is_still_one_load(migrated: TestDatabase, tmp_
     assert migrated.counts()["orders"] == 3
 
 
-# ---- multi-row statements ----------------------------------------------------------------
+# ---- multi-row statements (the SQLite path) ---------------------------------------------
 
 
-def _mariadb_insert_statements(database: TestDatabase) -> int:
-    engine = database.engine()
-    try:
-        with engine.connect() as conn:
-            row = conn.execute(text("SHOW GLOBAL STATUS LIKE 'Com_insert'")).one()
-            return int(row[1])
-    finally:
-        engine.dispose()
+@pytest.fixture
+def sqlite_migrated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestDatabase]:
+    for database in provide("sqlite", tmp_path, monkeypatch):
+        upgrade(database.settings())
+        yield database
 
 
-def test_rows_go_in_multi_row_statements(migrated: TestDatabase, tmp_path: Path) -> None:
-    """Thousands of rows, a handful of INSERT statements (counted by the server on MariaDB,
-    as sent to the driver elsewhere)."""
-    settings = migrated.settings()
+def test_rows_go_in_multi_row_statements(sqlite_migrated: TestDatabase, tmp_path: Path) -> None:
+    """Without a bulk path, thousands of rows still go in a handful of INSERT statements."""
+    database = sqlite_migrated
+    settings = database.settings()
     days = generate(tmp_path / "in", customers=300, order_lines=3000, days=1, seed=5)
     sent: list[str] = []
 
     def count(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
-        if conn.engine.url.database == migrated.url.database and statement.startswith("INSERT"):
+        if conn.engine.url.database == database.url.database and statement.startswith("INSERT"):
             sent.append(statement)
 
-    before = _mariadb_insert_statements(migrated) if migrated.kind == "mariadb" else 0
     event.listen(Engine, "before_cursor_execute", count)
     try:
         load(settings, [days.files[0]], [days.files[1]], mode="table")
     finally:
         event.remove(Engine, "before_cursor_execute", count)
-    rows = sum(migrated.counts().values())
+    rows = sum(database.counts().values())
     assert rows > 3000
-    if migrated.kind == "mariadb":
-        statements = _mariadb_insert_statements(migrated) - before
-    else:
-        statements = len(sent)
-        assert max(s.count("), (") for s in sent) > 500  # really multi-row VALUES
-    assert 0 < statements <= 30, f"{statements} INSERT statements for {rows} rows"
+    assert max(s.count("), (") for s in sent) > 500  # really multi-row VALUES
+    assert 0 < len(sent) <= 30, f"{len(sent)} INSERT statements for {rows} rows"
+
+
+class _KillAfter(_Killer):
+    """Kills the connection right after its Nth statement starting with `verb` ran, so the
+    next step, whatever it is, meets a dead connection."""
+
+
+@pytest.mark.db
+def test_a_connection_dropped_before_copy_leaves_every_table_as_before(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL: the backend is terminated just after the orders file's staging tables
+    are created, so psycopg's COPY (which SQLAlchemy does not see) is what fails."""
+    for database in provide("postgresql", tmp_path, monkeypatch):
+        killer = _KillAfter(database, "CREATE TEMPORARY TABLE AKASA_STAGE_ORDER_LINES", 1)
+        settings = database.settings()
+        upgrade(settings)
+        days = generate(tmp_path / "in", customers=40, order_lines=400, days=2, seed=3)
+        day1 = [f for f in days.files if "2025-01-01" in f.name]
+        day2 = [f for f in days.files if "2025-01-02" in f.name]
+        load(settings, [day1[0]], [day1[1]], mode="table")
+        before = database.snapshot()
+        event.listen(Engine, "after_cursor_execute", killer)
+        try:
+            with pytest.raises(DatabaseError) as caught:
+                load(settings, [day2[0]], [day2[1]], mode="table")
+        finally:
+            event.remove(Engine, "after_cursor_execute", killer)
+        assert killer.fired
+        assert "\n" not in str(caught.value)
+        assert database.snapshot() == before
+        load(settings, [day2[0]], [day2[1]], mode="table")
+        assert len(database.snapshot()["batches"]) == len(before["batches"]) + 2

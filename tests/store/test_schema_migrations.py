@@ -126,7 +126,41 @@ def test_alembic_command_line_uses_the_same_dotenv_as_the_cli(
 
     run("upgrade", "head")
     assert tables(database) == AKASA_TABLES | {"alembic_version"}
-    assert "0001 (head)" in run("current").stdout
+    assert f"{migrations.head()} (head)" in run("current").stdout
     open_database_store(database.settings())  # the CLI's own check agrees
     run("downgrade", "base")
     assert tables(database) == {"alembic_version"}
+
+
+def test_upgrading_an_existing_store_fills_order_units(database: TestDatabase) -> None:
+    """Revision 0002 adds orders.units to a store that already holds orders: each order gets
+    the sum of its lines' sku_count; downgrading removes the column again."""
+    settings = database.settings()
+    migrations.upgrade(settings, "0001")
+    engine = database.engine()
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO orders (order_id, mobile_number, ordered_at, total_amount, "
+                    "batch_id) VALUES ('O1', '9123456781', '2025-01-01 10:00:00', 5, 1), "
+                    "('O2', '9123456781', '2025-01-02 10:00:00', 7, 1)"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO order_lines (order_id, sku_id, sku_count, batch_id, "
+                    "record_number) VALUES ('O1', 'S1', 2, 1, 1), ('O1', 'S2', 5, 1, 2), "
+                    "('O2', 'S1', 1, 1, 3)"
+                )
+            )
+        migrations.upgrade(settings)
+        with engine.connect() as conn:
+            units = conn.execute(text("SELECT order_id, units FROM orders ORDER BY 1")).all()
+        assert [tuple(row) for row in units] == [("O1", 7), ("O2", 1)]
+        migrations.downgrade(settings, "0001")
+        with engine.connect() as conn:
+            columns = {c["name"] for c in inspect(conn).get_columns("orders")}
+        assert "units" not in columns
+    finally:
+        engine.dispose()
