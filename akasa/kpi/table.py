@@ -1,19 +1,18 @@
-"""The four KPIs over the table-mode database: the orders are reduced in SQL (SQLAlchemy
-Core, one definition for every dialect; the few dialect-specific pieces are in
-`akasa.kpi.dialect`), the small result finished in Polars.
+"""The four KPIs in SQLAlchemy Core over the table-mode database: one definition for every
+dialect (the few dialect-specific pieces are in `akasa.kpi.dialect`).
 
 Same raw semantics as `akasa.kpi.memory`: scope = orders at or before as_of, joined to their
 customer through any number the customer ever had; region NULL -> `Unknown`; each unmatched
-mobile number counts as one customer. `akasa.kpi.spec.finalise` does every division,
-rounding, sort and format for both modes. Every value is a bound parameter; no SQL is built
-from strings.
+mobile number counts as one customer. The database returns sums and counts in integer paise
+and UTC times; `akasa.kpi.spec.finalise` does every division, rounding, sort and format for
+both modes. Every value is a bound parameter; no SQL is built from strings.
 
-The orders are read ONCE per run, by one SELECT, the scope: one row per mobile number and
-month (orders, paise, units, first and last order, the same within the top-customers
-window) with the number's customer, name and region. That is all the database returns; its
-size follows numbers x months, not orders. Summing those rows per month, region and
-customer, counting distinct customers and ranking take Polars milliseconds, where each was
-another pass (and temporary table) in the database. See docs/table-mode.md, "Query plans".
+The orders are read ONCE per run: one INSERT ... SELECT fills a session TEMPORARY table,
+the scope, with one row per mobile number and month (orders, paise, units, first and last
+order, the same within the top-customers window) joined to the number's customer, name
+and region. Every KPI is then a small aggregate over that table, whose size follows
+customers x months, not orders. As one statement, the scope is one consistent snapshot.
+See docs/table-mode.md, "Query plans".
 """
 
 from __future__ import annotations
@@ -25,18 +24,25 @@ from typing import Any
 import polars as pl
 from sqlalchemy import (
     BigInteger,
+    Column,
+    ColumnElement,
     Connection,
-    DateTime,
     Engine,
+    Index,
+    Integer,
+    MetaData,
     Select,
     String,
+    Table,
     case,
-    cast,
+    delete,
+    distinct,
     func,
+    insert,
     literal,
     select,
-    type_coerce,
 )
+from sqlalchemy.schema import CreateIndex, CreateTable
 
 from akasa.config import Settings
 from akasa.kpi import dialect
@@ -44,33 +50,51 @@ from akasa.kpi.context import KpiContext
 from akasa.kpi.spec import RAW_SCHEMAS, UNKNOWN_REGION, RawKpis
 from akasa.store.database import database_errors, make_engine
 from akasa.store.migrations import ensure_at_head
-from akasa.store.schema import MYSQL, batches, customer_mobiles, customers, orders, rejects
-from akasa.tables import SCHEMAS
+from akasa.store.schema import (
+    MOBILE,
+    MYSQL,
+    TABLE_OPTIONS,
+    UtcDateTime,
+    batches,
+    customer_mobiles,
+    customers,
+    orders,
+    rejects,
+)
+from akasa.tables import MAX_ID_CHARS, MAX_NAME_CHARS, MAX_REGION_CHARS, SCHEMAS
 
-# The scope's GROUP BY keeps one in-memory row per number and month; past MySQL's default
-# 16 MB of temporary table (about 120k numbers) it moves to disk and the scope takes twice
-# as long. Raised for this session only; the memory is used only as the data needs it.
+# The scope's GROUP BY keeps one in-memory row per number and month (~130 bytes); past
+# MySQL's default 16 MB (about 120k numbers) the temporary table moves to disk and the
+# scope takes twice as long. Raised for this session only; the memory is used only as
+# the data needs it.
 MYSQL_KPI_SESSION = "SET SESSION tmp_table_size = 268435456, max_heap_table_size = 268435456"
 
-SCOPE_SCHEMA: dict[str, pl.DataType] = {
-    "mobile_number": pl.String(),
-    "month_index": pl.Int64(),
-    "customer_id": pl.String(),  # null: no customer has this number
-    "customer_name": pl.String(),
-    "region": pl.String(),
-    "orders": pl.Int64(),
-    "paise": pl.Int64(),
-    "units": pl.Int64(),
-    "first_at": pl.Datetime("us", "UTC"),
-    "last_at": pl.Datetime("us", "UTC"),
-    "window_orders": pl.Int64(),
-    "window_paise": pl.Int64(),
-}
+SCOPE = Table(
+    "akasa_kpi_scope",
+    MetaData(),  # not the schema's: a per-session table Alembic never sees
+    Column("mobile_number", MOBILE, nullable=False),
+    Column("month_index", Integer, nullable=False),
+    Column("customer_id", String(MAX_ID_CHARS)),  # NULL: no customer has this number
+    Column("customer_name", String(MAX_NAME_CHARS)),
+    Column("region", String(MAX_REGION_CHARS), nullable=False),
+    Column("orders", BigInteger, nullable=False),
+    Column("paise", BigInteger, nullable=False),
+    Column("units", BigInteger, nullable=False),
+    Column("first_at", UtcDateTime(), nullable=False),
+    Column("last_at", UtcDateTime(), nullable=False),
+    Column("window_orders", BigInteger, nullable=False),
+    Column("window_paise", BigInteger, nullable=False),
+    prefixes=["TEMPORARY"],
+    **TABLE_OPTIONS,  # MySQL: the binary collation, so ids group and count as in Polars
+)
+# Built after the scope is filled (cheaper than keeping it up to date row by row): the
+# per-customer KPIs then group in index order instead of through a temporary table.
+SCOPE_BY_CUSTOMER = Index("ix_akasa_kpi_scope_customer_id", SCOPE.c.customer_id)
 
 
 def scope_rows(ctx: KpiContext, starts: Sequence[datetime]) -> Select[Any]:
-    """Orders at or before as_of per number and month, with the number's customer (NULL
-    when unmatched), name and region; columns as `SCOPE_SCHEMA`."""
+    """The scope's rows: orders at or before as_of per number and month, with the number's
+    customer (NULL when unmatched) and region."""
     in_window = case((orders.c.ordered_at >= ctx.window_start, 1), else_=0)
     by_order = (
         select(
@@ -105,18 +129,14 @@ def scope_rows(ctx: KpiContext, starts: Sequence[datetime]) -> Select[Any]:
         per_number.c.month_index,
         owner.c.customer_id,
         customers.c.customer_name,
-        func.coalesce(customers.c.region, literal(UNKNOWN_REGION, String)).label("region"),
-        # Sums come back as DECIMAL from MySQL and PostgreSQL, which the drivers turn into
-        # Python Decimals one by one; as BIGINT they arrive as plain ints.
-        cast(per_number.c.orders, BigInteger).label("orders"),
-        cast(per_number.c.paise, BigInteger).label("paise"),
-        cast(per_number.c.units, BigInteger).label("units"),
-        # Plain DateTime: naive UTC from the driver, made aware for the whole column at
-        # once (UtcDateTime would convert each of ~100k values in Python).
-        type_coerce(per_number.c.first_at, DateTime()).label("first_at"),
-        type_coerce(per_number.c.last_at, DateTime()).label("last_at"),
-        cast(per_number.c.window_orders, BigInteger).label("window_orders"),
-        cast(per_number.c.window_paise, BigInteger).label("window_paise"),
+        func.coalesce(customers.c.region, literal(UNKNOWN_REGION, String)),
+        per_number.c.orders,
+        per_number.c.paise,
+        per_number.c.units,
+        per_number.c.first_at,
+        per_number.c.last_at,
+        per_number.c.window_orders,
+        per_number.c.window_paise,
     ).select_from(
         per_number.outerjoin(owner, owner.c.mobile_number == per_number.c.mobile_number).outerjoin(
             customers, customers.c.customer_id == owner.c.customer_id
@@ -124,117 +144,145 @@ def scope_rows(ctx: KpiContext, starts: Sequence[datetime]) -> Select[Any]:
     )
 
 
-def read_scope(conn: Connection, ctx: KpiContext) -> tuple[pl.DataFrame, list[str]]:
-    """The scope as a frame, and the `YYYY-MM` label of each month index (months are
-    counted from the first order in scope; both reads share the run's snapshot)."""
+def fill_scope(conn: Connection, ctx: KpiContext) -> list[str]:
+    """Creates and fills the scope; returns the `YYYY-MM` label of each month index.
+
+    Months are bucketed from the first order in scope. Where reads are not one snapshot
+    (READ COMMITTED on MySQL), an older order may land between finding that first order
+    and filling the scope: then the scope is filled again from the older one.
+    """
+    conn.execute(CreateTable(SCOPE))
     first = conn.execute(
         select(func.min(orders.c.ordered_at)).where(orders.c.ordered_at <= ctx.as_of)
     ).scalar()
-    if first is None:
-        return pl.DataFrame(schema=SCOPE_SCHEMA), []
-    labels, starts = dialect.months(first, ctx)
-    return _frame(conn.execute(scope_rows(ctx, starts)).all(), SCOPE_SCHEMA), labels
+    while first is not None:
+        labels, starts = dialect.months(first, ctx)
+        conn.execute(insert(SCOPE).from_select(list(SCOPE.c.keys()), scope_rows(ctx, starts)))
+        earliest = conn.execute(select(func.min(SCOPE.c.first_at))).scalar()
+        if earliest is None or earliest >= starts[0]:
+            conn.execute(CreateIndex(SCOPE_BY_CUSTOMER))
+            return labels
+        conn.execute(delete(SCOPE))
+        first = earliest
+    return []
 
 
-def _frame(rows: Sequence[Any], schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    """Rows in `schema` column order -> a frame. Times come back naive UTC (plain
-    `DateTime`) and are made aware here, for the whole column at once."""
-    times = [name for name, dtype in schema.items() if isinstance(dtype, pl.Datetime)]
-    naive = {name: pl.Datetime("us") if name in times else dtype for name, dtype in schema.items()}
-    frame = pl.DataFrame(rows, schema=naive, orient="row")
-    return frame.with_columns(pl.col(name).dt.replace_time_zone("UTC") for name in times)
-
-
-# ---- the KPIs from the scope ---------------------------------------------------------------
-
-
-def distinct_customers() -> pl.Expr:
+def distinct_customers() -> ColumnElement[int]:
     """Customers with an order; each unmatched mobile number counts as one customer."""
-    unmatched = pl.col("mobile_number").filter(pl.col("customer_id").is_null())
-    return pl.col("customer_id").drop_nulls().n_unique() + unmatched.n_unique()
+    unmatched = case((SCOPE.c.customer_id.is_(None), SCOPE.c.mobile_number))
+    return func.count(distinct(SCOPE.c.customer_id)) + func.count(distinct(unmatched))
 
 
-def per_customer(scope: pl.DataFrame, ctx: KpiContext) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Repeat customers (>= 2 orders in scope) and top customers (competition rank 1, 2, 2,
-    4 by window revenue among customers with an order in the window; every row with
-    rank <= top). Name and region are the same on every row of a customer, so `max` just
-    picks them."""
-    by_customer = (
-        scope.filter(pl.col("customer_id").is_not_null())
-        .group_by("customer_id")
-        .agg(
-            pl.col("customer_name").max(),
-            pl.col("region").max(),
-            pl.col("orders").sum(),
-            pl.col("paise").sum().alias("revenue_paise"),
-            pl.col("first_at").min().alias("first_order_at"),
-            pl.col("last_at").max().alias("last_order_at"),
-            pl.col("window_orders").sum(),
-            pl.col("window_paise").sum(),
-        )
-    )
-    repeat = by_customer.filter(pl.col("orders") >= 2).select(list(RAW_SCHEMAS["repeat_customers"]))
-    top = (
-        by_customer.filter(pl.col("window_orders") > 0)
-        .with_columns(pl.col("window_paise").rank("min", descending=True).alias("rank"))
-        .filter(pl.col("rank") <= ctx.top)
-        .select(
-            "rank",
-            "customer_id",
-            "customer_name",
-            "region",
-            pl.col("window_orders").alias("orders"),
-            pl.col("window_paise").alias("revenue_paise"),
-        )
-    )
-    return repeat, top
+def _per_customer() -> list[Any]:
+    """Columns of a per-customer aggregate: name and region are the same on every row of
+    a customer, so MAX just picks them."""
+    return [
+        SCOPE.c.customer_id,
+        func.max(SCOPE.c.customer_name).label("customer_name"),
+        func.max(SCOPE.c.region).label("region"),
+    ]
 
 
-def monthly(scope: pl.DataFrame, labels: list[str]) -> pl.DataFrame:
-    """Orders, customers, units and revenue of each month that has orders."""
+def repeat_customers() -> Select[Any]:
+    orders_ = func.sum(SCOPE.c.orders)
     return (
-        scope.group_by("month_index")
-        .agg(
-            pl.col("orders").sum(),
-            distinct_customers().alias("customers"),
-            pl.col("units").sum(),
-            pl.col("paise").sum().alias("revenue_paise"),
+        select(
+            *_per_customer(),
+            orders_.label("orders"),
+            func.sum(SCOPE.c.paise).label("revenue_paise"),
+            func.min(SCOPE.c.first_at).label("first_order_at"),
+            func.max(SCOPE.c.last_at).label("last_order_at"),
         )
-        .with_columns(
-            pl.col("month_index")
-            .replace_strict(dict(enumerate(labels)), return_dtype=pl.String)
-            .alias("month")
+        .where(SCOPE.c.customer_id.is_not(None))
+        .group_by(SCOPE.c.customer_id)
+        .having(orders_ >= 2)
+    )
+
+
+def monthly() -> Select[Any]:
+    """Orders, customers, units and revenue per month index."""
+    return select(
+        SCOPE.c.month_index,
+        func.sum(SCOPE.c.orders).label("orders"),
+        distinct_customers().label("customers"),
+        func.sum(SCOPE.c.units).label("units"),
+        func.sum(SCOPE.c.paise).label("revenue_paise"),
+    ).group_by(SCOPE.c.month_index)
+
+
+def regional_revenue() -> Select[Any]:
+    return select(
+        SCOPE.c.region,
+        func.sum(SCOPE.c.paise).label("revenue_paise"),
+        func.sum(SCOPE.c.orders).label("orders"),
+        distinct_customers().label("customers"),
+    ).group_by(SCOPE.c.region)
+
+
+def top_customers(ctx: KpiContext) -> Select[Any]:
+    """Competition rank (1, 2, 2, 4) by window revenue; every row with rank <= top."""
+    in_window = (
+        select(
+            *_per_customer(),
+            func.sum(SCOPE.c.window_orders).label("orders"),
+            func.sum(SCOPE.c.window_paise).label("revenue_paise"),
         )
+        .where(SCOPE.c.customer_id.is_not(None), SCOPE.c.window_orders > 0)
+        .group_by(SCOPE.c.customer_id)
+        .subquery("in_window")
+    )
+    ranked = select(
+        in_window,
+        func.rank().over(order_by=in_window.c.revenue_paise.desc()).label("rank"),
+    ).subquery("ranked")
+    return select(
+        ranked.c.rank,
+        ranked.c.customer_id,
+        ranked.c.customer_name,
+        ranked.c.region,
+        ranked.c.orders,
+        ranked.c.revenue_paise,
+    ).where(ranked.c.rank <= ctx.top)
+
+
+def totals() -> Select[Any]:
+    zero = literal(0, BigInteger)
+    unmatched = case((SCOPE.c.customer_id.is_(None), SCOPE.c.orders), else_=zero)
+    return select(
+        func.coalesce(func.sum(SCOPE.c.orders), zero).label("orders"),
+        distinct_customers().label("customers"),
+        func.coalesce(func.sum(SCOPE.c.paise), zero).label("revenue_paise"),
+        func.coalesce(func.sum(unmatched), zero).label("unmatched_orders"),
     )
 
 
-def regional_revenue(scope: pl.DataFrame) -> pl.DataFrame:
-    return scope.group_by("region").agg(
-        pl.col("paise").sum().alias("revenue_paise"),
-        pl.col("orders").sum(),
-        distinct_customers().alias("customers"),
-    )
-
-
-def totals(scope: pl.DataFrame) -> pl.DataFrame:
-    unmatched = pl.col("orders").filter(pl.col("customer_id").is_null())
-    return scope.select(
-        pl.col("orders").sum(),
-        distinct_customers().alias("customers"),
-        pl.col("paise").sum().alias("revenue_paise"),
-        unmatched.sum().alias("unmatched_orders"),
-    )
+def _frame(rows: Sequence[Any], name: str) -> pl.DataFrame:
+    """Rows in RAW_SCHEMAS column order -> a frame; sums come back as Decimal on some
+    dialects, so every count and sum is made an int first."""
+    schema = RAW_SCHEMAS[name]
+    integer = [dtype == pl.Int64() for dtype in schema.values()]
+    data = [
+        tuple(
+            int(v) if is_int and v is not None else v
+            for v, is_int in zip(row, integer, strict=True)
+        )
+        for row in rows
+    ]
+    return pl.DataFrame(data, schema=schema, orient="row")
 
 
 def compute(conn: Connection, ctx: KpiContext) -> RawKpis:
-    scope, labels = read_scope(conn, ctx)
-    repeat, top = per_customer(scope, ctx)
+    labels = fill_scope(conn, ctx)
+    months = [
+        (labels[index], orders_, customers_, units, revenue)
+        for index, orders_, customers_, units, revenue in conn.execute(monthly()).all()
+    ]
     frames = {
-        "repeat_customers": repeat,
-        "monthly_trends": monthly(scope, labels),
-        "regional_revenue": regional_revenue(scope),
-        "top_customers": top,
-        "totals": totals(scope),
+        "repeat_customers": _frame(conn.execute(repeat_customers()).all(), "repeat_customers"),
+        "monthly_trends": _frame(months, "monthly_trends"),
+        "regional_revenue": _frame(conn.execute(regional_revenue()).all(), "regional_revenue"),
+        "top_customers": _frame(conn.execute(top_customers(ctx)).all(), "top_customers"),
+        "totals": _frame(conn.execute(totals()).all(), "totals"),
     }
     return RawKpis.of(frames)
 
@@ -260,10 +308,13 @@ class TableKpis:
 
     def compute(self, ctx: KpiContext) -> RawKpis:
         with database_errors(self.settings), self.engine.connect() as conn:
-            if conn.dialect.name != "sqlite":  # one snapshot for both reads
-                conn.execution_options(isolation_level="REPEATABLE READ")
             if conn.dialect.name in MYSQL:
+                # Under REPEATABLE READ, InnoDB would lock every order the scope's
+                # INSERT ... SELECT reads; that one statement is a snapshot anyway.
+                conn.execution_options(isolation_level="READ COMMITTED")
                 conn.exec_driver_sql(MYSQL_KPI_SESSION)
+            elif conn.dialect.name == "postgresql":
+                conn.execution_options(isolation_level="REPEATABLE READ")
             return compute(conn, ctx)
 
     def ledger(self) -> pl.DataFrame:

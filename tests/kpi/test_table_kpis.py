@@ -98,7 +98,14 @@ def test_every_value_is_a_bound_parameter(dialect: object) -> None:
     ctx = resolve(AsOf.parse("2025-06-30"), datetime(2025, 6, 1, tzinfo=UTC), "Asia/Kolkata", 30, 7)
     starts = [datetime(2025, m, 1, tzinfo=UTC) for m in (1, 2, 3)]
     scope = table.scope_rows(ctx, starts)
-    queries = [scope]
+    queries = [
+        scope,
+        table.repeat_customers(),
+        table.monthly(),
+        table.regional_revenue(),
+        table.top_customers(ctx),
+        table.totals(),
+    ]
     for query in queries:
         compiled = query.compile(dialect=dialect)  # type: ignore[arg-type]
         sql = str(compiled)
@@ -117,16 +124,18 @@ def mariadb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestDat
 
 
 @pytest.mark.db
-def test_an_order_landing_mid_run_is_not_half_seen(mariadb: TestDatabase, tmp_path: Path) -> None:
-    """The run reads the first order's month and then the scope in one REPEATABLE READ
-    snapshot: an older order committed in between by another connection is in neither, so
-    the months still start where the scope does."""
+def test_an_older_order_landing_mid_run_is_bucketed_from_its_own_month(
+    mariadb: TestDatabase, tmp_path: Path
+) -> None:
+    """MariaDB reads the scope under READ COMMITTED: an order older than the first one found
+    can commit between finding the first month and filling the scope. The scope is then
+    filled again from the older month, so the monthly table still starts there."""
     settings = mariadb.settings()
     one_customer(settings, tmp_path, ("O1", "2025-03-10T10:00:00Z", 5))
     landed: list[bool] = []
 
     def land_older(conn: object, cursor: object, statement: str, *_: object) -> None:
-        if landed or "per_number" not in statement:
+        if landed or not statement.startswith("INSERT INTO akasa_kpi_scope"):
             return
         landed.append(True)
         other = mariadb.engine()
@@ -145,12 +154,11 @@ def test_an_order_landing_mid_run_is_not_half_seen(mariadb: TestDatabase, tmp_pa
 
     event.listen(Engine, "before_cursor_execute", land_older)
     try:
-        during = run(settings, mode="table", as_of="2025-03-31")
+        result = run(settings, mode="table", as_of="2025-03-31")
     finally:
         event.remove(Engine, "before_cursor_execute", land_older)
     assert landed
-    assert [(m["month"], m["orders"]) for m in rows(during, "monthly_trends")] == [("2025-03", 1)]
-    assert during.summary["total_revenue"] == "5.00"
-    after = run(settings, mode="table", as_of="2025-03-31")  # the next run sees it
-    assert rows(after, "monthly_trends")[0]["month"] == "2024-12"
-    assert after.summary["total_revenue"] == "7.00"
+    monthly = rows(result, "monthly_trends")
+    assert [m["month"] for m in monthly] == ["2024-12", "2025-01", "2025-02", "2025-03"]
+    assert [m["orders"] for m in monthly] == [1, 0, 0, 1]
+    assert result.summary["total_revenue"] == "7.00"
