@@ -62,6 +62,9 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "ordered_at": UTC_TS,
         "total_amount": MONEY,
         "batch_id": pl.Int64(),
+        # Sum of sku_count over the order's lines: kept with the order (orders are replaced
+        # whole, lines included) so units per month never need the lines.
+        "units": pl.Int64(),
     },
     "order_lines": {
         "order_id": pl.String(),

@@ -45,7 +45,7 @@ class CleanCustomers:
 
 @dataclass(frozen=True)
 class CleanOrders:
-    orders: pl.DataFrame  # order_id, mobile_number, ordered_at, total_paise
+    orders: pl.DataFrame  # order_id, mobile_number, ordered_at, total_paise, units
     lines: pl.DataFrame  # order_id, sku_id, sku_count, record_number
     rejects: pl.DataFrame
     accounting: Accounting
@@ -269,6 +269,7 @@ def clean_orders(raw: pl.DataFrame, source_timezone: str) -> CleanOrders:
         pl.col("mobile_number").first(),
         pl.col("ordered_at").first(),
         pl.col("total_paise").first(),
+        pl.col("sku_count").sum().alias("units"),
     )
     accounting = Accounting(
         read=raw.height,

@@ -27,6 +27,7 @@ def orders_in_scope(lake: Lake, ctx: KpiContext) -> pl.LazyFrame:
             "mobile_number",
             "ordered_at",
             (pl.col("total_amount") * 100).cast(pl.Int64).alias("paise"),
+            "units",
         )
         .join(owners, on="mobile_number", how="left")
         .join(customers, on="customer_id", how="left")
@@ -59,24 +60,24 @@ def repeat_customers(scope: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def monthly_trends(scope: pl.LazyFrame, lines: pl.LazyFrame, ctx: KpiContext) -> pl.LazyFrame:
-    monthly = scope.with_columns(
-        pl.col("ordered_at").dt.convert_time_zone(ctx.timezone).dt.strftime("%Y-%m").alias("month")
-    )
-    units = (
-        lines.join(monthly.select("order_id", "month"), on="order_id", how="inner")
-        .group_by("month")
-        .agg(pl.col("sku_count").sum().alias("units"))
-    )
+def monthly_trends(scope: pl.LazyFrame, ctx: KpiContext) -> pl.LazyFrame:
+    local = pl.col("ordered_at").dt.convert_time_zone(ctx.timezone)
     return (
-        monthly.group_by("month")
+        scope.with_columns((local.dt.year() * 100 + local.dt.month()).alias("month_key"))
+        .group_by("month_key")
         .agg(
             pl.len().alias("orders"),
             distinct_customers().alias("customers"),
+            pl.col("units").sum(),
             pl.col("paise").sum().alias("revenue_paise"),
         )
-        .join(units, on="month", how="left")
-        .with_columns(pl.col("units").fill_null(0))
+        .with_columns(
+            pl.format(
+                "{}-{}",
+                (pl.col("month_key") // 100).cast(pl.String).str.zfill(4),
+                (pl.col("month_key") % 100).cast(pl.String).str.zfill(2),
+            ).alias("month")
+        )
     )
 
 
@@ -118,7 +119,7 @@ def compute(lake: Lake, ctx: KpiContext) -> RawKpis:
     scope = orders_in_scope(lake, ctx).cache()
     queries = {
         "repeat_customers": repeat_customers(scope),
-        "monthly_trends": monthly_trends(scope, lake.current("order_lines"), ctx),
+        "monthly_trends": monthly_trends(scope, ctx),
         "regional_revenue": regional_revenue(scope),
         "top_customers": top_customers(scope, ctx),
         "totals": totals(scope),

@@ -28,7 +28,7 @@ from akasa.store.base import LedgerEntry, PendingBatch
 from akasa.tables import SCHEMAS, conform
 
 MANIFEST = "manifest.json"
-FORMAT = 2  # 2: batches record the order versions they replace
+FORMAT = 3  # 2: batches record the order versions they replace; 3: orders carry units
 # Lake-internal: per batch, the (order_id, batch_id) versions its orders replaced.
 REPLACED = "replaced_orders"
 REPLACED_SCHEMA = {"order_id": pl.String(), "batch_id": pl.Int64()}

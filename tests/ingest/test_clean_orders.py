@@ -29,6 +29,7 @@ def test_three_lines_make_one_order_counted_once(tmp_path: Path) -> None:
     result = clean(tmp_path, [line("O1", M, T, f"S{i}", 1, "7450") for i in range(3)])
     assert result.orders.height == 1
     assert result.orders["total_paise"].to_list() == [745000]
+    assert result.orders["units"].to_list() == [3]  # sku_count summed over the lines
     assert result.lines.height == 3
     acc = result.accounting
     assert (acc.read, acc.accepted, acc.rejected, acc.duplicates, acc.superseded) == (3, 3, 0, 0, 0)

@@ -89,6 +89,7 @@ def tricky_batches() -> list[PendingBatch]:
             "ordered_at": [when.replace(microsecond=i) for i in range(n)],
             "total_amount": [Decimal(f"{i}.0{i % 10}") for i in range(n)],
             "batch_id": [2] * n,
+            "units": list(range(1, n + 1)),  # one line each, sku_count i + 1
         },
         schema=SCHEMAS["orders"],
     )

@@ -152,6 +152,7 @@ def _order_batch(batch_id: int, count: int, bad_last_line: bool = False) -> Pend
             "ordered_at": [when + timedelta(minutes=i) for i in range(count + 1)],
             "total_amount": [Decimal("10.50")] * (count + 1),
             "batch_id": [batch_id] * (count + 1),
+            "units": [1] * (count + 1),
         }
     )
     counts: list[int | None] = [1] * (count + 1)
