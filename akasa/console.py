@@ -189,7 +189,7 @@ def render_ingest(result: IngestResult, quiet: bool = False) -> None:
 
 def render_run(run: KpiRun, fmt: str = "table") -> None:
     if fmt == "json":
-        sys.stdout.write(json.dumps(run.document, indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(run.json_text)
         return
     out = stdout()
     for name, frame in run.tables.items():

@@ -57,3 +57,26 @@ def test_atomic_write_replaces_whole_file_and_leaves_no_temp(tmp_path: Path) -> 
     write_atomically(target, b"two")
     assert target.read_bytes() == b"two"
     assert [p.name for p in target.parent.iterdir()] == ["x.csv"]
+
+
+def test_json_with_tables_is_the_document_plus_row_lists() -> None:
+    import json
+
+    from akasa.output import json_with_tables
+
+    tables = {
+        "people": pl.DataFrame({"name": ["देव 😀", 'q"uote', None], "n": [1, 2, None]}),
+        "empty": pl.DataFrame(schema={"x": pl.String}),
+    }
+    text = json_with_tables({"mode": "memory", "summary": {"a": None}}, tables)
+    assert json.loads(text) == {
+        "mode": "memory",
+        "summary": {"a": None},
+        "people": [
+            {"name": "देव 😀", "n": 1},
+            {"name": 'q"uote', "n": 2},
+            {"name": None, "n": None},
+        ],
+        "empty": [],
+    }
+    assert "देव" in text  # UTF-8 as is, not \\u escapes

@@ -13,9 +13,10 @@ import polars as pl
 
 from akasa.config import Settings
 from akasa.errors import NoDataError
+from akasa.files import write_atomically
 from akasa.kpi import spec, summary
 from akasa.kpi.context import AsOf, KpiContext, resolve
-from akasa.output import write_csv, write_json
+from akasa.output import json_with_tables, write_csv
 
 log = logging.getLogger(__name__)
 TOP_REASONS = 10
@@ -45,7 +46,8 @@ class KpiRun:
     context: KpiContext
     tables: dict[str, pl.DataFrame]
     summary: dict[str, Any]
-    document: dict[str, Any]
+    document: dict[str, Any]  # kpis.json without the four tables
+    json_text: str  # kpis.json as written
     output_dir: Path
 
 
@@ -113,7 +115,6 @@ def run(
         "unmatched_orders": headline["unmatched_orders"],
         "summary": headline,
         "data_quality": data_quality(backend, tz),
-        **{name: tables[name].to_dicts() for name in spec.KPIS},
     }
     log.info(
         "run %s as_of %s: %s orders, revenue %s, %s unmatched",
@@ -126,5 +127,6 @@ def run(
     out = settings.outputs_dir / mode
     for name in spec.KPIS:
         write_csv(out / f"{name}.csv", tables[name], spec.TEXT_COLUMNS)
-    write_json(out / "kpis.json", document)
-    return KpiRun(mode, ctx, tables, headline, document, out)
+    text = json_with_tables(document, {name: tables[name] for name in spec.KPIS})
+    write_atomically(out / "kpis.json", text.encode("utf-8"))
+    return KpiRun(mode, ctx, tables, headline, document, text, out)
