@@ -7,10 +7,12 @@ external resource is fetched.
 
 from __future__ import annotations
 
+import ctypes
 import io
 import multiprocessing
 import os
 import pyexpat
+import signal
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -136,6 +138,7 @@ class _Collector:
 SCHEMA = {RECORD: pl.Int64, **{c: pl.String for c in (*ORDER_LINE_COLUMNS, MALFORMED)}}
 PARALLEL_MIN_BYTES = 16 << 20  # below this, starting worker processes costs more than it saves
 RANGE_BYTES = 8 << 20
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 _CLOSE = b"</order>"
 _PROLOG_LIMIT = 1 << 20
 
@@ -175,7 +178,12 @@ def iter_orders(
             yield path, _read_sequential(path, progress)
         return
     context = multiprocessing.get_context("spawn")  # Polars is not fork-safe
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=_die_with_parent,
+        initargs=(os.getpid(),),
+    ) as pool:
         queue: deque[tuple[Path, list[Job] | None, list[Future[bytes | None]]]] = deque()
         upcoming = iter(paths)
 
@@ -316,6 +324,18 @@ def _jobs(path: Path, workers: int) -> list[Job] | None:
         (str(path), begin, end, name, i == 0, i == len(bounds) - 1)
         for i, (begin, end) in enumerate(bounds)
     ]
+
+
+def _die_with_parent(parent: int) -> None:
+    """A worker must not outlive a killed ingest: on Linux the kernel kills it with its
+    parent (PR_SET_PDEATHSIG); if the parent is already gone, stop at once."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the pool's own shutdown still applies
+        pass
+    if os.getppid() != parent:
+        os._exit(0)
 
 
 def _parse_range(job: tuple[str, int, int, bytes, bool, bool]) -> bytes | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -41,6 +42,15 @@ def akasa(data_dir: Path, *args: str) -> subprocess.Popen[bytes]:
     )
 
 
+def children(pid: int) -> set[int]:
+    """The live child processes of `pid` (its XML worker pool)."""
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        with contextlib.suppress(OSError):
+            found |= {int(child) for child in task.read_text().split()}
+    return found
+
+
 def store_state(data_dir: Path) -> dict[str, pl.DataFrame]:
     """Every current table, sorted; the ledger without its wall-clock times."""
     lake = Lake(data_dir / "store")
@@ -77,10 +87,12 @@ def test_sigkill_at_random_points_then_ingest_again(
 ) -> None:
     data = tmp_path / "victim"
     killed_mid_way = 0
+    orphans: set[int] = set()
     for delay in (0.3, 0.8, 1.3, 1.9, 2.6):
         victim = akasa(data, "ingest", "-c", str(drop), "-o", str(drop), "-q")
         time.sleep(delay)
         if victim.poll() is None:
+            orphans |= children(victim.pid)
             victim.send_signal(signal.SIGKILL)
             killed_mid_way += 1
         victim.wait(60)
@@ -91,6 +103,13 @@ def test_sigkill_at_random_points_then_ingest_again(
         else:
             assert all(frame.is_empty() for frame in state.values())
     assert killed_mid_way >= 1
+    assert orphans, "no kill landed while the worker pool was up"
+    # Worker processes die with the ingest that started them.
+    deadline = time.monotonic() + 5
+    while orphans and time.monotonic() < deadline:
+        orphans = {pid for pid in orphans if Path(f"/proc/{pid}").exists()}
+        time.sleep(0.1)
+    assert not orphans
     again = akasa(data, "ingest", "-c", str(drop), "-o", str(drop), "-q")
     assert again.wait(120) == 0
     assert_same_state(store_state(data), reference)
