@@ -162,6 +162,7 @@ def bench_size(size: str, work: Path, runs: int, mysql_url: str | None,
                       env))
             measures["run table"].samples.append(
                 timed(akasa("run", "-m", "table", "-f", "json"), env))
+            mysql(base + "/mysql", "DROP DATABASE IF EXISTS akasa_bench")
     return [m for m in measures.values() if m.samples]
 
 
