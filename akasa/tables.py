@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from akasa.columns import CUSTOMER_COLUMNS, ORDER_LINE_COLUMNS  # noqa: F401 (re-exported)
+
 UTC_TS = pl.Datetime("us", "UTC")
 MONEY = pl.Decimal(14, 2)
 
@@ -17,16 +19,6 @@ MAX_ID_CHARS = 100  # customer_id, order_id, sku_id
 MAX_NAME_CHARS = 255  # customer_name
 MAX_REGION_CHARS = 100  # region
 MAX_FILE_NAME_CHARS = 255  # source_file: one file name, as the file system allows
-
-CUSTOMER_COLUMNS = ("customer_id", "customer_name", "mobile_number", "region")
-ORDER_LINE_COLUMNS = (
-    "order_id",
-    "mobile_number",
-    "order_date_time",
-    "sku_id",
-    "sku_count",
-    "total_amount",
-)
 
 # Longest accepted text per field, in characters; cleaning rejects longer values.
 MAX_LENGTH = {

@@ -1,146 +1,28 @@
-"""Orders XML, streamed: one `<order>` element (an order line) at a time into Polars batches.
-
-xmltodict's streaming mode (`item_depth=2`) keeps only the current element in memory.
-A DTD is refused before anything in it is read, so no entity is ever expanded and no
-external resource is fetched.
+"""Orders XML into Polars frames: sequentially for small inputs, in byte ranges parsed by
+worker processes for large ones (the parsing itself is `xml_parse`, which has no Polars).
 """
 
 from __future__ import annotations
 
-import ctypes
-import io
 import multiprocessing
 import os
 import pyexpat
-import signal
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 import polars as pl
-import xmltodict
 
 from akasa.errors import InputFileError
-from akasa.tables import ORDER_LINE_COLUMNS
+from akasa.ingest import xml_parse
+from akasa.ingest.xml_parse import FIELDS, RECORD, Columns, Job, Refused
 
-RECORD = "record_number"
-MALFORMED = "malformed"
-BATCH_ROWS = 100_000
-MAX_DEPTH = 32  # <orders><order><field> needs 3
-
-
-class _Refused(Exception):
-    pass
-
-
-class _GuardedParser:
-    """Wraps an expat parser so the element handlers xmltodict installs count depth."""
-
-    def __init__(self, parser: Any) -> None:
-        object.__setattr__(self, "_parser", parser)
-        object.__setattr__(self, "_depth", 0)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._parser, name)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name == "StartElementHandler":
-            value = self._deeper(value)
-        elif name == "EndElementHandler":
-            value = self._shallower(value)
-        setattr(self._parser, name, value)
-
-    def _deeper(self, inner: Callable[..., Any]) -> Callable[..., Any]:
-        def start(*args: Any) -> Any:
-            depth = self._depth + 1
-            if depth > MAX_DEPTH:
-                raise _Refused(f"elements nested deeper than {MAX_DEPTH} levels")
-            object.__setattr__(self, "_depth", depth)
-            return inner(*args)
-
-        return start
-
-    def _shallower(self, inner: Callable[..., Any]) -> Callable[..., Any]:
-        def end(*args: Any) -> Any:
-            object.__setattr__(self, "_depth", self._depth - 1)
-            return inner(*args)
-
-        return end
-
-
-class _NoDtdExpat:
-    """An expat factory for xmltodict whose parsers refuse any DTD and deep nesting."""
-
-    error = pyexpat.error
-
-    @staticmethod
-    def ParserCreate(*args: Any, **kwargs: Any) -> Any:
-        parser = pyexpat.ParserCreate(*args, **kwargs)
-
-        def refuse_dtd(*_: Any) -> None:
-            raise _Refused("DTD or entity declarations are not allowed")
-
-        parser.StartDoctypeDeclHandler = refuse_dtd
-        parser.SetParamEntityParsing(pyexpat.XML_PARAM_ENTITY_PARSING_NEVER)
-        return _GuardedParser(parser)
-
-
-class _Collector:
-    """Receives `<order>` items and emits column batches."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.columns: dict[str, list[str | None]] = {
-            c: [] for c in (*ORDER_LINE_COLUMNS, MALFORMED)
-        }
-        self.numbers: list[int] = []
-        self.frames: list[pl.DataFrame] = []
-
-    def __call__(self, path: list[tuple[str, Any]], item: Any) -> bool:
-        tag = path[-1][0]
-        if tag != "order":
-            raise _Refused(f"unexpected element <{tag}> under <{path[0][0]}> (expected <order>)")
-        self.count += 1
-        self.numbers.append(self.count)
-        problems: list[str] = []
-        fields = item if isinstance(item, dict) else {}
-        if not isinstance(item, dict) and item is not None and str(item).strip():
-            problems.append("order has text instead of fields")
-        for column in ORDER_LINE_COLUMNS:
-            value = fields.get(column)
-            if isinstance(value, dict):
-                text = value.get("#text")
-                if any(not k.startswith(("@", "#")) for k in value):
-                    problems.append(f"<{column}> holds nested elements")
-                    text = None
-                value = text
-            elif isinstance(value, list):
-                problems.append(f"<{column}> appears more than once")
-                value = None
-            self.columns[column].append(value)
-        self.columns[MALFORMED].append("; ".join(problems) if problems else None)
-        if len(self.numbers) >= BATCH_ROWS:
-            self.flush()
-        return True
-
-    def flush(self) -> None:
-        if not self.numbers:
-            return
-        data: dict[str, Any] = {RECORD: self.numbers}
-        data.update(self.columns)
-        self.frames.append(pl.DataFrame(data, schema=SCHEMA))
-        self.columns = {c: [] for c in self.columns}
-        self.numbers = []
-
-
-SCHEMA = {RECORD: pl.Int64, **{c: pl.String for c in (*ORDER_LINE_COLUMNS, MALFORMED)}}
+SCHEMA = {RECORD: pl.Int64, **{c: pl.String for c in FIELDS}}
 PARALLEL_MIN_BYTES = 16 << 20  # below this, starting worker processes costs more than it saves
 RANGE_BYTES = 8 << 20
-PR_SET_PDEATHSIG = 1  # linux/prctl.h
-_CLOSE = b"</order>"
-_PROLOG_LIMIT = 1 << 20
+BATCH_ROWS = 100_000
 
 
 def read_orders(
@@ -177,21 +59,22 @@ def iter_orders(
         for path in paths:
             yield path, _read_sequential(path, progress)
         return
-    context = multiprocessing.get_context("spawn")  # Polars is not fork-safe
+    # Spawned, not forked: Polars (in this process) is not fork-safe.
     with ProcessPoolExecutor(
         max_workers=workers,
-        mp_context=context,
-        initializer=_die_with_parent,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=xml_parse.die_with_parent,
         initargs=(os.getpid(),),
     ) as pool:
-        queue: deque[tuple[Path, list[Job] | None, list[Future[bytes | None]]]] = deque()
+        queue: deque[tuple[Path, list[Job] | None, list[Future[Columns | None]]]] = deque()
         upcoming = iter(paths)
 
         def submit() -> None:
             path = next(upcoming, None)
             if path is not None:
                 jobs = _jobs(path, workers)
-                queue.append((path, jobs, [pool.submit(_parse_range, j) for j in jobs or []]))
+                futures = [pool.submit(xml_parse.parse_range, j) for j in jobs or []]
+                queue.append((path, jobs, futures))
 
         for _ in range(lookahead):
             submit()
@@ -209,27 +92,32 @@ def iter_orders(
             yield path, frame
 
 
-def _assemble(parts: list[bytes]) -> pl.DataFrame:
-    """Range frames -> one frame, record numbers counted from the start of the file.
+def _frame(columns: Columns) -> pl.DataFrame:
+    return pl.DataFrame(columns, schema=SCHEMA)
 
-    Consumes `parts` as it goes, so each range's bytes are freed once decoded.
+
+def _assemble(parts: list[Columns]) -> pl.DataFrame:
+    """Range columns -> one frame, record numbers counted from the start of the file.
+
+    Consumes `parts` as it goes, so each range's lists are freed once turned into a frame.
     """
     counted = 0
-    numbered = []
+    frames = []
     parts.reverse()
     while parts:
-        frame = pl.read_ipc(io.BytesIO(parts.pop()))
-        numbered.append(frame.with_columns(pl.col(RECORD) + counted))
+        frame = _frame(parts.pop())
+        frames.append(frame.with_columns(pl.col(RECORD) + counted))
         counted += frame.height
-    return pl.concat(numbered, rechunk=False)
+    return pl.concat(frames, rechunk=False)
 
 
 def _read_sequential(path: Path, progress: Callable[[int], None] | None) -> pl.DataFrame:
+    frames: list[pl.DataFrame] = []
     try:
         with path.open("rb") as raw:
             stream: IO[bytes] = _Counting(raw, progress) if progress else raw
-            return _parse(stream)
-    except _Refused as exc:
+            rest = xml_parse.parse(stream, lambda cols: frames.append(_frame(cols)), BATCH_ROWS)
+    except Refused as exc:
         raise InputFileError(path, str(exc)) from None
     except ValueError as exc:  # xmltodict's entity guard
         raise InputFileError(path, f"DTD or entity declarations are not allowed ({exc})") from None
@@ -238,123 +126,24 @@ def _read_sequential(path: Path, progress: Callable[[int], None] | None) -> pl.D
         raise InputFileError(
             path, f"not well-formed XML ({reason}, line {exc.lineno}, column {exc.offset + 1})"
         ) from None
-
-
-def _parse(stream: IO[bytes]) -> pl.DataFrame:
-    collector = _Collector()
-    xmltodict.parse(
-        stream, expat=_NoDtdExpat, item_depth=2, item_callback=collector, disable_entities=True
-    )
-    collector.flush()
-    if not collector.frames:
-        return pl.DataFrame(schema=SCHEMA)
-    return pl.concat(collector.frames, rechunk=True)
-
-
-# ---- parallel reading ------------------------------------------------------------------------
-
-
-class _Found(Exception):
-    pass
-
-
-def _root(path: Path) -> tuple[bytes, int] | None:
-    """The root element's name and the offset of its first child, if the prolog is plain.
-
-    Anything unusual (a DTD, a declared encoding other than UTF-8, no child within the first
-    megabyte) answers None: the sequential pass handles it.
-    """
-    parser = pyexpat.ParserCreate()
-    names: list[str] = []
-
-    def start(name: str, _attrs: object) -> None:
-        names.append(name)
-        if len(names) == 2:
-            raise _Found(parser.CurrentByteIndex)
-
-    def doctype(*_: object) -> None:
-        raise _Refused("DTD")
-
-    def declaration(_version: object, encoding: str | None, _standalone: int) -> None:
-        if encoding and encoding.lower().replace("_", "-") not in ("utf-8", "utf8"):
-            raise _Refused("encoding")
-
-    parser.StartElementHandler = start
-    parser.StartDoctypeDeclHandler = doctype
-    parser.XmlDeclHandler = declaration
-    try:
-        with path.open("rb") as handle:
-            parser.Parse(handle.read(_PROLOG_LIMIT), False)
-    except _Found as found:
-        return names[0].encode("utf-8"), int(found.args[0])
-    except (_Refused, pyexpat.ExpatError):
-        return None
-    return None
-
-
-def _cuts(path: Path, start: int, size: int, parts: int) -> list[int]:
-    """Offsets just after a `</order>` near each of `parts` equal shares of the file."""
-    cuts: list[int] = []
-    with path.open("rb") as handle:
-        for k in range(1, parts):
-            handle.seek(start + (size - start) * k // parts)
-            window = handle.read(1 << 20)
-            found = window.find(_CLOSE)
-            if found >= 0:
-                cut = handle.tell() - len(window) + found + len(_CLOSE)
-                if not cuts or cut > cuts[-1]:
-                    cuts.append(cut)
-    return cuts
-
-
-Job = tuple[str, int, int, bytes, bool, bool]
+    frames.append(_frame(rest))
+    return pl.concat(frames, rechunk=True)
 
 
 def _jobs(path: Path, workers: int) -> list[Job] | None:
     """Byte ranges of one file: one range for a small file, up to 2 per worker for a big one."""
-    root = _root(path)
+    root = xml_parse.root(path)
     if root is None:
         return None
     name, body = root
     size = path.stat().st_size
     parts = max(1, min(workers * 2, size // RANGE_BYTES))
-    cuts = _cuts(path, body, size, parts) if parts > 1 else []
+    cuts = xml_parse.cuts(path, body, size, parts) if parts > 1 else []
     bounds = list(zip([0, *cuts], [*cuts, size], strict=True))
     return [
         (str(path), begin, end, name, i == 0, i == len(bounds) - 1)
         for i, (begin, end) in enumerate(bounds)
     ]
-
-
-def _die_with_parent(parent: int) -> None:
-    """A worker must not outlive a killed ingest: on Linux the kernel kills it with its
-    parent (PR_SET_PDEATHSIG); if the parent is already gone, stop at once."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):  # not Linux: the pool's own shutdown still applies
-        pass
-    if os.getppid() != parent:
-        os._exit(0)
-
-
-def _parse_range(job: tuple[str, int, int, bytes, bool, bool]) -> bytes | None:
-    """Parses one byte range wrapped in the root element; None when it does not parse alone."""
-    path, begin, end, root, first, last = job
-    with open(path, "rb") as handle:
-        handle.seek(begin)
-        data = handle.read(end - begin)
-    if not first:
-        data = b"<" + root + b">" + data
-    if not last:
-        data = data + b"</" + root + b">"
-    try:
-        frame = _parse(io.BytesIO(data))
-    except Exception:
-        return None
-    buffer = io.BytesIO()
-    frame.write_ipc(buffer, compression="lz4")  # text compresses well: less to pickle and hold
-    return buffer.getvalue()
 
 
 class _Counting:

@@ -10,7 +10,8 @@ import pytest
 from akasa.errors import InputFileError
 from akasa.generate import generate
 from akasa.ingest import xml_reader
-from akasa.ingest.xml_reader import _jobs, _parse_range, read_orders
+from akasa.ingest.xml_parse import parse_range
+from akasa.ingest.xml_reader import _jobs, read_orders
 
 
 @pytest.fixture
@@ -35,7 +36,7 @@ def test_parallel_equals_sequential_with_record_numbers(
     (path,) = tmp_path.glob("*.xml")
     jobs = _jobs(path, 2)
     assert jobs is not None and len(jobs) == 4
-    assert all(_parse_range(job) is not None for job in jobs)  # each range parses alone
+    assert all(parse_range(job) is not None for job in jobs)  # each range parses alone
     ranged = read_orders(path, workers=2)
     sequential = read_orders(path, workers=1)
     assert ranged.equals(sequential)
@@ -61,7 +62,7 @@ def test_a_cut_inside_comment_or_cdata_falls_back_to_one_pass(
         + "".join(order(i) for i in range(300, 600))
         + "</orders>\n"
     )
-    assert any(_parse_range(job) is None for job in _jobs(path, 2) or [])
+    assert any(parse_range(job) is None for job in _jobs(path, 2) or [])
     frame = read_orders(path, workers=2)
     assert frame.equals(read_orders(path, workers=1))
     assert frame.height == lines

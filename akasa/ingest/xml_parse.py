@@ -1,0 +1,233 @@
+"""Orders XML to plain column lists with xmltodict: the part that runs in worker processes.
+
+No Polars here: a worker that only parses stays small (tens of MB, not a Polars runtime
+each) and starts fast. `xml_reader` turns the columns into frames.
+
+xmltodict's streaming mode (`item_depth=2`) keeps only the current `<order>` in memory. A
+DTD is refused before anything in it is read, so no entity is ever expanded and no external
+resource is fetched; elements nested deeper than `MAX_DEPTH` are refused while streaming.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import io
+import os
+import pyexpat
+import signal
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
+
+import xmltodict
+
+from akasa.columns import ORDER_LINE_COLUMNS
+
+RECORD = "record_number"
+MALFORMED = "malformed"
+FIELDS = (*ORDER_LINE_COLUMNS, MALFORMED)
+MAX_DEPTH = 32  # <orders><order><field> needs 3
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+CLOSE_TAG = b"</order>"
+PROLOG_LIMIT = 1 << 20
+
+Columns = dict[str, list[Any]]
+# (path, first byte, end byte, root element name, first range?, last range?)
+Job = tuple[str, int, int, bytes, bool, bool]
+
+
+class Refused(Exception):
+    """The file breaks a rule that refuses it as a whole."""
+
+
+class _GuardedParser:
+    """Wraps an expat parser so the element handlers xmltodict installs count depth."""
+
+    def __init__(self, parser: Any) -> None:
+        object.__setattr__(self, "_parser", parser)
+        object.__setattr__(self, "_depth", 0)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._parser, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "StartElementHandler":
+            value = self._deeper(value)
+        elif name == "EndElementHandler":
+            value = self._shallower(value)
+        setattr(self._parser, name, value)
+
+    def _deeper(self, inner: Callable[..., Any]) -> Callable[..., Any]:
+        def start(*args: Any) -> Any:
+            depth = self._depth + 1
+            if depth > MAX_DEPTH:
+                raise Refused(f"elements nested deeper than {MAX_DEPTH} levels")
+            object.__setattr__(self, "_depth", depth)
+            return inner(*args)
+
+        return start
+
+    def _shallower(self, inner: Callable[..., Any]) -> Callable[..., Any]:
+        def end(*args: Any) -> Any:
+            object.__setattr__(self, "_depth", self._depth - 1)
+            return inner(*args)
+
+        return end
+
+
+class _NoDtdExpat:
+    """An expat factory for xmltodict whose parsers refuse any DTD and deep nesting."""
+
+    error = pyexpat.error
+
+    @staticmethod
+    def ParserCreate(*args: Any, **kwargs: Any) -> Any:
+        parser = pyexpat.ParserCreate(*args, **kwargs)
+
+        def refuse_dtd(*_: Any) -> None:
+            raise Refused("DTD or entity declarations are not allowed")
+
+        parser.StartDoctypeDeclHandler = refuse_dtd
+        parser.SetParamEntityParsing(pyexpat.XML_PARAM_ENTITY_PARSING_NEVER)
+        return _GuardedParser(parser)
+
+
+def empty_columns() -> Columns:
+    return {RECORD: [], **{c: [] for c in FIELDS}}
+
+
+class _Collector:
+    """Receives `<order>` items as columns; hands full batches to `flush`, if given."""
+
+    def __init__(self, flush: Callable[[Columns], None] | None, batch_rows: int) -> None:
+        self.flush = flush
+        self.batch_rows = batch_rows
+        self.count = 0
+        self.columns = empty_columns()
+
+    def __call__(self, path: list[tuple[str, Any]], item: Any) -> bool:
+        tag = path[-1][0]
+        if tag != "order":
+            raise Refused(f"unexpected element <{tag}> under <{path[0][0]}> (expected <order>)")
+        self.count += 1
+        columns = self.columns
+        columns[RECORD].append(self.count)
+        problems: list[str] = []
+        fields = item if isinstance(item, dict) else {}
+        if not isinstance(item, dict) and item is not None and str(item).strip():
+            problems.append("order has text instead of fields")
+        for column in ORDER_LINE_COLUMNS:
+            value = fields.get(column)
+            if isinstance(value, dict):
+                text = value.get("#text")
+                if any(not k.startswith(("@", "#")) for k in value):
+                    problems.append(f"<{column}> holds nested elements")
+                    text = None
+                value = text
+            elif isinstance(value, list):
+                problems.append(f"<{column}> appears more than once")
+                value = None
+            columns[column].append(value)
+        columns[MALFORMED].append("; ".join(problems) if problems else None)
+        if self.flush is not None and len(columns[RECORD]) >= self.batch_rows:
+            self.flush(columns)
+            self.columns = empty_columns()
+        return True
+
+
+def parse(
+    stream: IO[bytes], flush: Callable[[Columns], None] | None = None, batch_rows: int = 100_000
+) -> Columns:
+    """Every `<order>` of `stream`; returns the columns not yet handed to `flush`.
+
+    Raises `Refused`, `ValueError` (xmltodict's entity guard) or `pyexpat.ExpatError`.
+    """
+    collector = _Collector(flush, batch_rows)
+    xmltodict.parse(
+        stream, expat=_NoDtdExpat, item_depth=2, item_callback=collector, disable_entities=True
+    )
+    return collector.columns
+
+
+# ---- parallel reading: byte ranges cut at </order> ----------------------------------------
+
+
+class _Found(Exception):
+    pass
+
+
+def root(path: Path) -> tuple[bytes, int] | None:
+    """The root element's name and the offset of its first child, if the prolog is plain.
+
+    Anything unusual (a DTD, a declared encoding other than UTF-8, no child within the first
+    megabyte) answers None: the sequential pass handles it.
+    """
+    parser = pyexpat.ParserCreate()
+    names: list[str] = []
+
+    def start(name: str, _attrs: object) -> None:
+        names.append(name)
+        if len(names) == 2:
+            raise _Found(parser.CurrentByteIndex)
+
+    def doctype(*_: object) -> None:
+        raise Refused("DTD")
+
+    def declaration(_version: object, encoding: str | None, _standalone: int) -> None:
+        if encoding and encoding.lower().replace("_", "-") not in ("utf-8", "utf8"):
+            raise Refused("encoding")
+
+    parser.StartElementHandler = start
+    parser.StartDoctypeDeclHandler = doctype
+    parser.XmlDeclHandler = declaration
+    try:
+        with path.open("rb") as handle:
+            parser.Parse(handle.read(PROLOG_LIMIT), False)
+    except _Found as found:
+        return names[0].encode("utf-8"), int(found.args[0])
+    except (Refused, pyexpat.ExpatError):
+        return None
+    return None
+
+
+def cuts(path: Path, start: int, size: int, parts: int) -> list[int]:
+    """Offsets just after a `</order>` near each of `parts` equal shares of the file."""
+    found_cuts: list[int] = []
+    with path.open("rb") as handle:
+        for k in range(1, parts):
+            handle.seek(start + (size - start) * k // parts)
+            window = handle.read(1 << 20)
+            found = window.find(CLOSE_TAG)
+            if found >= 0:
+                cut = handle.tell() - len(window) + found + len(CLOSE_TAG)
+                if not found_cuts or cut > found_cuts[-1]:
+                    found_cuts.append(cut)
+    return found_cuts
+
+
+def parse_range(job: Job) -> Columns | None:
+    """Parses one byte range wrapped in the root element; None when it does not parse alone."""
+    path, begin, end, root_name, first, last = job
+    with open(path, "rb") as handle:
+        handle.seek(begin)
+        data = handle.read(end - begin)
+    if not first:
+        data = b"<" + root_name + b">" + data
+    if not last:
+        data = data + b"</" + root_name + b">"
+    try:
+        return parse(io.BytesIO(data))
+    except Exception:
+        return None
+
+
+def die_with_parent(parent: int) -> None:
+    """A worker must not outlive a killed ingest: on Linux the kernel kills it with its
+    parent (PR_SET_PDEATHSIG); if the parent is already gone, stop at once."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the pool's own shutdown still applies
+        pass
+    if os.getppid() != parent:
+        os._exit(0)
