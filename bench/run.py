@@ -87,8 +87,7 @@ def tree_rss_mb(root_pid: int) -> float:
 
 def timed(command: list[str], env: dict[str, str]) -> Sample:
     started = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE)
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = 0.0
     done = threading.Event()
 
@@ -127,26 +126,43 @@ def generate(work: Path, size: str) -> Path:
     marker = folder / ".complete"
     if not marker.exists():
         shutil.rmtree(folder, ignore_errors=True)
-        subprocess.run(akasa("generate", str(folder), "--customers", str(CUSTOMERS), "--orders",
-                             str(SIZES[size]), "--days", str(DAYS), "--seed", "2025"),
-                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            akasa(
+                "generate",
+                str(folder),
+                "--customers",
+                str(CUSTOMERS),
+                "--orders",
+                str(SIZES[size]),
+                "--days",
+                str(DAYS),
+                "--seed",
+                "2025",
+            ),
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         marker.touch()
     return folder
 
 
-def bench_size(size: str, work: Path, runs: int, mysql_url: str | None,
-               modes: list[str]) -> list[Measure]:
+def bench_size(
+    size: str, work: Path, runs: int, mysql_url: str | None, modes: list[str]
+) -> list[Measure]:
     drop = generate(work, size)
     rows = SIZES[size]
-    measures = {key: Measure(key, size, rows) for key in
-                [f"{step} {mode}" for mode in modes for step in ("ingest", "run")]}
+    measures = {
+        key: Measure(key, size, rows)
+        for key in [f"{step} {mode}" for mode in modes for step in ("ingest", "run")]
+    }
     for _ in range(runs):
         if "memory" in modes:
             data = work / "store-memory"
             shutil.rmtree(data, ignore_errors=True)
             env = {**os.environ, "AKASA_DATA_DIR": str(data)}
             measures["ingest memory"].samples.append(
-                timed(akasa("ingest", "-c", str(drop), "-o", str(drop), "-q"), env))
+                timed(akasa("ingest", "-c", str(drop), "-o", str(drop), "-q"), env)
+            )
             measures["run memory"].samples.append(timed(akasa("run", "-f", "json"), env))
         if "table" in modes and mysql_url:
             data = work / "store-table"
@@ -154,14 +170,18 @@ def bench_size(size: str, work: Path, runs: int, mysql_url: str | None,
             base = mysql_url.rsplit("/", 1)[0]
             mysql(base + "/mysql", "DROP DATABASE IF EXISTS akasa_bench")
             mysql(base + "/mysql", "CREATE DATABASE akasa_bench CHARACTER SET utf8mb4")
-            env = {**os.environ, "AKASA_DATA_DIR": str(data),
-                   "AKASA_DATABASE_URL": base + "/akasa_bench?charset=utf8mb4"}
+            env = {
+                **os.environ,
+                "AKASA_DATA_DIR": str(data),
+                "AKASA_DATABASE_URL": base + "/akasa_bench?charset=utf8mb4",
+            }
             subprocess.run(akasa("migrate"), env=env, check=True, stdout=subprocess.DEVNULL)
             measures["ingest table"].samples.append(
-                timed(akasa("ingest", "-m", "table", "-c", str(drop), "-o", str(drop), "-q"),
-                      env))
+                timed(akasa("ingest", "-m", "table", "-c", str(drop), "-o", str(drop), "-q"), env)
+            )
             measures["run table"].samples.append(
-                timed(akasa("run", "-m", "table", "-f", "json"), env))
+                timed(akasa("run", "-m", "table", "-f", "json"), env)
+            )
             mysql(base + "/mysql", "DROP DATABASE IF EXISTS akasa_bench")
     return [m for m in measures.values() if m.samples]
 
@@ -176,8 +196,10 @@ def machine() -> str:
     except OSError:
         pass
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return (f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GiB RAM, {platform.system()} "
-            f"{platform.release()}, Python {platform.python_version()}")
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GiB RAM, {platform.system()} "
+        f"{platform.release()}, Python {platform.python_version()}"
+    )
 
 
 def verdict(measure: Measure) -> str:
@@ -240,8 +262,10 @@ def report(measures: list[Measure], runs: int) -> str:
     for m in measures:
         rate = f"{m.rows / m.best:,.0f}" if m.rows else ""
         rows = f"{m.rows:,}" if m.rows else "-"
-        lines.append(f"| {m.step} | {rows} | {m.best:.2f} | {m.median:.2f} | {rate} | "
-                     f"{m.peak_mb:.0f} | {verdict(m)} |")
+        lines.append(
+            f"| {m.step} | {rows} | {m.best:.2f} | {m.median:.2f} | {rate} | "
+            f"{m.peak_mb:.0f} | {verdict(m)} |"
+        )
     lines.extend(memory_growth(measures))
     lines.extend(notes(measures))
     return "\n".join(lines) + "\n"
@@ -258,16 +282,20 @@ def memory_growth(measures: list[Measure]) -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", default="100k,1m,5m")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--modes", default="memory,table")
     parser.add_argument("--mysql-url", default="mysql+mysqldb://root@127.0.0.1:3306/mysql")
     parser.add_argument("--work", type=Path, default=ROOT / "bench" / "data")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "RESULTS.md")
-    parser.add_argument("--smoke", action="store_true",
-                        help="check the benchmark runs; print the table, write no RESULTS.md")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="check the benchmark runs; print the table, write no RESULTS.md",
+    )
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     modes = args.modes.split(",")
