@@ -32,6 +32,13 @@ CLOSE_TAG = b"</order>"
 PROLOG_LIMIT = 1 << 20
 
 Columns = dict[str, list[Any]]
+# A range's columns packed for the trip back to the main process: each column one string,
+# values separated by US (\x1f), a missing value written as RS (\x1e). XML text cannot hold
+# either character, and one string pickles to its own size, where a list of strings is
+# several times bigger.
+Packed = tuple[int, dict[str, str]]
+SEPARATOR = "\x1f"
+MISSING = "\x1e"
 # (path, first byte, end byte, root element name, first range?, last range?)
 Job = tuple[str, int, int, bytes, bool, bool]
 
@@ -40,39 +47,52 @@ class Refused(Exception):
     """The file breaks a rule that refuses it as a whole."""
 
 
+class _Depth:
+    """How deep the parser is; shared by the two wrapped handlers."""
+
+    def __init__(self) -> None:
+        self.level = 0
+
+
 class _GuardedParser:
-    """Wraps an expat parser so the element handlers xmltodict installs count depth."""
+    """Wraps an expat parser so the element handlers xmltodict installs count depth.
+
+    The wrapped handlers hold only a `_Depth`, never the parser: a parser whose handlers
+    pointed back at it would form a cycle that keeps every parsed row alive until the
+    garbage collector happens to run.
+    """
 
     def __init__(self, parser: Any) -> None:
         object.__setattr__(self, "_parser", parser)
-        object.__setattr__(self, "_depth", 0)
+        object.__setattr__(self, "_depth", _Depth())
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._parser, name)
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name == "StartElementHandler":
-            value = self._deeper(value)
+            value = _deeper(value, self._depth)
         elif name == "EndElementHandler":
-            value = self._shallower(value)
+            value = _shallower(value, self._depth)
         setattr(self._parser, name, value)
 
-    def _deeper(self, inner: Callable[..., Any]) -> Callable[..., Any]:
-        def start(*args: Any) -> Any:
-            depth = self._depth + 1
-            if depth > MAX_DEPTH:
-                raise Refused(f"elements nested deeper than {MAX_DEPTH} levels")
-            object.__setattr__(self, "_depth", depth)
-            return inner(*args)
 
-        return start
+def _deeper(inner: Callable[..., Any], depth: _Depth) -> Callable[..., Any]:
+    def start(*args: Any) -> Any:
+        depth.level += 1
+        if depth.level > MAX_DEPTH:
+            raise Refused(f"elements nested deeper than {MAX_DEPTH} levels")
+        return inner(*args)
 
-    def _shallower(self, inner: Callable[..., Any]) -> Callable[..., Any]:
-        def end(*args: Any) -> Any:
-            object.__setattr__(self, "_depth", self._depth - 1)
-            return inner(*args)
+    return start
 
-        return end
+
+def _shallower(inner: Callable[..., Any], depth: _Depth) -> Callable[..., Any]:
+    def end(*args: Any) -> Any:
+        depth.level -= 1
+        return inner(*args)
+
+    return end
 
 
 class _NoDtdExpat:
@@ -205,7 +225,15 @@ def cuts(path: Path, start: int, size: int, parts: int) -> list[int]:
     return found_cuts
 
 
-def parse_range(job: Job) -> Columns | None:
+def pack(columns: Columns) -> Packed:
+    """Columns -> (row count, one string per field); record numbers are implied (1..n)."""
+    return len(columns[RECORD]), {
+        field: SEPARATOR.join(MISSING if v is None else v for v in columns[field])
+        for field in FIELDS
+    }
+
+
+def parse_range(job: Job) -> Packed | None:
     """Parses one byte range wrapped in the root element; None when it does not parse alone."""
     path, begin, end, root_name, first, last = job
     with open(path, "rb") as handle:
@@ -216,9 +244,11 @@ def parse_range(job: Job) -> Columns | None:
     if not last:
         data = data + b"</" + root_name + b">"
     try:
-        return parse(io.BytesIO(data))
+        columns = parse(io.BytesIO(data))
     except Exception:
         return None
+    del data
+    return pack(columns)
 
 
 def die_with_parent(parent: int) -> None:

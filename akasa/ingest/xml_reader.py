@@ -17,7 +17,16 @@ import polars as pl
 
 from akasa.errors import InputFileError
 from akasa.ingest import xml_parse
-from akasa.ingest.xml_parse import FIELDS, RECORD, Columns, Job, Refused
+from akasa.ingest.xml_parse import (
+    FIELDS,
+    MISSING,
+    RECORD,
+    SEPARATOR,
+    Columns,
+    Job,
+    Packed,
+    Refused,
+)
 
 SCHEMA = {RECORD: pl.Int64, **{c: pl.String for c in FIELDS}}
 PARALLEL_MIN_BYTES = 16 << 20  # below this, starting worker processes costs more than it saves
@@ -42,7 +51,7 @@ def iter_orders(
     paths: list[Path],
     progress: Callable[[int], None] | None = None,
     workers: int | None = None,
-    lookahead: int = 2,
+    lookahead: int = 1,
 ) -> Iterator[tuple[Path, pl.DataFrame]]:
     """Yields each file's frame in order, reading ahead at most `lookahead` files.
 
@@ -66,7 +75,7 @@ def iter_orders(
         initializer=xml_parse.die_with_parent,
         initargs=(os.getpid(),),
     ) as pool:
-        queue: deque[tuple[Path, list[Job] | None, list[Future[Columns | None]]]] = deque()
+        queue: deque[tuple[Path, list[Job] | None, list[Future[Packed | None]]]] = deque()
         upcoming = iter(paths)
 
         def submit() -> None:
@@ -96,17 +105,32 @@ def _frame(columns: Columns) -> pl.DataFrame:
     return pl.DataFrame(columns, schema=SCHEMA)
 
 
-def _assemble(parts: list[Columns]) -> pl.DataFrame:
+def _unpack(packed: Packed, first_record: int) -> pl.DataFrame:
+    rows, fields = packed
+    if rows == 0:
+        return pl.DataFrame(schema=SCHEMA)
+    columns = {
+        name: pl.Series(name, [text]).str.split(SEPARATOR).explode()
+        for name, text in fields.items()
+    }
+    frame = pl.DataFrame(columns).select(
+        pl.int_range(first_record, first_record + rows, dtype=pl.Int64).alias(RECORD),
+        *(pl.when(pl.col(c) != MISSING).then(pl.col(c)).alias(c) for c in FIELDS),
+    )
+    return frame
+
+
+def _assemble(parts: list[Packed]) -> pl.DataFrame:
     """Range columns -> one frame, record numbers counted from the start of the file.
 
-    Consumes `parts` as it goes, so each range's lists are freed once turned into a frame.
+    Consumes `parts` as it goes, so each range's text is freed once turned into a frame.
     """
     counted = 0
     frames = []
     parts.reverse()
     while parts:
-        frame = _frame(parts.pop())
-        frames.append(frame.with_columns(pl.col(RECORD) + counted))
+        frame = _unpack(parts.pop(), counted + 1)
+        frames.append(frame)
         counted += frame.height
     return pl.concat(frames, rechunk=False)
 
@@ -131,13 +155,13 @@ def _read_sequential(path: Path, progress: Callable[[int], None] | None) -> pl.D
 
 
 def _jobs(path: Path, workers: int) -> list[Job] | None:
-    """Byte ranges of one file: one range for a small file, up to 2 per worker for a big one."""
+    """Byte ranges of one file, each about RANGE_BYTES: small ranges keep workers small."""
     root = xml_parse.root(path)
     if root is None:
         return None
     name, body = root
     size = path.stat().st_size
-    parts = max(1, min(workers * 2, size // RANGE_BYTES))
+    parts = max(1, size // RANGE_BYTES)
     cuts = xml_parse.cuts(path, body, size, parts) if parts > 1 else []
     bounds = list(zip([0, *cuts], [*cuts, size], strict=True))
     return [

@@ -35,7 +35,7 @@ def test_parallel_equals_sequential_with_record_numbers(
     generate(tmp_path, customers=50, order_lines=6000, days=1, seed=3, dirty=0.05)
     (path,) = tmp_path.glob("*.xml")
     jobs = _jobs(path, 2)
-    assert jobs is not None and len(jobs) == 4
+    assert jobs is not None and len(jobs) > 1
     assert all(parse_range(job) is not None for job in jobs)  # each range parses alone
     ranged = read_orders(path, workers=2)
     sequential = read_orders(path, workers=1)
