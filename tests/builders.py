@@ -7,18 +7,12 @@ import io
 from pathlib import Path
 from typing import Any
 
+from akasa.columns import ORDER_LINE_COLUMNS
 from akasa.config import Settings
 from akasa.ingest.batch import IngestResult, ingest
 from akasa.kpi.run import KpiRun, run
 
-ORDER_FIELDS = (
-    "order_id",
-    "mobile_number",
-    "order_date_time",
-    "sku_id",
-    "sku_count",
-    "total_amount",
-)
+ORDER_FIELDS = ORDER_LINE_COLUMNS
 
 
 def customers_csv(

@@ -223,12 +223,7 @@ def regional_revenue(document: dict[str, Any]) -> alt.TopLevelMixin:
         return _nothing(title, "No orders up to the as-of date.")
     base = alt.Chart(alt.Data(values=rows)).encode(
         y=alt.Y("region:N", title=None, sort=[r["region"] for r in rows]),
-        x=alt.X(
-            "revenue:Q",
-            title="Revenue (₹)",
-            axis=alt.Axis(format=MONEY_AXIS),
-            scale=_label_room([r["revenue"] for r in rows]),
-        ),
+        x=_revenue_axis("Revenue (₹)", rows),
         tooltip=[
             alt.Tooltip("region:N", title="Region"),
             alt.Tooltip("revenue_text:N", title="Revenue"),
@@ -238,6 +233,16 @@ def regional_revenue(document: dict[str, Any]) -> alt.TopLevelMixin:
         ],
     )
     return _labelled_bars(base, title, len(rows))
+
+
+def _revenue_axis(title: str, rows: list[dict[str, Any]]) -> alt.X:
+    """The rupee axis of a horizontal bar chart, with room for the bars' labels."""
+    return alt.X(
+        "revenue:Q",
+        title=title,
+        axis=alt.Axis(format=MONEY_AXIS),
+        scale=_label_room([r["revenue"] for r in rows]),
+    )
 
 
 def _labelled_bars(base: alt.Chart, title: alt.Title, count: int) -> alt.TopLevelMixin:
@@ -279,12 +284,7 @@ def top_customers(document: dict[str, Any]) -> alt.TopLevelMixin:
             sort=[r["customer"] for r in rows],
             axis=alt.Axis(labelLimit=280),
         ),
-        x=alt.X(
-            "revenue:Q",
-            title="Revenue in the window (₹)",
-            axis=alt.Axis(format=MONEY_AXIS),
-            scale=_label_room([r["revenue"] for r in rows]),
-        ),
+        x=_revenue_axis("Revenue in the window (₹)", rows),
         tooltip=[
             alt.Tooltip("rank:Q", title="Rank"),
             alt.Tooltip("customer:N", title="Customer"),
