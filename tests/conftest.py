@@ -7,9 +7,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from akasa.config import Settings, load_settings
 from tests import db
+
+# Property tests run real Polars work: no per-example deadline, so a busy machine cannot
+# turn a slow example into a failure.
+hypothesis_settings.register_profile("akasa", deadline=None)
+hypothesis_settings.load_profile("akasa")
 
 FIXTURES = Path(__file__).parent / "fixtures"
 OFFICIAL_CUSTOMERS = FIXTURES / "official" / "task_DE_new_customers.csv"
