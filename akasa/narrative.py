@@ -5,10 +5,9 @@ Pure text from a `kpis.json` document, so `akasa run` and `akasa report` say the
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
-from akasa.numbers import decimal_to_paise, rupees
+from akasa.numbers import paise_of, rupees
 
 
 def summary_lines(document: dict[str, Any]) -> list[str]:
@@ -16,7 +15,7 @@ def summary_lines(document: dict[str, Any]) -> list[str]:
     s = document["summary"]
 
     def money(text: str | None) -> str:
-        return "-" if text is None else rupees(decimal_to_paise(Decimal(text)))
+        return "-" if text is None else rupees(paise_of(text))
 
     as_of = document["as_of"][:10]
     lines = [

@@ -19,6 +19,11 @@ def text_2(hundredths: int) -> str:
     return f"{sign}{whole}.{part:02d}"
 
 
+def paise_of(text: str) -> int:
+    """Money text from the outputs (`7450.00`) -> integer paise."""
+    return decimal_to_paise(Decimal(text))
+
+
 def decimal_to_paise(value: Decimal) -> int:
     return int((value * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 

@@ -15,7 +15,6 @@ import polars as pl
 
 from akasa.config import Settings
 from akasa.errors import RejectRateExceededError
-from akasa.exprs import fixed_2
 from akasa.ingest import quarantine
 from akasa.ingest.clean import (
     Accounting,
@@ -25,6 +24,7 @@ from akasa.ingest.clean import (
     clean_orders,
 )
 from akasa.ingest.csv_reader import read_customers
+from akasa.ingest.normalise import paise_to_money
 from akasa.ingest.sources import SourceFile, resolve
 from akasa.ingest.xml_reader import iter_orders
 from akasa.locking import store_lock
@@ -276,7 +276,7 @@ def _pending(
         frames["customer_mobiles"] = cleaned.new_mobiles.with_columns(batch)
     else:
         frames["orders"] = cleaned.orders.with_columns(
-            batch, fixed_2(pl.col("total_paise")).alias("total_amount")
+            batch, paise_to_money(pl.col("total_paise")).alias("total_amount")
         )
         frames["order_lines"] = cleaned.lines.with_columns(batch)
     acc = cleaned.accounting

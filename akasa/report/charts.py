@@ -9,13 +9,12 @@ says to the paisa is what the tables say.
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
 import altair as alt
 
-from akasa.numbers import decimal_to_paise, round_fraction, rupees, text_2
+from akasa.numbers import paise_of, round_fraction, rupees, text_2
 
 WIDTH = 640
 BAR_STEP = 26  # pixels per bar in the horizontal bar charts
@@ -76,7 +75,7 @@ ORDER = ("monthly_trends", "regional_revenue", "top_customers", "repeat_customer
 
 
 def _paise(text: str | None) -> int:
-    return 0 if text is None else decimal_to_paise(Decimal(text))
+    return 0 if text is None else paise_of(text)
 
 
 def _rupee_number(paise: int) -> float:

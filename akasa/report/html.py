@@ -16,7 +16,7 @@ from decimal import Decimal
 from html import escape
 from typing import Any
 
-from akasa.numbers import decimal_to_paise, rupees
+from akasa.numbers import paise_of, rupees
 
 # No network at all: only inline scripts and styles, data:/blob: images (chart exports).
 # Vega compiles its expressions with Function(), hence 'unsafe-eval'.
@@ -136,7 +136,7 @@ def cell(column: str, value: Any) -> tuple[str, bool]:
     if value is None:
         return "–", False
     if column in MONEY:
-        return rupees(decimal_to_paise(Decimal(str(value)))), True
+        return rupees(paise_of(str(value))), True
     if column.endswith("_pct"):
         return f"{value}%", True
     if column.endswith("_at"):

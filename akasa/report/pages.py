@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from html import escape
 from typing import Any
 
 from akasa import __version__
 from akasa.kpi.spec import QUALITY_FILE_COLUMNS
 from akasa.narrative import summary_lines
-from akasa.numbers import decimal_to_paise, rupees
+from akasa.numbers import paise_of, rupees
 from akasa.report import html
 from akasa.report.charts import ORDER, as_of_day, window_text
 from akasa.report.freshness import Freshness, age
@@ -55,7 +54,7 @@ class Chart:
 
 
 def _money(text: str | None) -> str:
-    return "–" if text is None else rupees(decimal_to_paise(Decimal(text)))
+    return "–" if text is None else rupees(paise_of(text))
 
 
 def _when(moment: datetime | None) -> str:

@@ -131,9 +131,9 @@ orders = Table(
     Column("ordered_at", UtcDateTime(), nullable=False),
     Column("total_amount", MONEY, nullable=False),
     Column("batch_id", BigInteger, nullable=False),
-    # Sum of sku_count over the order's lines, set by the loader (an order is replaced
-    # whole, lines included), so the KPIs never join the lines. Not in memory mode's
-    # schema; the default only served the migration that added it.
+    # Sum of sku_count over the order's lines, computed by cleaning (`akasa.tables`; an
+    # order is replaced whole, lines included), so the KPIs never join the lines. The
+    # default only served the migration that added it.
     Column("units", BigInteger, nullable=False, server_default="0"),
     # The KPIs read `ordered_at <= as_of` once and need only the number, the total and
     # the units: this index covers that scan (InnoDB adds the primary key, order_id, to
