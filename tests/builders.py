@@ -11,6 +11,7 @@ from akasa.columns import ORDER_LINE_COLUMNS
 from akasa.config import Settings
 from akasa.ingest.batch import IngestResult, ingest
 from akasa.kpi.run import KpiRun, run
+from akasa.store.base import PendingBatch
 
 ORDER_FIELDS = ORDER_LINE_COLUMNS
 
@@ -73,3 +74,16 @@ def accounting(result: IngestResult, store: int = 0) -> list[tuple[str, int, int
         assert a is not None, f"{f.source_file} was skipped"
         out.append((f.source_file, a.read, a.accepted, a.rejected, a.duplicates, a.superseded))
     return out
+
+
+def land(store: Any, pending: list[PendingBatch]) -> Any:
+    """What an ingest does with its batches: add each, commit, roll back on failure."""
+    writer = store.begin()
+    try:
+        for batch in pending:
+            writer.add(batch)
+        writer.commit()
+    except BaseException:
+        writer.rollback()
+        raise
+    return writer

@@ -42,6 +42,10 @@ def akasa(data_dir: Path, *args: str) -> subprocess.Popen[bytes]:
     )
 
 
+def table_ingest(data_dir: Path, drop: Path) -> subprocess.Popen[bytes]:
+    return akasa(data_dir, "ingest", "-m", "table", "-c", str(drop), "-o", str(drop), "-q")
+
+
 def children(pid: int) -> set[int]:
     """The live child processes of `pid` (its XML worker pool)."""
     found: set[int] = set()
@@ -184,9 +188,7 @@ def test_sigkill_during_a_table_ingest_then_ingest_again(
     env_dir = tmp_path / "victim"
     killed = 0
     for delay in (0.5, 1.2, 2.0, 3.0):
-        victim = akasa(
-            env_dir, "ingest", "-m", "table", "-c", str(small_drop), "-o", str(small_drop), "-q"
-        )
+        victim = table_ingest(env_dir, small_drop)
         time.sleep(delay)
         if victim.poll() is None:
             victim.send_signal(signal.SIGKILL)
@@ -198,25 +200,13 @@ def test_sigkill_during_a_table_ingest_then_ingest_again(
         if counts["batches"] == 0:
             assert sum(counts.values()) == 0, counts
     assert killed >= 1
-    again = akasa(
-        env_dir, "ingest", "-m", "table", "-c", str(small_drop), "-o", str(small_drop), "-q"
-    )
+    again = table_ingest(env_dir, small_drop)
     assert again.wait(120) == 0, again.stderr.read() if again.stderr else ""
     after_kills = table_state(server_database)
     # The reference: the same files into an empty schema, in one clean run.
     downgrade(settings, "base")
     upgrade(settings)
-    clean = akasa(
-        tmp_path / "clean",
-        "ingest",
-        "-m",
-        "table",
-        "-c",
-        str(small_drop),
-        "-o",
-        str(small_drop),
-        "-q",
-    )
+    clean = table_ingest(tmp_path / "clean", small_drop)
     assert clean.wait(120) == 0
     assert table_state(server_database) == after_kills
 
@@ -228,20 +218,7 @@ def test_two_table_ingests_from_different_data_dirs_never_interleave(
     """Data-dir locks cannot see each other here: the database lock keeps them apart."""
     settings = server_database.settings()
     upgrade(settings)
-    runs = [
-        akasa(
-            tmp_path / f"dir{i}",
-            "ingest",
-            "-m",
-            "table",
-            "-c",
-            str(small_drop),
-            "-o",
-            str(small_drop),
-            "-q",
-        )
-        for i in range(2)
-    ]
+    runs = [table_ingest(tmp_path / f"dir{i}", small_drop) for i in range(2)]
     codes = [run.wait(120) for run in runs]
     errors = [run.stderr.read().decode() for run in runs if run.stderr]
     assert sorted(codes) in ([0, 0], [0, 1])

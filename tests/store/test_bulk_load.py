@@ -23,6 +23,7 @@ from akasa.store.database import make_engine
 from akasa.store.loader import DatabaseStore, open_database_store
 from akasa.store.migrations import upgrade
 from akasa.tables import SCHEMAS
+from tests.builders import land
 from tests.db import TestDatabase
 
 EXPECTED_METHOD = {"sqlite": "insert", "mariadb": "load-data", "postgresql": "copy"}
@@ -118,14 +119,7 @@ def stored(database: TestDatabase, table: str, columns: list[str]) -> list[tuple
 
 def test_tricky_text_round_trips_exactly(migrated: TestDatabase) -> None:
     store = open_database_store(migrated.settings())
-    writer = store.begin()
-    try:
-        for batch in tricky_batches():
-            writer.add(batch)
-        writer.commit()
-    except BaseException:
-        writer.rollback()
-        raise
+    writer = land(store, tricky_batches())
     assert writer.loader.method == EXPECTED_METHOD[migrated.kind]
     snapshot = migrated.snapshot()
     for batch in tricky_batches():
@@ -232,14 +226,7 @@ def test_refused_local_infile_falls_back_to_inserts(mariadb: TestDatabase) -> No
     logger = logging.getLogger("akasa.store.load")
     logger.addHandler(records)
     try:
-        writer = store.begin()
-        try:
-            for batch in tricky_batches():
-                writer.add(batch)
-            writer.commit()
-        except BaseException:
-            writer.rollback()
-            raise
+        writer = land(store, tricky_batches())
     finally:
         logger.removeHandler(records)
     assert writer.loader.method == "insert"

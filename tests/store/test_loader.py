@@ -20,7 +20,7 @@ from akasa.store.base import LedgerEntry, PendingBatch
 from akasa.store.loader import open_database_store
 from akasa.store.migrations import upgrade
 from akasa.tables import conform
-from tests.builders import customers_csv, kpis, line, load, orders_xml
+from tests.builders import customers_csv, kpis, land, line, load, orders_xml
 from tests.conftest import OFFICIAL_CUSTOMERS, OFFICIAL_ORDERS
 from tests.db import SERVERS, TestDatabase, provide
 
@@ -177,18 +177,6 @@ def _order_batch(batch_id: int, count: int, bad_last_line: bool = False) -> Pend
     return PendingBatch(entry=entry, frames=frames)
 
 
-def land(store: Any, pending: list[PendingBatch]) -> None:
-    """What an ingest does with its batches: add each, commit, roll back on failure."""
-    writer = store.begin()
-    try:
-        for batch in pending:
-            writer.add(batch)
-        writer.commit()
-    except BaseException:
-        writer.rollback()
-        raise
-
-
 def test_a_bad_row_in_the_last_chunk_leaves_every_table_as_before(
     migrated: TestDatabase,
 ) -> None:
@@ -249,8 +237,11 @@ class _Killer:
             admin.dispose()
 
 
-def _drop_connection_mid_load(database: TestDatabase, tmp_path: Path, killer: _Killer) -> None:
-    """Loads day 1, then kills the connection while day 2 loads: nothing of day 2 stays."""
+def _drop_connection_mid_load(
+    database: TestDatabase, tmp_path: Path, killer: Any, on: str = "before_cursor_execute"
+) -> None:
+    """Loads day 1, then kills the connection while day 2 loads (the killer listens on
+    `on`): nothing of day 2 stays, the error is one line, and day 2 then lands in full."""
     settings = database.settings()
     upgrade(settings)
     days = generate(tmp_path / "in", customers=40, order_lines=400, days=2, seed=3)
@@ -258,13 +249,14 @@ def _drop_connection_mid_load(database: TestDatabase, tmp_path: Path, killer: _K
     day2 = [f for f in days.files if "2025-01-02" in f.name]
     load(settings, [day1[0]], [day1[1]], mode="table")
     before = database.snapshot()
-    event.listen(Engine, "before_cursor_execute", killer)
+    event.listen(Engine, on, killer)
     try:
-        with pytest.raises(DatabaseError):
+        with pytest.raises(DatabaseError) as caught:
             load(settings, [day2[0]], [day2[1]], mode="table")
     finally:
-        event.remove(Engine, "before_cursor_execute", killer)
+        event.remove(Engine, on, killer)
     assert killer.fired
+    assert "\n" not in str(caught.value)
     assert database.snapshot() == before
     # Nothing half-landed blocks the next try: the same files now land in full.
     load(settings, [day2[0]], [day2[1]], mode="table")
@@ -347,21 +339,4 @@ def test_a_connection_dropped_before_copy_leaves_every_table_as_before(
     are created, so psycopg's COPY (which SQLAlchemy does not see) is what fails."""
     for database in provide("postgresql", tmp_path, monkeypatch):
         killer = _KillAfter(database, "CREATE TEMPORARY TABLE AKASA_STAGE_ORDER_LINES", 1)
-        settings = database.settings()
-        upgrade(settings)
-        days = generate(tmp_path / "in", customers=40, order_lines=400, days=2, seed=3)
-        day1 = [f for f in days.files if "2025-01-01" in f.name]
-        day2 = [f for f in days.files if "2025-01-02" in f.name]
-        load(settings, [day1[0]], [day1[1]], mode="table")
-        before = database.snapshot()
-        event.listen(Engine, "after_cursor_execute", killer)
-        try:
-            with pytest.raises(DatabaseError) as caught:
-                load(settings, [day2[0]], [day2[1]], mode="table")
-        finally:
-            event.remove(Engine, "after_cursor_execute", killer)
-        assert killer.fired
-        assert "\n" not in str(caught.value)
-        assert database.snapshot() == before
-        load(settings, [day2[0]], [day2[1]], mode="table")
-        assert len(database.snapshot()["batches"]) == len(before["batches"]) + 2
+        _drop_connection_mid_load(database, tmp_path, killer, on="after_cursor_execute")
