@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
-from akasa.errors import UsageError
+from akasa.core.errors import UsageError
 
 IST = timezone(timedelta(hours=5, minutes=30))
 REGIONS = ["North", "South", "East", "West", "Central", "North East"]

@@ -7,11 +7,12 @@ import io
 from pathlib import Path
 from typing import Any
 
-from akasa.columns import ORDER_LINE_COLUMNS
-from akasa.config import Settings
-from akasa.ingest.batch import IngestResult, ingest
-from akasa.kpi.run import KpiRun, run
-from akasa.store.base import PendingBatch
+from akasa.backends.base import PendingBatch
+from akasa.cli.options import IngestMode
+from akasa.core.columns import ORDER_LINE_COLUMNS
+from akasa.core.config import Settings
+from akasa.pipeline.ingest import IngestResult, ingest
+from akasa.pipeline.run import KpiRun, run
 
 ORDER_FIELDS = ORDER_LINE_COLUMNS
 
@@ -56,7 +57,8 @@ def load(
     orders: list[Path] | None = None,
     mode: str = "memory",
 ) -> IngestResult:
-    return ingest(settings, customers or [], orders or [], mode)  # type: ignore[arg-type]
+    """`mode` as `akasa ingest --mode` takes it: memory, table or both."""
+    return ingest(settings, customers or [], orders or [], IngestMode(mode).modes())
 
 
 def kpis(settings: Settings, **options: Any) -> KpiRun:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings as hypothesis_settings
 
-from akasa.config import Settings, load_settings
+from akasa.core.config import Settings, load_settings
 from tests import db
 
 # Property tests run real Polars work: no per-example deadline, so a busy machine cannot
@@ -20,7 +20,7 @@ hypothesis_settings.load_profile("akasa")
 FIXTURES = Path(__file__).parent / "fixtures"
 OFFICIAL_CUSTOMERS = FIXTURES / "official" / "task_DE_new_customers.csv"
 OFFICIAL_ORDERS = FIXTURES / "official" / "task_DE_new_orders.xml"
-SAMPLE_DIR = Path(__file__).parent.parent / "sample"
+SAMPLE_DIR = Path(__file__).parent.parent / "data" / "sample"
 
 _ENV_PREFIXES = ("AKASA_", "DB_")
 
@@ -67,7 +67,7 @@ def server_database(
 @pytest.fixture
 def migrated(database: db.TestDatabase) -> db.TestDatabase:
     """`database`, upgraded to the newest schema the way `akasa migrate` does it."""
-    from akasa.store.migrations import upgrade
+    from akasa.pipeline.migrate import migrate
 
-    upgrade(database.settings())
+    migrate(database.settings())
     return database

@@ -24,8 +24,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
-from akasa.config import Settings, load_settings
-from akasa.store import schema
+from akasa.backends.sql import schema
+from akasa.core.config import Settings, load_settings
 
 SERVERS = {
     "mariadb": os.environ.get(

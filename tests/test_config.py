@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from akasa.config import load_settings
-from akasa.errors import ConfigError
+from akasa.core.config import load_settings
+from akasa.core.errors import ConfigError
 
 
 def test_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,12 +9,12 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from akasa.config import Settings
+from akasa.backends.lake.store import Lake
+from akasa.core.config import Settings
 from akasa.generate import generate, mobile_for
 from akasa.ingest.clean import clean_customers, clean_orders
 from akasa.ingest.csv_reader import read_customers
 from akasa.ingest.xml_reader import read_orders
-from akasa.store.lake import Lake
 from tests.builders import load
 from tests.conftest import SAMPLE_DIR
 
@@ -41,7 +41,7 @@ def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path: Path) -> None:
 
 
 def test_committed_sample_is_what_generate_writes(tmp_path: Path) -> None:
-    """The README's sample data is reproducible: `akasa generate sample ...` (see README)."""
+    """The README's sample data is reproducible: `akasa generate data/sample ...` (see README)."""
     generate(tmp_path / "s", **SAMPLE_ARGS)
     assert digests(tmp_path / "s") == digests(SAMPLE_DIR)
 

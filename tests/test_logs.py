@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from akasa import logs
 from akasa.cli import app
+from akasa.core import logs
 from tests.conftest import OFFICIAL_CUSTOMERS, OFFICIAL_ORDERS
 
 runner = CliRunner()

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from akasa.numbers import rupees
+from akasa.core.numbers import rupees
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from akasa.config import Settings
+from akasa.core.config import Settings
 from tests.builders import accounting, kpis, load, rows
 from tests.conftest import OFFICIAL_CUSTOMERS, OFFICIAL_ORDERS
 

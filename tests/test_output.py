@@ -6,9 +6,9 @@ from pathlib import Path
 
 import polars as pl
 
-from akasa.config import Settings
-from akasa.files import write_atomically
-from akasa.output import csv_bytes
+from akasa.core.config import Settings
+from akasa.core.files import write_atomically
+from akasa.core.output import csv_bytes
 from tests.builders import customers_csv, kpis, line, load, orders_xml
 
 
@@ -62,7 +62,7 @@ def test_atomic_write_replaces_whole_file_and_leaves_no_temp(tmp_path: Path) -> 
 def test_json_with_tables_is_the_document_plus_row_lists() -> None:
     import json
 
-    from akasa.output import json_with_tables
+    from akasa.core.output import json_with_tables
 
     tables = {
         "people": pl.DataFrame({"name": ["देव 😀", 'q"uote', None], "n": [1, 2, None]}),

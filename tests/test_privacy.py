@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from akasa.privacy import mask_mobile, mask_mobiles_in, redact
+from akasa.core.privacy import mask_mobile, mask_mobiles_in, redact
 
 
 def test_mask_mobile() -> None:

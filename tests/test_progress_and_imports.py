@@ -6,9 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from akasa.config import Settings
-from akasa.console import TerminalProgress
-from akasa.ingest.batch import ingest
+from akasa.cli.render import TerminalProgress
+from akasa.core.config import Settings
+from akasa.pipeline.ingest import ingest
 from tests.conftest import SAMPLE_DIR
 
 

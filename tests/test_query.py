@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from akasa.config import Settings
-from akasa.errors import SqlRefusedError
-from akasa.query import query
+from akasa.backends.base import Mode
+from akasa.core.config import Settings
+from akasa.core.errors import SqlRefusedError
+from akasa.pipeline.query import query
 from tests.builders import load
 from tests.conftest import OFFICIAL_CUSTOMERS, OFFICIAL_ORDERS
 
@@ -19,7 +20,7 @@ def loaded(settings: Settings) -> Settings:
 
 def test_all_tables_are_queryable(loaded: Settings) -> None:
     counts = {
-        table: query(loaded, f"SELECT count(*) FROM {table}").rows[0][0]
+        table: query(loaded, Mode.memory, f"SELECT count(*) FROM {table}").rows[0][0]
         for table in (
             "customers",
             "customer_mobiles",
@@ -41,13 +42,15 @@ def test_all_tables_are_queryable(loaded: Settings) -> None:
 
 def test_money_is_exact_decimal(loaded: Settings) -> None:
     result = query(
-        loaded, "SELECT sum(total_amount) AS revenue, typeof(sum(total_amount)) t FROM orders"
+        loaded,
+        Mode.memory,
+        "SELECT sum(total_amount) AS revenue, typeof(sum(total_amount)) t FROM orders",
     )
     assert str(result.rows[0][0]) == "21679.00" and result.rows[0][1].startswith("DECIMAL")
 
 
 def test_limit_truncates(loaded: Settings) -> None:
-    result = query(loaded, "SELECT * FROM order_lines", limit=4)
+    result = query(loaded, Mode.memory, "SELECT * FROM order_lines", limit=4)
     assert len(result.rows) == 4 and result.truncated
 
 
@@ -73,11 +76,11 @@ def test_limit_truncates(loaded: Settings) -> None:
 )
 def test_anything_but_one_select_is_refused(loaded: Settings, sql: str, message: str) -> None:
     with pytest.raises(SqlRefusedError) as caught:
-        query(loaded, sql)
+        query(loaded, Mode.memory, sql)
     assert str(caught.value).startswith(message)
 
 
 def test_select_cannot_touch_files(loaded: Settings) -> None:
     with pytest.raises(SqlRefusedError) as caught:
-        query(loaded, "SELECT * FROM read_csv('/etc/hostname')")
+        query(loaded, Mode.memory, "SELECT * FROM read_csv('/etc/hostname')")
     assert "file system operations are disabled" in str(caught.value)

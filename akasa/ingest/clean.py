@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from akasa.core.tables import CUSTOMER_COLUMNS, MAX_LENGTH, MAX_RAW_CHARS, ORDER_LINE_COLUMNS
 from akasa.ingest import normalise as n
-from akasa.tables import CUSTOMER_COLUMNS, MAX_LENGTH, MAX_RAW_CHARS, ORDER_LINE_COLUMNS
 
 RECORD = "record_number"
 REASON = "reason"
@@ -59,7 +59,7 @@ def _reason(*checks: tuple[pl.Expr, str]) -> pl.Expr:
 
 
 def _too_long(*columns: str) -> list[tuple[pl.Expr, str]]:
-    """Longer than the stores keep (`akasa.tables.MAX_LENGTH`)."""
+    """Longer than the stores keep (`akasa.core.tables.MAX_LENGTH`)."""
     return [
         (pl.col(c).str.len_chars() > MAX_LENGTH[c], f"{c} longer than {MAX_LENGTH[c]} characters")
         for c in columns

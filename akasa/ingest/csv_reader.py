@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from akasa.errors import InputFileError
-from akasa.tables import CUSTOMER_COLUMNS
+from akasa.core.errors import InputFileError
+from akasa.core.tables import CUSTOMER_COLUMNS
 
 RECORD = "record_number"
 

@@ -10,8 +10,8 @@ from collections.abc import Callable
 
 import polars as pl
 
-from akasa.exprs import fixed_2
-from akasa.tables import MONEY
+from akasa.core.exprs import fixed_2
+from akasa.core.tables import MONEY
 
 MAX_AMOUNT_INTEGER_DIGITS = 12  # DECIMAL(14,2)
 MAX_SKU_COUNT = 1_000_000_000

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import polars as pl
 
-from akasa.files import write_atomically
+from akasa.core.files import write_atomically
+from akasa.core.output import csv_bytes
+from akasa.core.tables import CUSTOMER_COLUMNS, ORDER_LINE_COLUMNS
 from akasa.ingest.sources import SourceFile
-from akasa.output import csv_bytes
-from akasa.tables import CUSTOMER_COLUMNS, ORDER_LINE_COLUMNS
 
 
 def path_for(directory: Path, source: SourceFile) -> Path:

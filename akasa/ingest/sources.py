@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from akasa.errors import InputFileError
+from akasa.core.errors import InputFileError
 
 Kind = Literal["customers", "orders"]
 SUFFIX: dict[Kind, str] = {"customers": ".csv", "orders": ".xml"}

@@ -21,7 +21,7 @@ from typing import IO, Any
 
 import xmltodict
 
-from akasa.columns import ORDER_LINE_COLUMNS
+from akasa.core.columns import ORDER_LINE_COLUMNS
 
 RECORD = "record_number"
 MALFORMED = "malformed"

@@ -15,7 +15,7 @@ from typing import IO
 
 import polars as pl
 
-from akasa.errors import InputFileError
+from akasa.core.errors import InputFileError
 from akasa.ingest import xml_parse
 from akasa.ingest.xml_parse import (
     FIELDS,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from akasa.errors import UsageError
+from akasa.core.errors import UsageError
 
 ONE_MICROSECOND = timedelta(microseconds=1)
 

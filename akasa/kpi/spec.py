@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from akasa.exprs import div_half_away, fixed_2
+from akasa.core.exprs import div_half_away, fixed_2
+from akasa.core.tables import UTC_TS
 from akasa.kpi.context import KpiContext
-from akasa.tables import UTC_TS
 
 KPIS = ("repeat_customers", "monthly_trends", "regional_revenue", "top_customers")
 

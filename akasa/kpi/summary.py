@@ -6,9 +6,9 @@ import itertools
 from fractions import Fraction
 from typing import Any
 
+from akasa.core.numbers import round_fraction, text_2
 from akasa.kpi.context import KpiContext
 from akasa.kpi.spec import RawKpis, monthly_filled
-from akasa.numbers import round_fraction, text_2
 
 
 def _pct(part: Fraction) -> str:

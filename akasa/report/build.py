@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from akasa.config import Settings
-from akasa.errors import NoOutputsError, OutputsUnreadableError
-from akasa.files import write_atomically
+from akasa.core.config import Settings
+from akasa.core.errors import NoOutputsError, OutputsUnreadableError
+from akasa.core.files import write_atomically
 from akasa.kpi.spec import KPIS
 from akasa.report.freshness import Freshness, freshness
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import altair as alt
 
-from akasa.numbers import paise_of, round_fraction, rupees, text_2
+from akasa.core.numbers import paise_of, round_fraction, rupees, text_2
 
 WIDTH = 640
 BAR_STEP = 26  # pixels per bar in the horizontal bar charts

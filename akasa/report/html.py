@@ -16,7 +16,7 @@ from decimal import Decimal
 from html import escape
 from typing import Any
 
-from akasa.numbers import paise_of, rupees
+from akasa.core.numbers import paise_of, rupees
 
 # No network at all: only inline scripts and styles, data:/blob: images (chart exports).
 # Vega compiles its expressions with Function(), hence 'unsafe-eval'.

@@ -8,9 +8,9 @@ from html import escape
 from typing import Any
 
 from akasa import __version__
+from akasa.core.numbers import paise_of, rupees
+from akasa.kpi.narrative import summary_lines
 from akasa.kpi.spec import QUALITY_FILE_COLUMNS
-from akasa.narrative import summary_lines
-from akasa.numbers import paise_of, rupees
 from akasa.report import html
 from akasa.report.charts import ORDER, as_of_day, window_text
 from akasa.report.freshness import Freshness, age

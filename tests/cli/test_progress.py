@@ -6,7 +6,7 @@ import io
 
 from rich.console import Console
 
-from akasa import console
+from akasa.cli import render as console
 
 
 def terminal() -> tuple[Console, io.StringIO]:

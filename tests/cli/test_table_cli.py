@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from akasa.backends.sql.migrate import head
 from akasa.cli import app
 from akasa.kpi.spec import KPIS
-from akasa.store.migrations import head
 from tests.conftest import OFFICIAL_CUSTOMERS, OFFICIAL_ORDERS
 from tests.db import TestDatabase
 

@@ -15,16 +15,19 @@ import pytest
 from filelock import FileLock
 from typer.testing import CliRunner
 
+from akasa.backends.base import Mode
+from akasa.backends.lake.store import Lake
+from akasa.backends.open import open_backend
+from akasa.backends.sql import schema
+from akasa.backends.sql.engine import open_database
+from akasa.backends.sql.migrate import downgrade
 from akasa.cli import app
-from akasa.config import load_settings
-from akasa.errors import LockedError
+from akasa.core.config import load_settings
+from akasa.core.errors import LockedError
+from akasa.core.tables import SCHEMAS
 from akasa.generate import generate
-from akasa.locking import LOCK_FILE
-from akasa.store import schema
-from akasa.store.lake import Lake
-from akasa.store.loader import open_database_store
-from akasa.store.migrations import downgrade, upgrade
-from akasa.tables import SCHEMAS
+from akasa.pipeline.locking import LOCK_FILE
+from akasa.pipeline.migrate import migrate
 from tests.builders import load
 from tests.conftest import OFFICIAL_CUSTOMERS
 from tests.db import TestDatabase
@@ -184,7 +187,7 @@ def test_sigkill_during_a_table_ingest_then_ingest_again(
     server_database: TestDatabase, small_drop: Path, tmp_path: Path
 ) -> None:
     settings = server_database.settings()
-    upgrade(settings)
+    migrate(settings)
     env_dir = tmp_path / "victim"
     killed = 0
     for delay in (0.5, 1.2, 2.0, 3.0):
@@ -204,8 +207,8 @@ def test_sigkill_during_a_table_ingest_then_ingest_again(
     assert again.wait(120) == 0, again.stderr.read() if again.stderr else ""
     after_kills = table_state(server_database)
     # The reference: the same files into an empty schema, in one clean run.
-    downgrade(settings, "base")
-    upgrade(settings)
+    downgrade(open_database(settings), "base")
+    migrate(settings)
     clean = table_ingest(tmp_path / "clean", small_drop)
     assert clean.wait(120) == 0
     assert table_state(server_database) == after_kills
@@ -217,7 +220,7 @@ def test_two_table_ingests_from_different_data_dirs_never_interleave(
 ) -> None:
     """Data-dir locks cannot see each other here: the database lock keeps them apart."""
     settings = server_database.settings()
-    upgrade(settings)
+    migrate(settings)
     runs = [table_ingest(tmp_path / f"dir{i}", small_drop) for i in range(2)]
     codes = [run.wait(120) for run in runs]
     errors = [run.stderr.read().decode() for run in runs if run.stderr]
@@ -232,8 +235,8 @@ def test_two_table_ingests_from_different_data_dirs_never_interleave(
 def test_a_held_database_lock_refuses_the_ingest(server_database: TestDatabase) -> None:
     """(SQLite locks its file itself; the data-dir lock covers it.)"""
     settings = server_database.settings()
-    upgrade(settings)
-    holder = open_database_store(settings).begin()
+    migrate(settings)
+    holder = open_backend(settings, Mode.table).begin()
     try:
         with pytest.raises(LockedError) as caught:
             load(settings, [OFFICIAL_CUSTOMERS], mode="table")

@@ -9,7 +9,7 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from akasa.errors import InputFileError
+from akasa.core.errors import InputFileError
 from akasa.ingest.clean import clean_customers, clean_orders
 from akasa.ingest.csv_reader import read_customers
 from akasa.ingest.xml_reader import read_orders

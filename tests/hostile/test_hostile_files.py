@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from akasa.cli import app
-from akasa.errors import InputFileError
+from akasa.core.errors import InputFileError
 from akasa.ingest.xml_reader import read_orders
 
 runner = CliRunner()

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from akasa.config import Settings
-from akasa.query import query
+from akasa.backends.base import Mode
+from akasa.core.config import Settings
+from akasa.pipeline.query import query
 from tests.builders import customers_csv, kpis, line, load, orders_xml
 from tests.db import TestDatabase
 
@@ -40,7 +41,7 @@ def test_nasty_names_round_trip(settings: Settings, tmp_path: Path, name: str) -
         ],
     )
     kpis(settings)
-    stored = query(settings, "SELECT customer_id, customer_name FROM customers").rows
+    stored = query(settings, Mode.memory, "SELECT customer_id, customer_name FROM customers").rows
     expected_name = " ".join(name.split())  # names collapse inner whitespace
     assert stored == [(customer_id, expected_name)]
     with (settings.outputs_dir / "memory" / "repeat_customers.csv").open(encoding="utf-8") as f:

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from akasa.config import Settings
-from akasa.errors import InputFileError, RejectRateExceededError
-from akasa.ingest.batch import ingest
-from akasa.store.lake import Lake
+from akasa.backends.base import Mode
+from akasa.backends.lake.store import Lake
+from akasa.core.config import Settings
+from akasa.core.errors import InputFileError, RejectRateExceededError
+from akasa.pipeline.ingest import ingest
 from tests.builders import accounting, customers_csv, kpis, line, load, orders_xml, rows
 from tests.conftest import OFFICIAL_CUSTOMERS, OFFICIAL_ORDERS
 
@@ -124,7 +125,7 @@ def test_max_reject_rate_applies_nothing_but_writes_the_quarantine(
         [line("O1", M1, "2025-11-01", "S1", 1, 5), line("O2", "1", "2025-11-01", "S1", 1, 5)],
     )
     with pytest.raises(RejectRateExceededError) as caught:
-        ingest(settings, [], [path], "memory", max_reject_rate=0.25)
+        ingest(settings, [], [path], [Mode.memory], max_reject_rate=0.25)
     assert "o.xml rejects 1 of 2 records" in str(caught.value)
     assert not (settings.store_dir / "manifest.json").exists()
     assert len(list(settings.quarantine_dir.glob("*.csv"))) == 1

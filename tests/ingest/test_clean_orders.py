@@ -7,7 +7,7 @@ from pathlib import Path
 
 import polars as pl
 
-from akasa.config import Settings
+from akasa.core.config import Settings
 from akasa.ingest.clean import clean_orders
 from akasa.ingest.xml_reader import read_orders
 from tests.builders import line, orders_xml

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from akasa.errors import InputFileError
+from akasa.core.errors import InputFileError
 from akasa.ingest.csv_reader import read_customers
 from akasa.ingest.sources import resolve
 from akasa.ingest.xml_reader import read_orders

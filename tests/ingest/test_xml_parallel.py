@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from akasa.errors import InputFileError
+from akasa.core.errors import InputFileError
 from akasa.generate import generate
 from akasa.ingest import xml_reader
 from akasa.ingest.xml_parse import parse_range

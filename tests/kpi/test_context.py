@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from akasa.errors import UsageError
+from akasa.core.errors import UsageError
 from akasa.kpi.context import AsOf, resolve
 
 NEWEST = datetime(2025, 11, 1, 8, 52, 10, tzinfo=UTC)  # 14:22:10 IST

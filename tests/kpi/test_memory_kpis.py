@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from akasa.config import Settings
-from akasa.errors import NoDataError
+from akasa.core.config import Settings
+from akasa.core.errors import NoDataError
 from tests.builders import customers_csv, kpis, line, load, orders_xml, rows
 
 MOBILES = [f"91234567{i:02d}" for i in range(20)]

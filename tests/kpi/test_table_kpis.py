@@ -12,14 +12,15 @@ import pytest
 from sqlalchemy import Engine, event, text
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
-from akasa.errors import NoDataError
+from akasa.backends.base import Mode
+from akasa.backends.lake.backend import LakeBackend
+from akasa.backends.open import open_backend
+from akasa.backends.sql import kpis as table
+from akasa.core.errors import NoDataError
 from akasa.generate import generate
-from akasa.kpi import table
 from akasa.kpi.context import AsOf, resolve
-from akasa.kpi.memory import MemoryKpis
-from akasa.kpi.run import run
-from akasa.store.lake import Lake
-from akasa.store.migrations import upgrade
+from akasa.pipeline.migrate import migrate
+from akasa.pipeline.run import run
 from tests.builders import customers_csv, line, load, orders_xml, rows
 from tests.db import TestDatabase, provide
 from tests.parity.helpers import assert_same_outputs
@@ -79,8 +80,8 @@ def test_ledger_and_reject_reasons_match_memory(migrated: TestDatabase, tmp_path
     settings = migrated.settings()
     files = generate(tmp_path / "in", customers=80, order_lines=900, days=3, seed=4, dirty=0.1)
     load(settings, files.files[0::2], files.files[1::2], mode="both")
-    memory = MemoryKpis(Lake(settings.store_dir))
-    db = table.open_table_kpis(settings)
+    memory = LakeBackend(settings.store_dir)
+    db = open_backend(settings, Mode.table)
     times = ["started_at", "finished_at"]  # each store records its own
     assert db.ledger().drop(times).equals(memory.ledger().drop(times))
     assert db.ledger().schema == memory.ledger().schema
@@ -119,7 +120,7 @@ def test_every_value_is_a_bound_parameter(dialect: object) -> None:
 @pytest.fixture
 def mariadb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestDatabase]:
     for database in provide("mariadb", tmp_path, monkeypatch):
-        upgrade(database.settings())
+        migrate(database.settings())
         yield database
 
 

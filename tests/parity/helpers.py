@@ -6,9 +6,9 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from akasa.config import Settings
-from akasa.kpi.run import KpiRun, run
+from akasa.core.config import Settings
 from akasa.kpi.spec import KPIS
+from akasa.pipeline.run import KpiRun, run
 
 NOW = datetime(2025, 1, 10, 12, 0, tzinfo=UTC)  # the same `generated_at` for both modes
 

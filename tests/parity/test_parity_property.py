@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete
 
-from akasa.errors import NoDataError
-from akasa.kpi.run import run
-from akasa.store import schema
+from akasa.backends.sql import schema
+from akasa.core.errors import NoDataError
+from akasa.pipeline.run import run
 from tests.builders import customers_csv, line, load, orders_xml
 from tests.db import TestDatabase
 from tests.parity.helpers import assert_same_outputs

@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
-from akasa.config import Settings, load_settings
-from akasa.ingest.batch import ingest
-from akasa.kpi.run import run
+from akasa.backends.base import Mode
+from akasa.core.config import Settings, load_settings
+from akasa.pipeline.ingest import ingest
+from akasa.pipeline.run import run
 from akasa.report.build import ReportResult, build_report
 from tests.conftest import OFFICIAL_CUSTOMERS, OFFICIAL_ORDERS
 
@@ -41,7 +42,7 @@ def pinned_settings(data_dir: Path) -> Settings:
 @pytest.fixture(scope="session")
 def official_report(tmp_path_factory: pytest.TempPathFactory) -> OfficialReport:
     settings = pinned_settings(tmp_path_factory.mktemp("official") / "data")
-    ingest(settings, [OFFICIAL_CUSTOMERS], [OFFICIAL_ORDERS], "memory")
+    ingest(settings, [OFFICIAL_CUSTOMERS], [OFFICIAL_ORDERS], [Mode.memory])
     run(settings, "memory", now=RUN_AT)
     result = build_report(settings, "memory", now=REPORT_AT)
     document = json.loads(result.source.read_text(encoding="utf-8"))

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from akasa.config import Settings
-from akasa.errors import NoOutputsError, OutputsUnreadableError
+from akasa.core.config import Settings
+from akasa.core.errors import NoOutputsError, OutputsUnreadableError
 from akasa.report import charts
 from akasa.report.build import build_report
 from akasa.report.freshness import Freshness, age, freshness

@@ -7,6 +7,7 @@ import logging
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -16,13 +17,14 @@ import polars as pl
 import pytest
 from sqlalchemy import Engine, event, text
 
+from akasa.backends.base import LedgerEntry, Mode, PendingBatch
+from akasa.backends.open import open_backend
+from akasa.backends.sql.backend import SqlBackend
+from akasa.backends.sql.engine import open_database
+from akasa.core.tables import SCHEMAS
 from akasa.generate import generate
-from akasa.ingest.batch import ingest
-from akasa.store.base import LedgerEntry, PendingBatch
-from akasa.store.database import make_engine
-from akasa.store.loader import DatabaseStore, open_database_store
-from akasa.store.migrations import upgrade
-from akasa.tables import SCHEMAS
+from akasa.pipeline.ingest import ingest
+from akasa.pipeline.migrate import migrate
 from tests.builders import land
 from tests.db import TestDatabase
 
@@ -118,7 +120,7 @@ def stored(database: TestDatabase, table: str, columns: list[str]) -> list[tuple
 
 
 def test_tricky_text_round_trips_exactly(migrated: TestDatabase) -> None:
-    store = open_database_store(migrated.settings())
+    store = open_backend(migrated.settings(), Mode.table)
     writer = land(store, tricky_batches())
     assert writer.loader.method == EXPECTED_METHOD[migrated.kind]
     snapshot = migrated.snapshot()
@@ -149,13 +151,13 @@ def test_the_bulk_path_is_used_on_servers(server_database: TestDatabase, tmp_pat
     the only INSERT ... VALUES are the ledger rows. (PostgreSQL's COPY goes through psycopg,
     not SQLAlchemy, so the staging tables can only have been filled by it.)"""
     settings = server_database.settings()
-    upgrade(settings)
+    migrate(settings)
     generate(tmp_path / "in", customers=300, order_lines=3000, days=2, seed=5)
     sent: list[str] = []
     record = _statements(server_database, sent)
     event.listen(Engine, "before_cursor_execute", record)
     try:
-        result = ingest(settings, [tmp_path / "in"], [tmp_path / "in"], "table")
+        result = ingest(settings, [tmp_path / "in"], [tmp_path / "in"], [Mode.table])
     finally:
         event.remove(Engine, "before_cursor_execute", record)
     assert len(result.stores[0].files) == 4
@@ -181,8 +183,8 @@ def test_mariadb_counts_load_data_statements(
 
     for database in provide("mariadb", tmp_path, monkeypatch):
         settings = database.settings()
-        upgrade(settings)
-        writer = open_database_store(settings).begin()
+        migrate(settings)
+        writer = open_backend(settings, Mode.table).begin()
         try:
             for batch in tricky_batches():
                 writer.add(batch)
@@ -203,7 +205,7 @@ def mariadb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     from tests.db import provide
 
     for database in provide("mariadb", tmp_path, monkeypatch):
-        upgrade(database.settings())
+        migrate(database.settings())
         yield database
 
 
@@ -221,9 +223,9 @@ def test_refused_local_infile_falls_back_to_inserts(mariadb: TestDatabase) -> No
     """A client that refuses LOCAL (as every connection but the loader's does) makes the
     first LOAD fail; the batch then lands with multi-row INSERTs, and it says so."""
     settings = mariadb.settings()
-    store = DatabaseStore(settings, make_engine(settings))  # local_infile off
+    store = SqlBackend(replace(open_database(settings), local_infile=False))
     records = _Records()
-    logger = logging.getLogger("akasa.store.load")
+    logger = logging.getLogger("akasa.backends.sql.load")
     logger.addHandler(records)
     try:
         writer = land(store, tricky_batches())
@@ -260,7 +262,7 @@ def test_temporary_files_are_private_and_removed(mariadb: TestDatabase, tmp_path
 
     event.listen(Engine, "before_cursor_execute", watch)
     try:
-        writer = open_database_store(settings).begin()
+        writer = open_backend(settings, Mode.table).begin()
         for batch in tricky_batches():
             writer.add(batch)
         writer.commit()

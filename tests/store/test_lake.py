@@ -8,9 +8,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from akasa.config import Settings
-from akasa.errors import StoreError
-from akasa.store.lake import MANIFEST, REPLACED, Lake
+from akasa.backends.lake.store import MANIFEST, REPLACED, Lake
+from akasa.core.config import Settings
+from akasa.core.errors import StoreError
 from tests.builders import line, load, orders_xml
 
 M = "9123456781"

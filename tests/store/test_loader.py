@@ -14,12 +14,12 @@ import pytest
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.pool import NullPool
 
-from akasa.errors import DatabaseError
+from akasa.backends.base import LedgerEntry, Mode, PendingBatch
+from akasa.backends.open import open_backend
+from akasa.core.errors import DatabaseError
+from akasa.core.tables import conform
 from akasa.generate import generate
-from akasa.store.base import LedgerEntry, PendingBatch
-from akasa.store.loader import open_database_store
-from akasa.store.migrations import upgrade
-from akasa.tables import conform
+from akasa.pipeline.migrate import migrate
 from tests.builders import customers_csv, kpis, land, line, load, orders_xml
 from tests.conftest import OFFICIAL_CUSTOMERS, OFFICIAL_ORDERS
 from tests.db import SERVERS, TestDatabase, provide
@@ -87,9 +87,7 @@ def test_times_keep_microseconds_and_come_back_as_utc(
     assert str(stored) == "2025-03-04 05:06:07.123456"
     expected = datetime(2025, 3, 4, 5, 6, 7, 123456, tzinfo=UTC)
     assert migrated.snapshot()["orders"][0][2] == expected
-    from akasa.kpi.table import open_table_kpis
-
-    assert open_table_kpis(settings).newest_order_at() == expected
+    assert open_backend(settings, Mode.table).newest_order_at() == expected
 
 
 # ---- idempotency -------------------------------------------------------------------------
@@ -183,7 +181,7 @@ def test_a_bad_row_in_the_last_chunk_leaves_every_table_as_before(
     settings = migrated.settings()
     load(settings, [OFFICIAL_CUSTOMERS], [OFFICIAL_ORDERS], mode="table")
     before = migrated.snapshot()
-    store = open_database_store(settings)
+    store = open_backend(settings, Mode.table)
     # About six lines a chunk: the bad line is in the last INSERT (SQLite) or the last
     # staging file or COPY piece (servers) of the last batch, and on the servers the
     # INSERT ... SELECT into order_lines refuses it. The good batch before it landed in
@@ -243,7 +241,7 @@ def _drop_connection_mid_load(
     """Loads day 1, then kills the connection while day 2 loads (the killer listens on
     `on`): nothing of day 2 stays, the error is one line, and day 2 then lands in full."""
     settings = database.settings()
-    upgrade(settings)
+    migrate(settings)
     days = generate(tmp_path / "in", customers=40, order_lines=400, days=2, seed=3)
     day1 = [f for f in days.files if "2025-01-01" in f.name]
     day2 = [f for f in days.files if "2025-01-02" in f.name]
@@ -300,7 +298,7 @@ def test_copying_the_sample_twice_is_still_one_load(migrated: TestDatabase, tmp_
 @pytest.fixture
 def sqlite_migrated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestDatabase]:
     for database in provide("sqlite", tmp_path, monkeypatch):
-        upgrade(database.settings())
+        migrate(database.settings())
         yield database
 
 

@@ -1,5 +1,5 @@
 """Alembic on every dialect: upgrade from empty, downgrade to base, upgrade again, and the
-models (akasa.store.schema) agree with the migrations."""
+models (akasa.backends.sql.schema) agree with the migrations."""
 
 from __future__ import annotations
 
@@ -14,9 +14,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
-from akasa.errors import DatabaseError, SchemaOutdatedError
-from akasa.store import migrations, schema
-from akasa.store.loader import open_database_store
+from akasa.backends.base import Mode
+from akasa.backends.open import open_backend
+from akasa.backends.sql import migrate as migrations
+from akasa.backends.sql import schema
+from akasa.backends.sql.engine import open_database
+from akasa.core.errors import DatabaseError, SchemaOutdatedError
+from akasa.pipeline.migrate import migrate
 from tests.db import TestDatabase, provide
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -33,20 +37,20 @@ def tables(database: TestDatabase) -> set[str]:
 
 
 def test_upgrade_from_empty_creates_every_table(database: TestDatabase) -> None:
-    result = migrations.upgrade(database.settings())
+    result = migrate(database.settings())
     assert (result.before, result.after) == (None, migrations.head())
     assert tables(database) == AKASA_TABLES | {"alembic_version"}
-    again = migrations.upgrade(database.settings())
+    again = migrate(database.settings())
     assert not again.changed
 
 
 def test_downgrade_to_base_then_upgrade_again(database: TestDatabase) -> None:
     settings = database.settings()
-    migrations.upgrade(settings)
-    down = migrations.downgrade(settings, "base")
+    migrate(settings)
+    down = migrations.downgrade(open_database(settings), "base")
     assert down.after is None
     assert tables(database) == {"alembic_version"}
-    up = migrations.upgrade(settings)
+    up = migrate(settings)
     assert (up.before, up.after) == (None, migrations.head())
     assert tables(database) == AKASA_TABLES | {"alembic_version"}
 
@@ -68,7 +72,7 @@ def mariadb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestDat
 
 @pytest.mark.db
 def test_mysql_tables_are_innodb_with_binary_collation(mariadb: TestDatabase) -> None:
-    migrations.upgrade(mariadb.settings())
+    migrate(mariadb.settings())
     engine = mariadb.engine()
     try:
         with engine.connect() as conn:
@@ -88,12 +92,12 @@ def test_mysql_tables_are_innodb_with_binary_collation(mariadb: TestDatabase) ->
 def test_an_empty_or_outdated_schema_is_refused(database: TestDatabase) -> None:
     settings = database.settings()
     with pytest.raises(SchemaOutdatedError, match=r"^database schema is not up to date; run akasa"):
-        open_database_store(settings)
-    migrations.upgrade(settings)
-    open_database_store(settings)  # at head: fine
-    migrations.downgrade(settings, "base")
+        open_backend(settings, Mode.table)
+    migrate(settings)
+    open_backend(settings, Mode.table)  # at head: fine
+    migrations.downgrade(open_database(settings), "base")
     with pytest.raises(SchemaOutdatedError):
-        open_database_store(settings)
+        open_backend(settings, Mode.table)
 
 
 def test_a_revision_from_a_newer_akasa_is_refused(migrated: TestDatabase) -> None:
@@ -104,7 +108,7 @@ def test_a_revision_from_a_newer_akasa_is_refused(migrated: TestDatabase) -> Non
     finally:
         engine.dispose()
     with pytest.raises(DatabaseError, match="revision ffff is unknown to this version of akasa"):
-        open_database_store(migrated.settings())
+        open_backend(migrated.settings(), Mode.table)
 
 
 def test_alembic_command_line_uses_the_same_dotenv_as_the_cli(
@@ -127,7 +131,7 @@ def test_alembic_command_line_uses_the_same_dotenv_as_the_cli(
     run("upgrade", "head")
     assert tables(database) == AKASA_TABLES | {"alembic_version"}
     assert f"{migrations.head()} (head)" in run("current").stdout
-    open_database_store(database.settings())  # the CLI's own check agrees
+    open_backend(database.settings(), Mode.table)  # the CLI's own check agrees
     run("downgrade", "base")
     assert tables(database) == {"alembic_version"}
 
@@ -136,7 +140,7 @@ def test_upgrading_an_existing_store_fills_order_units(database: TestDatabase) -
     """Revision 0002 adds orders.units to a store that already holds orders: each order gets
     the sum of its lines' sku_count; downgrading removes the column again."""
     settings = database.settings()
-    migrations.upgrade(settings, "0001")
+    migrate(settings, "0001")
     engine = database.engine()
     try:
         with engine.begin() as conn:
@@ -154,11 +158,11 @@ def test_upgrading_an_existing_store_fills_order_units(database: TestDatabase) -
                     "('O2', 'S1', 1, 1, 3)"
                 )
             )
-        migrations.upgrade(settings)
+        migrate(settings)
         with engine.connect() as conn:
             units = conn.execute(text("SELECT order_id, units FROM orders ORDER BY 1")).all()
         assert [tuple(row) for row in units] == [("O1", 7), ("O2", 1)]
-        migrations.downgrade(settings, "0001")
+        migrations.downgrade(open_database(settings), "0001")
         with engine.connect() as conn:
             columns = {c["name"] for c in inspect(conn).get_columns("orders")}
         assert "units" not in columns

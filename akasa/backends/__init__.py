@@ -1,0 +1,1 @@
+"""Where the data lives: one folder per mode behind one `Backend` protocol."""

@@ -1,0 +1,123 @@
+"""The one protocol both modes implement: what a backend takes from an ingest and what it
+answers to a KPI run, and the small types they exchange."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+import polars as pl
+
+from akasa.backends.mode import Mode
+from akasa.core.tables import BATCH_TABLES, SCHEMAS, empty
+from akasa.kpi.context import KpiContext
+from akasa.kpi.spec import RawKpis
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One row of the batch ledger: one input file, its content hash and its accounting."""
+
+    batch_id: int
+    kind: str
+    source_file: str
+    sha256: str
+    size_bytes: int
+    records_read: int
+    accepted: int
+    rejected: int
+    duplicates: int
+    superseded: int
+    started_at: datetime
+    finished_at: datetime
+
+    def as_row(self) -> dict[str, object]:
+        return {name: getattr(self, name) for name in SCHEMAS["batches"]}
+
+
+@dataclass
+class PendingBatch:
+    """One cleaned file, ready to land: the ledger entry plus rows for each table.
+
+    Frames follow `akasa.core.tables.SCHEMAS` exactly (batch_id already filled in).
+    """
+
+    entry: LedgerEntry
+    frames: dict[str, pl.DataFrame] = field(default_factory=dict)
+
+    def frame(self, table: str) -> pl.DataFrame:
+        return self.frames.get(table, empty(table))
+
+    def tables(self) -> list[str]:
+        return [t for t in BATCH_TABLES if not self.frame(t).is_empty()]
+
+
+class Writer(Protocol):
+    """One ingest's writes: batches are staged as they come and become visible together."""
+
+    def add(self, batch: PendingBatch) -> None:
+        """Stages one batch; nothing of it is visible before `commit`."""
+        ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None:
+        """Undoes everything staged; the store is exactly as before `begin`."""
+        ...
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """Rows of a read-only query (`akasa sql`)."""
+
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+    truncated: bool
+
+
+class Backend(Protocol):
+    """One mode's store. The ingest side lands cleaned batches all or nothing; the query side
+    answers the KPI run with raw frames (`akasa.kpi.spec.RAW_SCHEMAS`) that `kpi.spec`
+    finishes the same way for every backend."""
+
+    mode: Mode
+
+    # ---- the ingest side -------------------------------------------------------------------
+
+    def ingested(self) -> dict[str, int]:
+        """Content hash -> batch_id of every file already landed."""
+        ...
+
+    def mobile_owners(self) -> pl.DataFrame:
+        """Every mobile number ever stored with its customer_id."""
+        ...
+
+    def next_batch_id(self) -> int: ...
+
+    def begin(self) -> Writer:
+        """Starts an ingest's all-or-nothing write."""
+        ...
+
+    # ---- the query side --------------------------------------------------------------------
+
+    def newest_order_at(self) -> datetime | None: ...
+
+    def last_ingest_at(self) -> datetime | None: ...
+
+    def compute(self, ctx: KpiContext) -> RawKpis:
+        """The four KPIs and the totals as raw frames, for `ctx`'s as-of and window."""
+        ...
+
+    def ledger(self) -> pl.DataFrame:
+        """The batch ledger (`SCHEMAS["batches"]`), in batch order."""
+        ...
+
+    def reject_reasons(self, limit: int) -> pl.DataFrame:
+        """Columns `reason`, `records`: the most common reasons, most frequent first; a record
+        with several problems counts once for each."""
+        ...
+
+    def query(self, sql: str, limit: int) -> QueryResult:
+        """One read-only SELECT over the current tables (`akasa sql`)."""
+        ...

@@ -1,0 +1,1 @@
+"""The file store (memory mode): Parquet batches, lazy Polars KPIs."""

@@ -1,0 +1,59 @@
+"""Memory mode's backend: the Parquet file store with lazy Polars KPIs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import polars as pl
+
+from akasa.backends.base import Mode, QueryResult
+from akasa.backends.lake import kpis
+from akasa.backends.lake.store import Lake, LakeWriter
+from akasa.backends.readonly_sql import run_query
+from akasa.core.tables import SCHEMAS
+from akasa.kpi.context import KpiContext
+from akasa.kpi.spec import RawKpis
+
+
+class LakeBackend:
+    """The `Backend` of memory mode. Cheap to open: nothing is read before it is asked."""
+
+    mode = Mode.memory
+
+    def __init__(self, root: Path) -> None:
+        self.lake = Lake(root)
+
+    # ---- the ingest side -------------------------------------------------------------------
+
+    def ingested(self) -> dict[str, int]:
+        return self.lake.ingested()
+
+    def mobile_owners(self) -> pl.DataFrame:
+        return self.lake.mobile_owners()
+
+    def next_batch_id(self) -> int:
+        return self.lake.next_batch_id()
+
+    def begin(self) -> LakeWriter:
+        return self.lake.begin()
+
+    # ---- the query side --------------------------------------------------------------------
+
+    def newest_order_at(self) -> datetime | None:
+        return kpis.newest_order_at(self.lake)
+
+    def last_ingest_at(self) -> datetime | None:
+        return max((e.finished_at for e in self.lake.entries()), default=None)
+
+    def compute(self, ctx: KpiContext) -> RawKpis:
+        return kpis.compute(self.lake, ctx)
+
+    def ledger(self) -> pl.DataFrame:
+        return self.lake.ledger()
+
+    def reject_reasons(self, limit: int) -> pl.DataFrame:
+        return kpis.reject_reasons(self.lake.scan("rejects"), limit).collect()
+
+    def query(self, sql: str, limit: int) -> QueryResult:
+        return run_query({t: self.lake.current(t) for t in SCHEMAS}, sql, limit)

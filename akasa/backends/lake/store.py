@@ -1,0 +1,212 @@
+"""The file store behind memory mode: Parquet files per batch plus a manifest that is the
+commit point.
+
+Layout under `<data dir>/store/`:
+
+    manifest.json                 the ledger: every landed batch, in order
+    batches/000001/orders.parquet one file per table the batch touched
+
+An ingest writes its batch folders first, then replaces `manifest.json` atomically. Readers
+only look at batches the manifest lists, so a refused or crashed ingest is invisible and
+its leftover folders are removed by the next ingest. Reads merge on the fly: the latest
+batch wins per customer_id and per order_id.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from akasa.backends.base import LedgerEntry, PendingBatch
+from akasa.core.errors import StoreError
+from akasa.core.files import fsync_dir, write_atomically
+from akasa.core.tables import SCHEMAS, conform
+
+MANIFEST = "manifest.json"
+FORMAT = 3  # 2: batches record the order versions they replace; 3: orders carry units
+# Lake-internal: per batch, the (order_id, batch_id) versions its orders replaced.
+REPLACED = "replaced_orders"
+REPLACED_SCHEMA = {"order_id": pl.String(), "batch_id": pl.Int64()}
+
+
+class Lake:
+    """Parquet store. Cheap to open; reads the manifest once per instance."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.batches_dir = root / "batches"
+        self._manifest: dict[str, Any] | None = None
+
+    # ---- the manifest (ledger) -------------------------------------------------------------
+
+    def manifest(self) -> dict[str, Any]:
+        if self._manifest is None:
+            path = self.root / MANIFEST
+            if not path.exists():
+                self._manifest = {"format": FORMAT, "batches": []}
+            else:
+                try:
+                    self._manifest = json.loads(path.read_text("utf-8"))
+                except (OSError, ValueError) as exc:
+                    raise StoreError(
+                        f"memory store manifest is unreadable: {path} ({exc})"
+                    ) from None
+                if self._manifest.get("format") != FORMAT:
+                    raise StoreError(
+                        f"memory store format {self._manifest.get('format')} is not "
+                        f"supported by this version of akasa"
+                    )
+        return self._manifest
+
+    def entries(self) -> list[LedgerEntry]:
+        return [_entry_from_json(b) for b in self.manifest()["batches"]]
+
+    def ingested(self) -> dict[str, int]:
+        return {b["sha256"]: b["batch_id"] for b in self.manifest()["batches"]}
+
+    def next_batch_id(self) -> int:
+        return max((b["batch_id"] for b in self.manifest()["batches"]), default=0) + 1
+
+    # ---- reading ---------------------------------------------------------------------------
+
+    def _files(self, table: str) -> list[Path]:
+        return [
+            self.batches_dir / f"{b['batch_id']:06d}" / f"{table}.parquet"
+            for b in self.manifest()["batches"]
+            if table in b["tables"]
+        ]
+
+    def scan(self, table: str) -> pl.LazyFrame:
+        """Every stored version of every row of `table`, in batch order."""
+        if table == "batches":
+            return self.ledger().lazy()
+        files = self._files(table)
+        if not files:
+            return pl.LazyFrame(schema=SCHEMAS[table])
+        return pl.scan_parquet(files, schema=SCHEMAS[table])
+
+    def current(self, table: str) -> pl.LazyFrame:
+        """The table as it stands now: later batches replace earlier versions."""
+        if table == "customers":
+            frame = self.scan(table)
+            return frame.filter(pl.col("batch_id") == pl.col("batch_id").max().over("customer_id"))
+        if table in ("orders", "order_lines"):
+            # Every batch records which order versions it replaced: dropping those is an
+            # anti-join with a small table instead of a window over every order.
+            return self.scan(table).join(
+                self._scan_replaced(), on=["order_id", "batch_id"], how="anti"
+            )
+        return self.scan(table)
+
+    def _scan_replaced(self) -> pl.LazyFrame:
+        files = self._files(REPLACED)
+        if not files:
+            return pl.LazyFrame(schema=REPLACED_SCHEMA)
+        return pl.scan_parquet(files, schema=REPLACED_SCHEMA)
+
+    def latest_order_batches(self) -> pl.DataFrame:
+        """order_id -> the batch holding its current version."""
+        return self.scan("orders").group_by("order_id").agg(pl.col("batch_id").max()).collect()
+
+    def ledger(self) -> pl.DataFrame:
+        rows = [e.as_row() for e in self.entries()]
+        return (
+            pl.DataFrame(rows, schema=SCHEMAS["batches"], orient="row")
+            if rows
+            else (pl.DataFrame(schema=SCHEMAS["batches"]))
+        )
+
+    def mobile_owners(self) -> pl.DataFrame:
+        return self.scan("customer_mobiles").select("mobile_number", "customer_id").collect()
+
+    # ---- writing ---------------------------------------------------------------------------
+
+    def remove_orphans(self) -> None:
+        """Folders of batches that never reached the manifest (a crashed ingest)."""
+        if not self.batches_dir.exists():
+            return
+        landed = {f"{b['batch_id']:06d}" for b in self.manifest()["batches"]}
+        for child in self.batches_dir.iterdir():
+            if child.name not in landed:
+                shutil.rmtree(child, ignore_errors=True)
+
+    def begin(self) -> LakeWriter:
+        self.remove_orphans()
+        return LakeWriter(self)
+
+    def _switch(self, added: list[dict[str, Any]]) -> None:
+        """The commit point: one atomic rename of the manifest."""
+        manifest = {"format": FORMAT, "batches": [*self.manifest()["batches"], *added]}
+        write_atomically(self.root / MANIFEST, json.dumps(manifest, indent=1).encode("utf-8"))
+        self._manifest = manifest
+
+
+class LakeWriter:
+    """Writes each batch's folder as it comes (invisible: not in the manifest yet), then
+    switches the manifest once."""
+
+    def __init__(self, lake: Lake) -> None:
+        self.lake = lake
+        self.added: list[dict[str, Any]] = []
+        self._latest: pl.DataFrame | None = None
+
+    def _replaced(self, batch: PendingBatch) -> pl.DataFrame:
+        """The current versions (order_id, batch_id) this batch's orders replace."""
+        if self._latest is None:
+            self._latest = self.lake.latest_order_batches()
+        new = batch.frame("orders").select("order_id", "batch_id")
+        replaced = self._latest.join(new.select("order_id"), on="order_id", how="semi")
+        self._latest = pl.concat(
+            [self._latest.join(new.select("order_id"), on="order_id", how="anti"), new]
+        )
+        return replaced
+
+    def add(self, batch: PendingBatch) -> None:
+        batches_dir = self.lake.batches_dir
+        batches_dir.mkdir(parents=True, exist_ok=True)
+        folder = batches_dir / f"{batch.entry.batch_id:06d}"
+        staging = batches_dir / f".staging-{batch.entry.batch_id:06d}"
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir()
+        frames = {t: conform(batch.frame(t), t) for t in batch.tables()}
+        if "orders" in frames:
+            replaced = self._replaced(batch)
+            if not replaced.is_empty():
+                frames[REPLACED] = replaced.select(REPLACED_SCHEMA.keys()).cast(REPLACED_SCHEMA)
+        tables = list(frames)
+        for table, frame in frames.items():
+            path = staging / f"{table}.parquet"
+            frame.write_parquet(path, statistics=True)
+            with path.open("rb") as handle:
+                os.fsync(handle.fileno())
+        fsync_dir(staging)
+        os.replace(staging, folder)
+        self.added.append({**_entry_to_json(batch.entry), "tables": tables})
+
+    def commit(self) -> None:
+        if self.added:
+            self.lake._switch(self.added)
+        self.added = []
+
+    def rollback(self) -> None:
+        for entry in self.added:
+            shutil.rmtree(self.lake.batches_dir / f"{entry['batch_id']:06d}", ignore_errors=True)
+        self.added = []
+
+
+def _entry_to_json(entry: LedgerEntry) -> dict[str, Any]:
+    row = entry.as_row()
+    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in row.items()}
+
+
+def _entry_from_json(data: dict[str, Any]) -> LedgerEntry:
+    values = {k: data[k] for k in SCHEMAS["batches"]}
+    values["started_at"] = datetime.fromisoformat(values["started_at"])
+    values["finished_at"] = datetime.fromisoformat(values["finished_at"])
+    return LedgerEntry(**values)

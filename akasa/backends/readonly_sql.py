@@ -1,0 +1,55 @@
+"""`akasa sql`: one read-only DuckDB SELECT over a backend's current tables.
+
+Both backends hand over their tables as Polars frames and the query runs in an in-memory
+DuckDB that cannot read or write files, so the same SQL means the same thing in both modes
+and nothing typed here can change a store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import duckdb
+import polars as pl
+
+from akasa.backends.base import QueryResult
+from akasa.core.errors import SqlRefusedError
+
+
+def check_read_only(sql: str) -> None:
+    """Exactly one SELECT (WITH ... SELECT included); anything else is refused."""
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise SqlRefusedError(f"query does not parse: {str(exc).splitlines()[0]}") from None
+    if len(statements) != 1:
+        raise SqlRefusedError("give exactly one SQL statement")
+    kind = statements[0].type
+    if kind != duckdb.StatementType.SELECT:
+        raise SqlRefusedError(
+            f"only read-only SELECT queries are allowed ({kind.name} statement refused)"
+        )
+
+
+def run_query(
+    tables: Mapping[str, pl.LazyFrame | pl.DataFrame], sql: str, limit: int
+) -> QueryResult:
+    """Runs `sql` (checked first) with each frame registered under its table name."""
+    check_read_only(sql)
+    con = duckdb.connect(":memory:")
+    try:
+        for name, frame in tables.items():
+            data = frame.collect() if isinstance(frame, pl.LazyFrame) else frame
+            con.register(name, data.to_arrow())
+        # Belt and braces: even a SELECT may not read or write files.
+        con.execute("SET enable_external_access = false")
+        con.execute("SET lock_configuration = true")
+        try:
+            cursor = con.execute(sql)
+            rows = cursor.fetchmany(limit + 1)
+        except duckdb.Error as exc:
+            raise SqlRefusedError(f"query failed: {str(exc).splitlines()[0]}") from None
+        columns = [d[0] for d in cursor.description or []]
+    finally:
+        con.close()
+    return QueryResult(columns=columns, rows=rows[:limit], truncated=len(rows) > limit)

@@ -1,0 +1,1 @@
+"""The SQL database (table mode): schema, migrations, bulk load, KPIs in SQL."""

@@ -1,0 +1,116 @@
+"""Table mode's backend: the SQL database, loaded in bulk, with the KPIs computed in SQL."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Select, func, select
+
+from akasa.backends.base import Mode, QueryResult
+from akasa.backends.readonly_sql import check_read_only, run_query
+from akasa.backends.sql import kpis
+from akasa.backends.sql.engine import Database
+from akasa.backends.sql.load import DEFAULT_CHUNK_BYTES
+from akasa.backends.sql.migrate import ensure_at_head
+from akasa.backends.sql.schema import TABLES, batches, customer_mobiles, orders, rejects
+from akasa.backends.sql.store import SqlWriter
+from akasa.core.tables import SCHEMAS
+from akasa.kpi.context import KpiContext
+from akasa.kpi.spec import RawKpis
+
+
+class SqlBackend:
+    """The `Backend` of table mode. Each call uses its own connection; `open` checks first
+    that the schema is at the newest migration.
+
+    `chunk_bytes`: about how much of a frame the loader turns into text or rows at a time.
+    """
+
+    mode = Mode.table
+
+    def __init__(self, database: Database, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> None:
+        self.database = database
+        self.chunk_bytes = chunk_bytes
+
+    @classmethod
+    def open(cls, database: Database) -> SqlBackend:
+        with database.errors(), database.engine().connect() as conn:
+            ensure_at_head(conn)
+        return cls(database)
+
+    def _rows(self, query: Select[Any]) -> list[Any]:
+        with self.database.errors(), self.database.engine().connect() as conn:
+            return list(conn.execute(query).all())
+
+    def _scalar(self, query: Select[Any]) -> Any:
+        with self.database.errors(), self.database.engine().connect() as conn:
+            return conn.execute(query).scalar()
+
+    # ---- the ingest side -------------------------------------------------------------------
+
+    def ingested(self) -> dict[str, int]:
+        rows = self._rows(select(batches.c.sha256, batches.c.batch_id))
+        return {sha: batch_id for sha, batch_id in rows}
+
+    def mobile_owners(self) -> pl.DataFrame:
+        rows = self._rows(select(customer_mobiles.c.mobile_number, customer_mobiles.c.customer_id))
+        return pl.DataFrame(
+            rows, schema={"mobile_number": pl.String, "customer_id": pl.String}, orient="row"
+        )
+
+    def next_batch_id(self) -> int:
+        return int(self._scalar(select(func.max(batches.c.batch_id))) or 0) + 1
+
+    def begin(self) -> SqlWriter:
+        """One transaction for the whole ingest; each batch is loaded as it comes."""
+        return SqlWriter(self.database, self.chunk_bytes)
+
+    # ---- the query side --------------------------------------------------------------------
+
+    def newest_order_at(self) -> datetime | None:
+        return self._scalar(select(func.max(orders.c.ordered_at)))
+
+    def last_ingest_at(self) -> datetime | None:
+        return self._scalar(select(func.max(batches.c.finished_at)))
+
+    def compute(self, ctx: KpiContext) -> RawKpis:
+        with self.database.errors(), self.database.engine().connect() as conn:
+            self.database.dialect.prepare_kpi_session(conn)
+            return kpis.compute(conn, ctx)
+
+    def ledger(self) -> pl.DataFrame:
+        query = select(*(batches.c[name] for name in SCHEMAS["batches"])).order_by(
+            batches.c.batch_id
+        )
+        return pl.DataFrame(self._rows(query), schema=SCHEMAS["batches"], orient="row")
+
+    def reject_reasons(self, limit: int) -> pl.DataFrame:
+        """Counted per reason text in SQL, then split into single reasons as memory mode
+        does."""
+        rows = self._rows(select(rejects.c.reason, func.count()).group_by(rejects.c.reason))
+        counted = pl.DataFrame(
+            [(reason, int(n)) for reason, n in rows],
+            schema={"reason": pl.String, "records": pl.Int64},
+            orient="row",
+        )
+        return (
+            counted.with_columns(pl.col("reason").str.split("; "))
+            .explode("reason")
+            .group_by("reason")
+            .agg(pl.col("records").sum())
+            .sort(["records", "reason"], descending=[True, False])
+            .head(limit)
+        )
+
+    def query(self, sql: str, limit: int) -> QueryResult:
+        """The current tables are read into frames and queried with DuckDB, as in memory
+        mode: the database itself never runs user SQL."""
+        check_read_only(sql)  # before reading any table
+        frames = {}
+        for table in TABLES:
+            schema = SCHEMAS[table.name]
+            rows = self._rows(select(*(table.c[name] for name in schema)))
+            frames[table.name] = pl.DataFrame(rows, schema=schema, orient="row")
+        return run_query(frames, sql, limit)

@@ -1,0 +1,290 @@
+"""Every difference between the databases table mode runs on, one class per database.
+
+The rest of `akasa.backends.sql` is written once for all of them and asks the connection's
+`SqlDialect` (`dialect_of`) wherever they differ: session setup, the ingest lock, upserts,
+temporary tables, how a batch is bulk-copied, bound-parameter limits. This module is the
+only place that looks at a dialect's name.
+
+Shared by every database (so not overridden anywhere):
+- Money: `DECIMAL(14,2)` is exact on MySQL and PostgreSQL, but SQLite stores a REAL, so a
+  plain SUM could pick up binary error. `paise` turns each order total into integer paise
+  with ROUND first (a no-op on an exact decimal) and sums integers everywhere.
+- Months in the business time zone: no database time-zone function is used (MySQL's zone
+  tables are often not loaded; SQLite has none). The UTC instants where local months start
+  are computed in Python (zoneinfo) and bound as parameters; `month_index` buckets a
+  timestamp with a balanced CASE over them (log2(months) comparisons per row).
+- Date arithmetic: none in SQL. Every bound (as_of, window start, month starts) is a UTC
+  instant computed in Python (`akasa.kpi.context`) and bound as a parameter.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Connection,
+    Dialect,
+    Engine,
+    Integer,
+    Select,
+    Table,
+    case,
+    cast,
+    event,
+    func,
+    literal,
+    select,
+)
+from sqlalchemy.dialects import mysql, postgresql, sqlite
+from sqlalchemy.engine import URL
+from sqlalchemy.sql.dml import Insert
+
+from akasa.kpi.context import KpiContext
+
+PAISE_PER_RUPEE = 100
+INGEST_LOCK = "akasa_ingest"
+INGEST_LOCK_KEY = 0x616B617361  # "akasa": the PostgreSQL advisory lock key
+
+
+class BulkFill(StrEnum):
+    """How a batch's rows reach the database (`akasa.backends.sql.load`)."""
+
+    load_data = "load-data"  # LOAD DATA LOCAL INFILE into staging tables
+    copy = "copy"  # COPY FROM STDIN into staging tables
+    insert = "insert"  # multi-row INSERTs
+
+
+class SqlDialect:
+    """The behaviour every database shares; subclasses override where theirs differs."""
+
+    names: ClassVar[tuple[str, ...]] = ()
+    install_extra: ClassVar[str | None] = None  # the pip extra with the driver
+    # Most bound parameters one statement may carry (None: the driver inlines values).
+    parameter_limit: ClassVar[int | None] = None
+    drop_temporary: ClassVar[str] = "DROP TABLE"
+
+    # ---- connecting ------------------------------------------------------------------------
+
+    def connect_args(self, url: URL, *, local_infile: bool) -> dict[str, Any]:
+        return {}
+
+    def prepare_location(self, url: URL, data_dir: Path) -> None:
+        """Creates whatever must exist before the first connection."""
+
+    def prepare_engine(self, engine: Engine) -> None:
+        """Per-engine settings, made once after `create_engine`."""
+        # An executemany INSERT goes as multi-row VALUES pages, not one statement per row.
+        engine.dialect.use_insertmanyvalues_wo_returning = True
+
+    def prepare_kpi_session(self, conn: Connection) -> None:
+        """Isolation and session settings for the KPI read (one consistent snapshot)."""
+
+    # ---- ingest ----------------------------------------------------------------------------
+
+    def try_ingest_lock(self, conn: Connection) -> bool:
+        """One ingest per database, whichever data directory it runs from. SQLite locks the
+        whole file on the first write, so the second writer waits, then fails on its busy
+        timeout."""
+        return True
+
+    def bulk_fill(self, driver: str) -> BulkFill:
+        return BulkFill.insert
+
+    def upsert_rows(
+        self, conn: Connection, table: Table, rows: list[dict[str, Any]], keys: list[str]
+    ) -> None:
+        """Multi-row INSERT that replaces the non-key columns of rows whose key exists
+        (written out as explicit multi-row VALUES: SQLAlchemy does not batch ON CONFLICT)."""
+        columns = [c.name for c in table.columns if c.name not in keys]
+        statement = self._insert(table).values(rows)
+        conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=keys, set_={c: statement.excluded[c] for c in columns}
+            )
+        )
+
+    def _insert(self, table: Table) -> Any:
+        return sqlite.insert(table)
+
+    def upsert_select(
+        self, table: Table, names: list[str], rows: Select[Any], stage: Table
+    ) -> Insert:
+        """INSERT ... SELECT from a staging table that replaces the other columns of a key
+        already stored."""
+        raise NotImplementedError(f"{type(self).__name__} has no staged load")
+
+    def drop_staged(self, conn: Connection, tables: Sequence[Table]) -> None:
+        quote = conn.dialect.identifier_preparer.quote
+        for table in tables:
+            conn.exec_driver_sql(f"{self.drop_temporary} IF EXISTS {quote(table.name)}")
+
+    # ---- KPI SQL (the same on every database) ------------------------------------------------
+
+    @staticmethod
+    def paise(amount: ColumnElement[Any]) -> ColumnElement[int]:
+        """A DECIMAL(14,2) amount as exact integer paise, on every dialect."""
+        return cast(func.round(amount * PAISE_PER_RUPEE), BigInteger)
+
+    @staticmethod
+    def months(first: datetime, ctx: KpiContext) -> tuple[list[str], list[datetime]]:
+        """`YYYY-MM` labels from the local month of `first` to the as_of month, and the UTC
+        instant each of those months starts at in the business time zone."""
+        zone = ZoneInfo(ctx.timezone)
+        local = first.astimezone(zone)
+        labels = ctx.months_from(f"{local.year:04d}-{local.month:02d}")
+        starts = [
+            datetime(int(label[:4]), int(label[5:]), 1, tzinfo=zone).astimezone(UTC)
+            for label in labels
+        ]
+        return labels, starts
+
+    @staticmethod
+    def month_index(
+        moment: ColumnElement[datetime], starts: Sequence[datetime]
+    ) -> ColumnElement[int]:
+        """Index into `starts` of the month holding `moment` (which is >= starts[0])."""
+
+        def bucket(low: int, high: int) -> ColumnElement[int]:
+            if high - low == 1:
+                return literal(low, Integer)
+            middle = (low + high) // 2
+            return case(
+                (moment < starts[middle], bucket(low, middle)),
+                else_=bucket(middle, high),
+            )
+
+        return bucket(0, len(starts))
+
+
+class SQLite(SqlDialect):
+    names = ("sqlite",)
+    parameter_limit = 32_766 if sqlite3.sqlite_version_info >= (3, 32) else 999
+
+    def prepare_location(self, url: URL, data_dir: Path) -> None:
+        """The default database file lives in the data dir, which may not exist yet."""
+        if url.database in (None, "", ":memory:"):
+            return
+        if Path(url.database).parent == data_dir.resolve():
+            data_dir.mkdir(parents=True, exist_ok=True)
+
+    def prepare_engine(self, engine: Engine) -> None:
+        super().prepare_engine(engine)
+        event.listen(engine, "connect", _sqlite_pragmas)
+
+
+class MySQL(SqlDialect):
+    """MySQL and MariaDB."""
+
+    names = ("mysql", "mariadb")
+    install_extra = "mysql"
+    drop_temporary = "DROP TEMPORARY TABLE"  # a plain DROP TABLE commits the transaction
+    # Strict mode: a bad value fails its statement (and so the whole load) instead of being
+    # stored as a silently adjusted value with a warning.
+    SESSION = "SET SESSION sql_mode = 'TRADITIONAL'"
+    # The KPI scope's GROUP BY keeps one in-memory row per number and month (~130 bytes);
+    # past the default 16 MB (about 120k numbers) the temporary table moves to disk and the
+    # scope takes twice as long. Raised for the KPI session only; the memory is used only
+    # as the data needs it.
+    KPI_SESSION = "SET SESSION tmp_table_size = 268435456, max_heap_table_size = 268435456"
+    DRIVERS_WITH_LOCAL_INFILE = ("mysqldb", "pymysql")
+
+    def connect_args(self, url: URL, *, local_infile: bool) -> dict[str, Any]:
+        """`local_infile` allows `LOAD DATA LOCAL INFILE`. It lets the server ask the client
+        for any file the client can read, so only the loader asks for it; every other
+        connection turns it off (libmariadb would allow it by default)."""
+        if url.get_driver_name() not in self.DRIVERS_WITH_LOCAL_INFILE:
+            return {}
+        return {"init_command": self.SESSION, "local_infile": 1 if local_infile else 0}
+
+    def prepare_engine(self, engine: Engine) -> None:
+        """mysqlclient already turns an executemany INSERT into multi-row statements."""
+
+    def prepare_kpi_session(self, conn: Connection) -> None:
+        # Under REPEATABLE READ, InnoDB would lock every order the scope's
+        # INSERT ... SELECT reads; that one statement is a snapshot anyway.
+        conn.execution_options(isolation_level="READ COMMITTED")
+        conn.exec_driver_sql(self.KPI_SESSION)
+
+    def try_ingest_lock(self, conn: Connection) -> bool:
+        """A named lock held by this connection until it closes; lock names are
+        server-wide, so the name includes the database."""
+        lock = func.concat(INGEST_LOCK, ".", func.database())
+        return bool(conn.execute(select(func.get_lock(lock, 0))).scalar())
+
+    def bulk_fill(self, driver: str) -> BulkFill:
+        return BulkFill.load_data if driver in self.DRIVERS_WITH_LOCAL_INFILE else BulkFill.insert
+
+    def upsert_rows(
+        self, conn: Connection, table: Table, rows: list[dict[str, Any]], keys: list[str]
+    ) -> None:
+        """An executemany, which the driver batches into multi-row statements."""
+        columns = [c.name for c in table.columns if c.name not in keys]
+        statement = mysql.insert(table)
+        update = {c: statement.inserted[c] for c in columns}
+        conn.execute(statement.on_duplicate_key_update(update), rows)
+
+    def upsert_select(
+        self, table: Table, names: list[str], rows: Select[Any], stage: Table
+    ) -> Insert:
+        keys = [c.name for c in table.primary_key.columns]
+        statement = mysql.insert(table).from_select(names, rows)
+        # The staged columns themselves, not VALUES(): valid on MariaDB and MySQL 8 alike.
+        return statement.on_duplicate_key_update({n: stage.c[n] for n in names if n not in keys})
+
+
+class PostgreSQL(SqlDialect):
+    names = ("postgresql",)
+    install_extra = "postgres"
+    parameter_limit = 65_535
+
+    def prepare_kpi_session(self, conn: Connection) -> None:
+        conn.execution_options(isolation_level="REPEATABLE READ")
+
+    def try_ingest_lock(self, conn: Connection) -> bool:
+        """An advisory lock (scoped to the database) that ends with the transaction."""
+        return bool(conn.execute(select(func.pg_try_advisory_xact_lock(INGEST_LOCK_KEY))).scalar())
+
+    def bulk_fill(self, driver: str) -> BulkFill:
+        return BulkFill.copy if driver == "psycopg" else BulkFill.insert
+
+    def _insert(self, table: Table) -> Any:
+        return postgresql.insert(table)
+
+    def upsert_select(
+        self, table: Table, names: list[str], rows: Select[Any], stage: Table
+    ) -> Insert:
+        keys = [c.name for c in table.primary_key.columns]
+        statement = postgresql.insert(table).from_select(names, rows)
+        return statement.on_conflict_do_update(
+            index_elements=keys, set_={n: statement.excluded[n] for n in names if n not in keys}
+        )
+
+
+DIALECTS: tuple[SqlDialect, ...] = (SQLite(), MySQL(), PostgreSQL())
+_GENERIC = SqlDialect()  # any other database SQLAlchemy can reach: the portable paths
+
+
+def dialect_named(name: str) -> SqlDialect:
+    """The class for a SQLAlchemy dialect name (`mysql`, `postgresql`, ...)."""
+    return next((d for d in DIALECTS if name in d.names), _GENERIC)
+
+
+def dialect_of(bind: Connection | Dialect) -> SqlDialect:
+    """The class for an open connection (or a SQLAlchemy `Dialect`)."""
+    dialect = bind.dialect if isinstance(bind, Connection) else bind
+    return dialect_named(dialect.name)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """SQLite checks foreign keys only when asked, per connection."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.close()

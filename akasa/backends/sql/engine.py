@@ -1,0 +1,112 @@
+"""Connecting to the table-mode database, and turning driver errors into one safe line.
+
+`open_database` is where the settings stop: it reads the URL, the secrets to redact and the
+data directory once, and everything below it (the store, the KPIs, `akasa migrate`,
+Alembic's env.py) works with the `Database` it returns, so every way in uses the same URL,
+session settings and error handling.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.pool import NullPool
+
+from akasa.backends.sql.dialects import SqlDialect, dialect_named
+from akasa.core.config import Settings
+from akasa.core.errors import ConfigError, DatabaseError
+from akasa.core.privacy import redact
+
+# Rows per multi-row INSERT that SQLAlchemy writes for PostgreSQL and SQLite (it makes a page
+# smaller when the database's limit on bound parameters requires).
+INSERT_PAGE_ROWS = 2_000
+
+
+def database_url(settings: Settings) -> URL:
+    """The configured URL, with the session options akasa relies on."""
+    url = settings.sqlalchemy_url()
+    if url.get_backend_name() in ("mysql", "mariadb") and "charset" not in url.query:
+        url = url.update_query_dict({"charset": "utf8mb4"})
+    return url
+
+
+def display_url(url: URL) -> str:
+    """The URL without its password, for messages."""
+    return url.render_as_string(hide_password=True)
+
+
+@dataclass
+class Database:
+    """The configured database: its URL, its dialect class, and what errors must hide.
+
+    Engines use no pool: every command is a short process, and a connection must not
+    outlive its work (a test can then drop its database at once). `hide_parameters` keeps
+    row values, which may hold personal data, out of error messages.
+    """
+
+    url: URL
+    secrets: list[str]
+    temp_dir: Path  # private files of a load (LOAD DATA LOCAL reads them)
+    dialect: SqlDialect
+    # Whether the loader may ask for LOAD DATA LOCAL (MySQL); the server must allow it too.
+    local_infile: bool = True
+    _engines: dict[bool, Engine] = field(default_factory=dict, repr=False)
+
+    @property
+    def display(self) -> str:
+        return redact(display_url(self.url), self.secrets)
+
+    def engine(self, *, local_infile: bool = False) -> Engine:
+        """An engine; `local_infile` only for the loader (`MySQL.connect_args`)."""
+        if local_infile not in self._engines:
+            self._engines[local_infile] = self._create(local_infile)
+        return self._engines[local_infile]
+
+    def _create(self, local_infile: bool) -> Engine:
+        try:
+            engine = create_engine(
+                self.url,
+                poolclass=NullPool,
+                hide_parameters=True,
+                connect_args=self.dialect.connect_args(self.url, local_infile=local_infile),
+                insertmanyvalues_page_size=INSERT_PAGE_ROWS,
+            )
+        except ImportError:
+            extra = self.dialect.install_extra or self.url.get_backend_name()
+            raise ConfigError(
+                f"the database driver for {self.url.drivername} is not installed "
+                f"(pip install 'akasa[{extra}]')"
+            ) from None
+        except ArgumentError as exc:
+            raise ConfigError(f"unusable database URL {self.display}: {exc}") from None
+        self.dialect.prepare_engine(engine)
+        return engine
+
+    def error_line(self, exc: BaseException) -> str:
+        """One line about a driver error: its first line, redacted (no password, no mobile)."""
+        original = getattr(exc, "orig", None) or exc
+        text = str(original).strip().splitlines()
+        return redact(text[0] if text else type(original).__name__, self.secrets)
+
+    @contextmanager
+    def errors(self) -> Iterator[None]:
+        """Re-raises any SQLAlchemy or driver error as a one-line `DatabaseError`."""
+        try:
+            yield
+        except SQLAlchemyError as exc:
+            message = f"database error on {self.display}: {self.error_line(exc)}"
+            raise DatabaseError(message) from None
+
+
+def open_database(settings: Settings) -> Database:
+    """The configured database. No connection is made yet."""
+    url = database_url(settings)
+    dialect = dialect_named(url.get_backend_name())
+    dialect.prepare_location(url, settings.data_dir)
+    return Database(url, settings.secrets(), settings.data_dir / "tmp", dialect)

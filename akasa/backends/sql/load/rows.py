@@ -1,0 +1,90 @@
+"""The portable path: multi-row INSERT statements from Python rows.
+
+Used for SQLite, and on MySQL/MariaDB when the server or client refuses `LOAD DATA LOCAL`.
+Each statement is compiled once per table and executed with a list of rows
+("executemany"); the rows then travel as multi-row `VALUES (...), (...)` statements:
+mysqlclient rewrites an executemany into multi-row INSERTs itself, and for PostgreSQL and
+SQLite SQLAlchemy's "insertmanyvalues" batching is switched on (`SqlDialect.prepare_engine`).
+The customer upsert (`SqlDialect.upsert_rows`) is written out as explicit multi-row VALUES
+on PostgreSQL/SQLite, where SQLAlchemy does not batch ON CONFLICT. Rows are handed over
+about `chunk_bytes` at a time, so memory stays bounded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Connection, Table, delete, insert
+
+from akasa.backends.base import PendingBatch
+from akasa.backends.sql.dialects import dialect_of
+from akasa.backends.sql.load.chunks import slices
+from akasa.backends.sql.load.frames import table_frames
+from akasa.backends.sql.schema import (
+    batches,
+    customer_mobiles,
+    customers,
+    order_lines,
+    orders,
+    rejects,
+)
+
+# Python row dicts take ten times or more the memory of the same rows in a frame, so this
+# path turns at most this much of a frame into rows at a time.
+MAX_CHUNK_BYTES = 1024 * 1024
+
+
+class RowLoader:
+    """Loads a batch with multi-row INSERTs, one table after another, parents first."""
+
+    method = "insert"
+
+    def __init__(self, chunk_bytes: int) -> None:
+        self.chunk_bytes = min(chunk_bytes, MAX_CHUNK_BYTES)
+
+    def land(self, conn: Connection, batch: PendingBatch) -> None:
+        frames = table_frames(batch)
+        conn.execute(insert(batches), [batch.entry.as_row()])
+        self._insert(conn, rejects, frames.get("rejects"))
+        if "customers" in frames:
+            for rows in self._rows(conn, frames["customers"]):
+                dialect_of(conn).upsert_rows(conn, customers, rows, ["customer_id"])
+        # Numbers a customer already had are not in the batch (cleaning leaves them out),
+        # so a plain insert; a clash would be a bug and fails the whole load.
+        self._insert(conn, customer_mobiles, frames.get("customer_mobiles"))
+        if "orders" in frames:
+            self._delete_orders(conn, frames["orders"].select("order_id"))
+            self._insert(conn, orders, frames["orders"])
+        self._insert(conn, order_lines, frames.get("order_lines"))
+
+    def close(self) -> None:
+        """Nothing to clean up."""
+
+    def _delete_orders(self, conn: Connection, ids: pl.DataFrame) -> None:
+        """The previous version of each order in the batch, lines first (foreign key)."""
+        for piece in slices(ids, self.chunk_bytes, _parameter_limit(conn, 1)):
+            values: Sequence[str] = piece["order_id"].to_list()
+            conn.execute(delete(order_lines).where(order_lines.c.order_id.in_(values)))
+            conn.execute(delete(orders).where(orders.c.order_id.in_(values)))
+
+    def _insert(self, conn: Connection, table: Table, frame: pl.DataFrame | None) -> None:
+        if frame is None:
+            return
+        statement = insert(table)
+        for rows in self._rows(conn, frame):
+            conn.execute(statement, rows)
+
+    def _rows(self, conn: Connection, frame: pl.DataFrame) -> Iterator[list[dict[str, Any]]]:
+        """Row dicts, about `chunk_bytes` of the frame at a time (fewer rows if the
+        database's parameter limit says so)."""
+        for piece in slices(frame, self.chunk_bytes, _parameter_limit(conn, frame.width)):
+            yield piece.to_dicts()
+
+
+def _parameter_limit(conn: Connection, columns: int) -> int | None:
+    """Rows per statement within the database's limit on bound parameters (PostgreSQL
+    65535, SQLite 32766; MySQL drivers inline the values, so no limit applies there)."""
+    limit = dialect_of(conn).parameter_limit
+    return None if limit is None else max(1, limit // columns)

@@ -1,0 +1,122 @@
+"""The bulk path shared by MySQL/MariaDB and PostgreSQL: stage, then merge with set-based SQL.
+
+Each table's rows of a batch are first bulk-copied into a session TEMPORARY staging table
+(`LOAD DATA LOCAL INFILE` or `COPY FROM STDIN`, see the subclasses), then moved into the
+real table by one statement each, inside the ingest's transaction:
+
+- the ledger row: a plain INSERT (one row, bound parameters);
+- customers: `INSERT ... SELECT ... ON DUPLICATE KEY UPDATE` (MySQL) or
+  `... ON CONFLICT (customer_id) DO UPDATE` (PostgreSQL): the latest version wins;
+- orders are replaced whole: the lines and then the headers of every staged `order_id`
+  are deleted with a join on the staging table, then the new headers are inserted;
+- order lines, customer numbers and rejects: `INSERT ... SELECT`.
+
+Staging tables have the real columns and types (and on MySQL the same binary collation,
+so the joins use the real keys) but no keys and no NOT NULL: the copy never refuses a row,
+and every constraint is checked once, by the real table, in the INSERT ... SELECT, where a
+bad value fails the statement and so the whole ingest. They are dropped after each batch
+(neither CREATE nor DROP of a TEMPORARY table commits the transaction on MySQL/MariaDB;
+on PostgreSQL both are transactional, and `ON COMMIT DROP` is a second guard).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+import polars as pl
+from sqlalchemy import Column, Connection, MetaData, Table, delete, insert, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.schema import CreateTable
+
+from akasa.backends.base import PendingBatch
+from akasa.backends.sql.dialects import dialect_of
+from akasa.backends.sql.load.frames import COLUMNS, table_frames
+from akasa.backends.sql.schema import TABLE_OPTIONS, TABLES, batches, customers, order_lines, orders
+
+STAGING = MetaData()  # not the schema's MetaData: Alembic never sees these tables
+STAGE_PREFIX = "akasa_stage_"
+
+
+def _stage(table: Table) -> Table:
+    """A nullable, keyless copy of `table`'s loaded columns (no surrogate key)."""
+    columns = [Column(name, table.c[name].type) for name in COLUMNS[table.name]]
+    return Table(
+        f"{STAGE_PREFIX}{table.name}",
+        STAGING,
+        *columns,
+        prefixes=["TEMPORARY"],
+        postgresql_on_commit="DROP",
+        **TABLE_OPTIONS,
+    )
+
+
+TARGETS = {table.name: table for table in TABLES if table is not batches}  # parents first
+STAGES = {name: _stage(table) for name, table in TARGETS.items()}
+# Rows are staged in key order, so INSERT ... SELECT fills each real index in order.
+SORT_KEYS = {name: [c.name for c in table.primary_key.columns] for name, table in TARGETS.items()}
+SORT_KEYS["rejects"] = ["batch_id", "record_number"]
+
+
+class LoadRejected(SQLAlchemyError):
+    """The server did not read a staged copy exactly as it was sent."""
+
+
+class CopyRefused(Exception):
+    """The database will not take the bulk copy at all (e.g. LOAD DATA LOCAL switched off);
+    raised before any row of the batch reached a real table."""
+
+
+class StagedLoader(ABC):
+    """Loads a batch through staging tables; subclasses say how rows reach a staging table."""
+
+    method = "staged"
+
+    def __init__(self, chunk_bytes: int) -> None:
+        self.chunk_bytes = chunk_bytes
+
+    @abstractmethod
+    def fill(self, conn: Connection, stage: Table, frame: pl.DataFrame) -> None:
+        """Copies every row of `frame` (columns as `stage`) into the empty `stage`."""
+
+    def close(self) -> None:  # noqa: B027 (nothing to release unless a subclass says so)
+        """Releases whatever the loader holds outside the database."""
+
+    def land(self, conn: Connection, batch: PendingBatch) -> None:
+        frames = {name: frame.sort(SORT_KEYS[name]) for name, frame in table_frames(batch).items()}
+        frames = {name: frames[name] for name in TARGETS if name in frames}  # parents first
+        staged = self.stage(conn, frames)
+        conn.execute(insert(batches), [batch.entry.as_row()])
+        for name in frames:
+            _merge(conn, name)
+        self.drop(conn, staged)
+
+    def stage(self, conn: Connection, frames: dict[str, pl.DataFrame]) -> list[Table]:
+        """Creates and fills one staging table per frame; returns them."""
+        staged: list[Table] = []
+        try:
+            for name, frame in frames.items():
+                stage = STAGES[name]
+                conn.execute(CreateTable(stage))
+                staged.append(stage)
+                self.fill(conn, stage, frame)
+        except CopyRefused:
+            self.drop(conn, staged)  # so that another way can load the batch
+            raise
+        return staged
+
+    def drop(self, conn: Connection, staged: list[Table]) -> None:
+        dialect_of(conn).drop_staged(conn, staged)
+
+
+def _merge(conn: Connection, name: str) -> None:
+    """Moves a staged table into the real one, with one or two set-based statements."""
+    target, stage = TARGETS[name], STAGES[name]
+    if name == "orders":  # replaced whole: the previous lines and header go first
+        conn.execute(delete(order_lines).where(order_lines.c.order_id == stage.c.order_id))
+        conn.execute(delete(orders).where(orders.c.order_id == stage.c.order_id))
+    names = COLUMNS[name]
+    rows = select(*(stage.c[n] for n in names))
+    if name == "customers":  # the latest version wins
+        conn.execute(dialect_of(conn).upsert_select(customers, names, rows, stage))
+    else:
+        conn.execute(insert(target).from_select(names, rows))

@@ -1,0 +1,84 @@
+"""The table-mode load: cleaned batches into the SQL database, one transaction per ingest.
+
+One ingest is one transaction (`SqlWriter`), into which each file's batch is loaded as soon
+as it is clean: the ledger row, the rejects, customers (upserted by customer_id), new
+customer numbers, and orders (replaced whole by order_id: their lines and header are
+deleted, then the new version inserted). Any failure rolls all of it back.
+
+How the rows travel depends on the database (`akasa.backends.sql.load`): bulk copies into
+staging tables and set-based statements on MySQL/MariaDB (`LOAD DATA LOCAL INFILE`) and
+PostgreSQL (`COPY`), multi-row INSERTs on SQLite.
+
+Re-ingesting the same file is skipped by its content hash (the ledger); landing the same
+records again from another file writes the same current rows, so the tables and the
+KPIs do not change.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from akasa.backends.base import PendingBatch
+from akasa.backends.sql.engine import Database
+from akasa.backends.sql.load import DEFAULT_CHUNK_BYTES, Loader, loader_for
+from akasa.core.errors import LockedError
+
+log = logging.getLogger(__name__)
+
+
+class SqlWriter:
+    """An ingest's open transaction: batches are loaded into it as the files are cleaned,
+    and become visible together at `commit`.
+
+    `chunk_bytes`: about how much of a frame the loader turns into text or rows at a time.
+    """
+
+    def __init__(self, database: Database, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> None:
+        self.database = database
+        with database.errors():
+            # Its connections may use LOAD DATA LOCAL (MySQL), which nothing else needs.
+            self.conn = database.engine(local_infile=database.local_infile).connect()
+            self.transaction = self.conn.begin()
+            locked = database.dialect.try_ingest_lock(self.conn)
+        if not locked:
+            self.rollback()
+            raise LockedError(
+                "another akasa ingest is writing to this database; try again when it ends"
+            )
+        self.loader: Loader = loader_for(self.conn, database.temp_dir, chunk_bytes)
+
+    def add(self, batch: PendingBatch) -> None:
+        started = time.perf_counter()
+        with self.database.errors():
+            self.loader.land(self.conn, batch)
+        log.info(
+            "batch %d loaded (%s, %d rows) in %.2f s",
+            batch.entry.batch_id,
+            self.loader.method,
+            sum(batch.frame(name).height for name in batch.tables()),
+            time.perf_counter() - started,
+        )
+
+    def commit(self) -> None:
+        started = time.perf_counter()
+        try:
+            with self.database.errors():
+                self.transaction.commit()
+            log.info("load committed in %.2f s", time.perf_counter() - started)
+        finally:
+            self._close()
+
+    def rollback(self) -> None:
+        try:
+            with self.database.errors():
+                if self.transaction.is_active:
+                    self.transaction.rollback()
+        finally:
+            self._close()
+
+    def _close(self) -> None:
+        loader: Loader | None = getattr(self, "loader", None)
+        if loader is not None:
+            loader.close()
+        self.conn.close()

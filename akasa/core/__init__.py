@@ -1,0 +1,1 @@
+"""Shared definitions every layer may use: settings, errors, tables, numbers, files."""

@@ -1,0 +1,1 @@
+"""The orchestrators above the backends: one ingest, one KPI run."""

@@ -1,0 +1,294 @@
+"""One ingest: find the files, skip what already landed, clean, and hand every batch to the
+stores in one all-or-nothing commit per store."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from operator import attrgetter
+from pathlib import Path
+from typing import Literal
+
+import polars as pl
+
+from akasa.backends.base import Backend, LedgerEntry, Mode, PendingBatch
+from akasa.backends.open import open_backend
+from akasa.core.config import Settings
+from akasa.core.errors import RejectRateExceededError
+from akasa.core.progress import Progress
+from akasa.ingest import quarantine
+from akasa.ingest.clean import (
+    Accounting,
+    CleanCustomers,
+    CleanOrders,
+    clean_customers,
+    clean_orders,
+)
+from akasa.ingest.csv_reader import read_customers
+from akasa.ingest.normalise import paise_to_money
+from akasa.ingest.sources import SourceFile, resolve
+from akasa.ingest.xml_reader import iter_orders
+from akasa.pipeline.locking import store_lock
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FileReport:
+    """What happened to one input file in one store."""
+
+    kind: str
+    source_file: str
+    sha256: str
+    status: Literal["ingested", "skipped"]
+    batch_id: int | None = None
+    accounting: Accounting | None = None
+    note: str | None = None
+    quarantine_file: Path | None = None
+
+
+@dataclass(frozen=True)
+class StoreReport:
+    store: Mode
+    files: list[FileReport] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    stores: list[StoreReport]
+
+
+def ingest(
+    settings: Settings,
+    customers: Sequence[str | Path] = (),
+    orders: Sequence[str | Path] = (),
+    modes: Sequence[Mode] = (Mode.memory,),
+    max_reject_rate: float | None = None,
+    progress: Progress | None = None,
+) -> IngestResult:
+    """Lands the given files in the backend of each of `modes`, all or nothing.
+
+    Files are read one after another (orders read ahead by worker processes) and each is
+    staged in every store as soon as it is clean, so memory holds about one file at a time.
+    A refused file, a crash or too many rejects roll every store back: nothing lands.
+    """
+    by_name = attrgetter("name")  # files of a kind are taken in name order
+    sources = sorted((f for spec in customers for f in resolve("customers", spec)), key=by_name)
+    sources += sorted((f for spec in orders for f in resolve("orders", spec)), key=by_name)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    landings: list[_Landing] = []
+    with store_lock(settings):
+        try:
+            for mode in modes:
+                landings.append(_Landing(open_backend(settings, mode), sources))
+            quarantined = _stage(landings, settings, progress)
+            too_many = sorted({p for landing in landings for p in landing.over(max_reject_rate)})
+            if too_many:
+                log.warning("nothing applied, reject rate exceeded: %s", too_many)
+                raise RejectRateExceededError(
+                    f"{'; '.join(too_many)}, more than --max-reject-rate {max_reject_rate:g}; "
+                    f"nothing was applied (see {settings.quarantine_dir})"
+                )
+            for landing in landings:
+                landing.commit()
+        except BaseException:
+            for landing in landings:
+                landing.rollback()
+            raise
+    return IngestResult(stores=[landing.report(quarantined) for landing in landings])
+
+
+def _stage(
+    landings: list[_Landing], settings: Settings, progress: Progress | None
+) -> dict[str, Path | None]:
+    """Reads, cleans and stages every file a store still needs; writes the quarantine.
+
+    Returns the quarantine file of each source (by content hash), if it has one.
+    """
+    needed = {s.sha256: s for landing in landings for s in landing.wanted()}
+    if progress:
+        progress.start(sum(s.size_bytes for s in needed.values()), "reading")
+    rendered: dict[str, tuple[SourceFile, bytes | None]] = {}
+    try:
+        for source, raw in _read(list(needed.values()), progress):
+            cleaned_orders = _Once(lambda raw=raw: clean_orders(raw, settings.source_timezone))
+            for landing in landings:
+                if landing.wants(source):
+                    cleaned = landing.add(source, raw, cleaned_orders)
+                    rendered[source.sha256] = (source, quarantine.render(source, cleaned.rejects))
+    finally:
+        if progress:
+            progress.finish()
+    return {
+        sha: quarantine.write(settings.quarantine_dir, source, data)
+        for sha, (source, data) in rendered.items()
+    }
+
+
+def _plan(store: Backend, sources: list[SourceFile]) -> list[tuple[SourceFile | None, FileReport]]:
+    """Which files this store still needs; the rest are reported as skipped."""
+    landed = store.ingested()
+    seen: dict[str, str] = {}
+    plan: list[tuple[SourceFile | None, FileReport]] = []
+    for source in sources:
+        if source.sha256 in landed:
+            note = f"already ingested (batch {landed[source.sha256]})"
+        elif source.sha256 in seen:
+            note = f"same content as {seen[source.sha256]}"
+        else:
+            seen[source.sha256] = source.name
+            plan.append((source, FileReport(source.kind, source.name, source.sha256, "ingested")))
+            continue
+        plan.append(
+            (None, FileReport(source.kind, source.name, source.sha256, "skipped", note=note))
+        )
+    return plan
+
+
+class _Once:
+    """A value computed on first use: orders are cleaned once for however many stores."""
+
+    def __init__(self, compute: Callable[[], CleanOrders]) -> None:
+        self.compute = compute
+        self.value: CleanOrders | None = None
+
+    def __call__(self) -> CleanOrders:
+        if self.value is None:
+            self.value = self.compute()
+        return self.value
+
+
+def _read(
+    sources: list[SourceFile], progress: Progress | None
+) -> Iterator[tuple[SourceFile, pl.DataFrame]]:
+    """Each source's raw records, customers first, in the given order."""
+    for source in sources:
+        if source.kind == "customers":
+            data = source.path.read_bytes()
+            yield source, read_customers(source.path, data)
+            if progress:
+                progress.advance(len(data))
+    orders = [s for s in sources if s.kind == "orders"]
+    advance = progress.advance if progress else None
+    frames = iter_orders([s.path for s in orders], advance)
+    for source, (_, frame) in zip(orders, frames, strict=True):
+        yield source, frame
+
+
+class _Landing:
+    """One store's side of an ingest: what it still needs, its batches, its accounting."""
+
+    def __init__(self, store: Backend, sources: list[SourceFile]) -> None:
+        self.store = store
+        # Begin first: the writer holds the store's ingest lock, so what is read next
+        # cannot change under this ingest.
+        self.writer = store.begin()
+        try:
+            self.plan = _plan(store, sources)
+            self.owners = store.mobile_owners()
+            self.batch_id = store.next_batch_id()
+        except BaseException:
+            self.writer.rollback()
+            raise
+        self.done: dict[str, FileReport] = {}
+
+    def wanted(self) -> list[SourceFile]:
+        return [source for source, _ in self.plan if source is not None]
+
+    def wants(self, source: SourceFile) -> bool:
+        return any(s is not None and s.sha256 == source.sha256 for s, _ in self.plan)
+
+    def add(
+        self, source: SourceFile, raw: pl.DataFrame, orders: Callable[[], CleanOrders]
+    ) -> CleanCustomers | CleanOrders:
+        started = datetime.now(UTC)
+        if source.kind == "customers":
+            cleaned: CleanCustomers | CleanOrders = clean_customers(raw, self.owners)
+            self.owners = pl.concat([self.owners, cleaned.new_mobiles])
+        else:
+            cleaned = orders()
+        self.writer.add(_pending(source, self.batch_id, cleaned, started))
+        a = cleaned.accounting
+        self.done[source.sha256] = FileReport(
+            source.kind, source.name, source.sha256, "ingested", self.batch_id, a
+        )
+        log.info(
+            "%s %s -> batch %s: read %d, accepted %d, rejected %d, duplicates %d, superseded %d",
+            self.store.mode,
+            source.name,
+            self.batch_id,
+            a.read,
+            a.accepted,
+            a.rejected,
+            a.duplicates,
+            a.superseded,
+        )
+        self.batch_id += 1
+        return cleaned
+
+    def over(self, max_reject_rate: float | None) -> list[str]:
+        """Files whose share of rejected records exceeds `max_reject_rate`."""
+        if max_reject_rate is None:
+            return []
+        return [
+            f"{r.source_file} rejects {r.accounting.rejected} of {r.accounting.read} records"
+            for r in self.done.values()
+            if r.accounting
+            and r.accounting.read
+            and r.accounting.rejected / r.accounting.read > max_reject_rate
+        ]
+
+    def commit(self) -> None:
+        self.writer.commit()
+
+    def rollback(self) -> None:
+        self.writer.rollback()
+
+    def report(self, quarantined: dict[str, Path | None]) -> StoreReport:
+        files = []
+        for source, skipped in self.plan:
+            if source is None:
+                log.info("%s %s skipped: %s", self.store.mode, skipped.source_file, skipped.note)
+                files.append(skipped)
+            else:
+                files.append(
+                    replace(
+                        self.done[source.sha256], quarantine_file=quarantined.get(source.sha256)
+                    )
+                )
+        return StoreReport(store=self.store.mode, files=files)
+
+
+def _pending(
+    source: SourceFile, batch_id: int, cleaned: CleanCustomers | CleanOrders, started: datetime
+) -> PendingBatch:
+    batch = pl.lit(batch_id, dtype=pl.Int64).alias("batch_id")
+    frames: dict[str, pl.DataFrame] = {
+        "rejects": cleaned.rejects.with_columns(batch, pl.lit(source.name).alias("source_file"))
+    }
+    if isinstance(cleaned, CleanCustomers):
+        frames["customers"] = cleaned.customers.with_columns(batch)
+        frames["customer_mobiles"] = cleaned.new_mobiles.with_columns(batch)
+    else:
+        frames["orders"] = cleaned.orders.with_columns(
+            batch, paise_to_money(pl.col("total_paise")).alias("total_amount")
+        )
+        frames["order_lines"] = cleaned.lines.with_columns(batch)
+    acc = cleaned.accounting
+    entry = LedgerEntry(
+        batch_id=batch_id,
+        kind=source.kind,
+        source_file=source.name,
+        sha256=source.sha256,
+        size_bytes=source.size_bytes,
+        records_read=acc.read,
+        accepted=acc.accepted,
+        rejected=acc.rejected,
+        duplicates=acc.duplicates,
+        superseded=acc.superseded,
+        started_at=started,
+        finished_at=datetime.now(UTC),
+    )
+    return PendingBatch(entry=entry, frames=frames)
