@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-A_DB_TEST = "tests/store/test_schema_migrations.py::test_upgrade_from_empty_creates_every_table"
+A_DB_TEST = "tests/backends/sql/test_migrate.py::test_upgrade_from_empty_creates_every_table"
 
 
 @pytest.mark.parametrize(("ci", "outcome"), [("true", "1 error"), ("", "1 skipped")])

@@ -23,7 +23,7 @@ from akasa.core.errors import DatabaseError, SchemaOutdatedError
 from akasa.pipeline.migrate import migrate
 from tests.db import TestDatabase, provide
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
 AKASA_TABLES = {t.name for t in schema.TABLES}
 
 
