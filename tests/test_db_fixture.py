@@ -18,7 +18,17 @@ def test_unreachable_server_fails_under_ci_and_skips_otherwise(ci: str, outcome:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AKASA_", "DB_"))}
     env.update(CI=ci, AKASA_TEST_MARIADB_URL="mysql+mysqldb://root@127.0.0.1:1/")
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"{A_DB_TEST}[mariadb]"],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-n",
+            "0",
+            "-p",
+            "no:cacheprovider",
+            f"{A_DB_TEST}[mariadb]",
+        ],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -73,6 +73,10 @@ class SqlDialect:
 
     # ---- connecting ------------------------------------------------------------------------
 
+    def complete_url(self, url: URL) -> URL:
+        """The configured URL with the connection options akasa relies on."""
+        return url
+
     def connect_args(self, url: URL, *, local_infile: bool) -> dict[str, Any]:
         return {}
 
@@ -195,6 +199,12 @@ class MySQL(SqlDialect):
     # as the data needs it.
     KPI_SESSION = "SET SESSION tmp_table_size = 268435456, max_heap_table_size = 268435456"
     DRIVERS_WITH_LOCAL_INFILE = ("mysqldb", "pymysql")
+
+    def complete_url(self, url: URL) -> URL:
+        """utf8mb4 unless the URL says otherwise: names may hold any character."""
+        if "charset" in url.query:
+            return url
+        return url.update_query_dict({"charset": "utf8mb4"})
 
     def connect_args(self, url: URL, *, local_infile: bool) -> dict[str, Any]:
         """`local_infile` allows `LOAD DATA LOCAL INFILE`. It lets the server ask the client

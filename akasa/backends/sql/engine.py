@@ -28,14 +28,6 @@ from akasa.core.privacy import redact
 INSERT_PAGE_ROWS = 2_000
 
 
-def database_url(settings: Settings) -> URL:
-    """The configured URL, with the session options akasa relies on."""
-    url = settings.sqlalchemy_url()
-    if url.get_backend_name() in ("mysql", "mariadb") and "charset" not in url.query:
-        url = url.update_query_dict({"charset": "utf8mb4"})
-    return url
-
-
 def display_url(url: URL) -> str:
     """The URL without its password, for messages."""
     return url.render_as_string(hide_password=True)
@@ -106,7 +98,8 @@ class Database:
 
 def open_database(settings: Settings) -> Database:
     """The configured database. No connection is made yet."""
-    url = database_url(settings)
-    dialect = dialect_named(url.get_backend_name())
+    configured = settings.sqlalchemy_url()
+    dialect = dialect_named(configured.get_backend_name())
+    url = dialect.complete_url(configured)
     dialect.prepare_location(url, settings.data_dir)
     return Database(url, settings.secrets(), settings.data_dir / "tmp", dialect)
