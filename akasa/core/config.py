@@ -5,7 +5,6 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -40,10 +39,10 @@ class Settings(BaseSettings):
     @field_validator("timezone", "source_timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
+        """A zone of akasa's one zone database (`akasa.core.zones`)."""
+        from akasa.core.zones import zone
+
+        zone(value)  # UnknownZoneError is a ValueError: pydantic reports it
         return value
 
     @field_validator(

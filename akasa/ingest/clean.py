@@ -9,14 +9,17 @@ mobile-number ownership, then duplicates and superseded versions of the same cus
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import polars as pl
 
 from akasa.core.tables import CUSTOMER_COLUMNS, MAX_LENGTH, MAX_RAW_CHARS, ORDER_LINE_COLUMNS
 from akasa.ingest import normalise as n
+from akasa.ingest.csv_reader import LINE_COLUMN, MALFORMED_COLUMN
 
 RECORD = "record_number"
 REASON = "reason"
+FUTURE_SLACK = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -99,7 +102,11 @@ def _raw_json(columns: tuple[str, ...]) -> pl.Expr:
 
 
 def _rejects(frame: pl.DataFrame, columns: tuple[str, ...]) -> pl.DataFrame:
-    return frame.select(RECORD, REASON, _raw_json(columns).alias("raw"))
+    raw = _raw_json(columns)
+    if LINE_COLUMN in frame.columns:  # a malformed CSV line keeps its text, not fields
+        line = pl.struct(pl.col(LINE_COLUMN).alias("line")).struct.json_encode()
+        raw = pl.when(pl.col(LINE_COLUMN).is_not_null()).then(line).otherwise(raw)
+    return frame.select(RECORD, REASON, raw.alias("raw"))
 
 
 def _settle_versions(
@@ -125,6 +132,11 @@ def _settle_versions(
 
 def clean_customers(raw: pl.DataFrame, owners: pl.DataFrame) -> CleanCustomers:
     """`owners`: every mobile number already in the store with its customer_id."""
+    if MALFORMED_COLUMN not in raw.columns:  # a frame built by hand (tests)
+        raw = raw.with_columns(
+            pl.lit(None, pl.String).alias(MALFORMED_COLUMN),
+            pl.lit(None, pl.String).alias(LINE_COLUMN),
+        )
     frame = raw.select(
         RECORD,
         *(pl.col(c).alias(f"raw_{c}") for c in CUSTOMER_COLUMNS),
@@ -132,20 +144,25 @@ def clean_customers(raw: pl.DataFrame, owners: pl.DataFrame) -> CleanCustomers:
         n.collapsed(pl.col("customer_name")).alias("customer_name"),
         n.mobile(pl.col("mobile_number")).alias("mobile_number"),
         n.region(pl.col("region")).alias("region"),
+        MALFORMED_COLUMN,
+        LINE_COLUMN,
     ).with_columns(
-        _reason(
-            (pl.col("customer_id").is_null(), "missing customer_id"),
-            *_too_long("customer_id", "customer_name", "region"),
-            (
-                n.trimmed(pl.col("raw_mobile_number")).is_null(),
-                "missing mobile_number",
+        pl.coalesce(
+            pl.col(MALFORMED_COLUMN),
+            _reason(
+                (pl.col("customer_id").is_null(), "missing customer_id"),
+                *_too_long("customer_id", "customer_name", "region"),
+                (
+                    n.trimmed(pl.col("raw_mobile_number")).is_null(),
+                    "missing mobile_number",
+                ),
+                (
+                    n.trimmed(pl.col("raw_mobile_number")).is_not_null()
+                    & pl.col("mobile_number").is_null(),
+                    "invalid mobile_number (need 10 digits starting 6-9)",
+                ),
+                *_has_nul("customer_id", "customer_name", "region"),
             ),
-            (
-                n.trimmed(pl.col("raw_mobile_number")).is_not_null()
-                & pl.col("mobile_number").is_null(),
-                "invalid mobile_number (need 10 digits starting 6-9)",
-            ),
-            *_has_nul("customer_id", "customer_name", "region"),
         ).alias(REASON)
     )
     invalid = frame.filter(pl.col(REASON).is_not_null())
@@ -193,8 +210,13 @@ def clean_customers(raw: pl.DataFrame, owners: pl.DataFrame) -> CleanCustomers:
     )
 
 
-def clean_orders(raw: pl.DataFrame, source_timezone: str) -> CleanOrders:
+def clean_orders(
+    raw: pl.DataFrame, source_timezone: str, started: datetime | None = None
+) -> CleanOrders:
     """Order lines -> one row per order plus its lines; rejects keep the raw values.
+
+    `started`: when the ingest started; an order time more than `FUTURE_SLACK` after it is
+    rejected (a mistyped year must not stretch every KPI to 9025).
 
     Only cleaned values travel through the stages; the raw text of the few rejected lines
     is joined back from `raw` by record number at the end (large files stay lean).
@@ -209,6 +231,7 @@ def clean_orders(raw: pl.DataFrame, source_timezone: str) -> CleanOrders:
     # Header fields repeat on every line of an order: parse each distinct text once.
     mobile = n.by_distinct(raw["mobile_number"], n.mobile)
     ordered_at = n.timestamps_utc(raw["order_date_time"], source_timezone)
+    latest = (started or datetime.now(UTC)) + FUTURE_SLACK
     total = n.by_distinct(raw["total_amount"], n.amount_paise)
     sku_count = raw.select(n.sku_count(pl.col("sku_count")))["sku_count"]
     checked = raw.select(
@@ -232,6 +255,7 @@ def clean_orders(raw: pl.DataFrame, source_timezone: str) -> CleanOrders:
                 ),
                 (missing("order_date_time"), "missing order_date_time"),
                 (bad("order_date_time", ordered_at), "invalid order_date_time"),
+                (ordered_at > latest, "order time in the future"),
                 (missing("sku_count"), "missing sku_count"),
                 (bad("sku_count", sku_count), "invalid sku_count (need a whole number >= 1)"),
                 (missing("total_amount"), "missing total_amount"),

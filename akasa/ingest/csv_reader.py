@@ -1,6 +1,18 @@
-"""Customers CSV -> a Polars frame of raw text values with 1-based record numbers."""
+"""Customers CSV -> a Polars frame of raw text values with 1-based record numbers.
+
+A file without any double quote is read by Polars in one go. One with quotes is read record
+by record with Python's `csv` module, so that a record whose quoting breaks RFC 4180
+(`"C2" ,Bala`, `C1,O"Brien,...`) becomes one rejected record (`malformed CSV line`, see
+`MALFORMED`) instead of refusing the file or being read some other way; Polars accepts some
+of those lines silently and refuses the whole file for others. Only a header that cannot be
+read refuses the file.
+"""
 
 from __future__ import annotations
+
+import csv
+import io
+import re
 
 import polars as pl
 
@@ -8,6 +20,12 @@ from akasa.core.errors import InputFileError
 from akasa.core.tables import CUSTOMER_COLUMNS
 
 RECORD = "record_number"
+MALFORMED = "malformed CSV line"
+# The columns a malformed record carries instead of values: its reason and its text.
+MALFORMED_COLUMN, LINE_COLUMN = "__akasa_malformed", "__akasa_line"
+# One RFC 4180 field: quoted (a doubled quote inside stands for one) or plain (no quote).
+_FIELD = r'(?:"(?:[^"]|"")*"|[^",\r\n]*)'
+_RECORD = re.compile(rf"{_FIELD}(?:,{_FIELD})*", re.DOTALL)
 
 
 def read_customers(path: object, data: bytes) -> pl.DataFrame:
@@ -18,6 +36,8 @@ def read_customers(path: object, data: bytes) -> pl.DataFrame:
     """
     if not data.strip():
         raise InputFileError(path, "file is empty (no header row)")
+    if b'"' in data:
+        return _checked(_read_quoted(path, data), path)
     try:
         frame = pl.read_csv(
             data,
@@ -34,9 +54,18 @@ def read_customers(path: object, data: bytes) -> pl.DataFrame:
         if "utf-8" in message.lower():
             raise InputFileError(path, "not valid UTF-8 text") from None
         raise InputFileError(path, f"not a readable CSV file ({message})") from None
+    frame = frame.with_columns(
+        pl.lit(None, pl.String).alias(MALFORMED_COLUMN), pl.lit(None, pl.String).alias(LINE_COLUMN)
+    )
+    return _checked(frame, path)
 
+
+def _checked(frame: pl.DataFrame, path: object = None) -> pl.DataFrame:
+    """Required columns by name (trimmed, any case); blank lines dropped."""
     by_name: dict[str, str] = {}
     for column in frame.columns[1:]:
+        if column in (MALFORMED_COLUMN, LINE_COLUMN):
+            continue
         key = column.strip().lstrip("\ufeff").strip().lower()
         if key in CUSTOMER_COLUMNS and key in by_name:
             raise InputFileError(path, f"column {key} appears more than once")
@@ -48,8 +77,74 @@ def read_customers(path: object, data: bytes) -> pl.DataFrame:
     frame = frame.select(
         pl.col(RECORD).cast(pl.Int64),
         *(pl.col(by_name[c]).alias(c) for c in CUSTOMER_COLUMNS),
+        MALFORMED_COLUMN,
+        LINE_COLUMN,
     )
-    blank = pl.all_horizontal(
+    blank = pl.col(MALFORMED_COLUMN).is_null() & pl.all_horizontal(
         pl.col(c).is_null() | (pl.col(c).str.strip_chars() == "") for c in CUSTOMER_COLUMNS
     )
-    return frame.filter(~blank)
+    frame = frame.filter(~blank)
+    if frame[MALFORMED_COLUMN].null_count() == frame.height:  # the usual case: none
+        frame = frame.drop(MALFORMED_COLUMN, LINE_COLUMN)
+    return frame
+
+
+def _read_quoted(path: object, data: bytes) -> pl.DataFrame:
+    """Record by record: Python's csv finds where each record ends (a quoted field may span
+    lines), the RFC 4180 pattern decides whether its quoting is sound."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputFileError(path, "not valid UTF-8 text") from None
+    lines = io.StringIO(text, newline="").readlines()
+    reader = csv.reader(iter(lines), strict=True)
+    records: list[tuple[list[str] | None, str]] = []
+    done = 0
+    while True:
+        try:
+            fields: list[str] | None = next(reader)
+        except StopIteration:
+            break
+        except csv.Error:
+            fields = None
+        raw = "".join(lines[done : reader.line_num]).rstrip("\r\n")
+        done = reader.line_num
+        if fields is not None and raw and not _RECORD.fullmatch(raw):
+            fields = None
+        records.append((fields, raw))
+    if not records or records[0][0] is None:
+        raise InputFileError(path, "the header row cannot be read (malformed CSV quoting)")
+    header = _unique(records[0][0] or [])
+    width = len(header)
+    rows: dict[str, list[str | None]] = {name: [] for name in header}
+    malformed: list[str | None] = []
+    line: list[str | None] = []
+    for fields, raw in records[1:]:
+        values: list[str | None] = [None] * width
+        if fields is not None:  # extra fields are ignored, missing ones are empty
+            values[: min(width, len(fields))] = [v or None for v in fields[:width]]
+        for name, value in zip(header, values, strict=True):
+            rows[name].append(value)
+        malformed.append(None if fields is not None else MALFORMED)
+        line.append(None if fields is not None else raw)
+    frame = pl.DataFrame(
+        {name: pl.Series(values, dtype=pl.String) for name, values in rows.items()}
+    )
+    return frame.with_columns(
+        pl.Series(MALFORMED_COLUMN, malformed, dtype=pl.String),
+        pl.Series(LINE_COLUMN, line, dtype=pl.String),
+    ).with_row_index(RECORD, offset=1)
+
+
+def _unique(names: list[str]) -> list[str]:
+    """A repeated column name gets a suffix, as Polars names it."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        if name in seen:
+            out.append(f"{name}_duplicated_{seen[name]}")
+            seen[name] += 1
+        else:
+            out.append(name)
+            seen[name] = 0
+    return out

@@ -10,10 +10,14 @@ from collections.abc import Callable
 
 import polars as pl
 
+from akasa.core import zones
 from akasa.core.exprs import fixed_2
 from akasa.core.tables import MONEY
 
-MAX_AMOUNT_INTEGER_DIGITS = 12  # DECIMAL(14,2)
+# DECIMAL(14,2) holds amounts below 10^12; the check is on the ROUNDED value, so
+# 999999999999.995 (which rounds up to 10^12) is rejected, not cast into an overflow.
+MAX_AMOUNT_INTEGER_DIGITS = 12
+AMOUNT_LIMIT_PAISE = 10**12 * 100
 MAX_SKU_COUNT = 1_000_000_000
 # Order times every store can hold and every KPI boundary can be computed around (MySQL
 # DATETIME starts at year 1000; Python dates end at 9999, and as_of looks one day ahead).
@@ -70,10 +74,17 @@ def amount_paise(expr: pl.Expr) -> pl.Expr:
     """A decimal >= 0 in integer paise, rounded half away from zero to 2 places.
 
     Currency marks (₹, Rs, Rs., INR, any case, before the number), thousands commas and
-    spaces are stripped. Integer arithmetic on the digits keeps it exact.
+    spaces are stripped; `-0` (any zeros) is 0.00. Integer arithmetic on the digits keeps
+    it exact; the rounded value must stay below 10^12 rupees.
     """
     text = expr.cast(pl.String).fill_null("").str.strip_chars()
     bare = text.str.replace(_CURRENCY, "").str.replace_all(r"[,\s]", "")
+    # A minus sign is allowed on zero alone: -0 and -0.00 mean 0.00.
+    bare = (
+        pl.when(bare.str.contains(r"^-[0.]*$") & bare.str.contains("0"))
+        .then(bare.str.slice(1))
+        .otherwise(bare)
+    )
     parts = bare.str.extract_groups(r"^([0-9]*)(?:\.([0-9]*))?$")
     integer = parts.struct.field("1").str.strip_chars_start("0")
     fraction = parts.struct.field("2").fill_null("")
@@ -87,7 +98,7 @@ def amount_paise(expr: pl.Expr) -> pl.Expr:
     round_up = (padded.str.slice(2, 1).cast(pl.Int64, strict=False) >= 5).cast(pl.Int64)
     whole = pl.when(integer.str.len_chars() > 0).then(integer).otherwise(pl.lit("0"))
     paise = whole.cast(pl.Int64, strict=False) * 100 + cents + round_up
-    return pl.when(valid).then(paise)
+    return pl.when(valid & (paise < AMOUNT_LIMIT_PAISE)).then(paise)
 
 
 def paise_to_money(expr: pl.Expr) -> pl.Expr:
@@ -97,7 +108,7 @@ def paise_to_money(expr: pl.Expr) -> pl.Expr:
 
 _ISO = (
     r"^(?<y>[0-9]{4})-(?<mo>[0-9]{2})-(?<d>[0-9]{2})"
-    r"(?:[T ](?<h>[0-9]{2}):(?<mi>[0-9]{2})(?::(?<s>[0-9]{2})(?:\.(?<f>[0-9]{1,9}))?)?"
+    r"(?:[T ](?<h>[0-9]{2}):(?<mi>[0-9]{2})(?::(?<s>[0-9]{2})(?:\.(?<f>[0-9]+))?)?"
     r"(?<z>Z|[+-][0-9]{2}:[0-9]{2})?)?$"
 )
 _DAY_FIRST = (
@@ -159,6 +170,8 @@ def _parse_times(frame: pl.DataFrame, source_timezone: str) -> pl.Series:
         minutes=pl.col("zone").str.slice(4, 2).cast(pl.Int64, strict=False),
         sign=pl.when(pl.col("zone").str.starts_with("-")).then(-1).otherwise(1),
     )
+    # The source zone's rules come from akasa's one zone database (`akasa.core.zones`).
+    staged = staged.with_columns(zones.to_utc(staged["local"], source_timezone).alias("naive"))
     zone = pl.col("zone")
     offset = (
         pl.when(zone == "Z")
@@ -166,13 +179,8 @@ def _parse_times(frame: pl.DataFrame, source_timezone: str) -> pl.Series:
         .otherwise((pl.col("hours") * 60 + pl.col("minutes")) * pl.col("sign"))
     )
     offset_ok = (zone == "Z") | ((pl.col("hours") <= 14) & (pl.col("minutes") < 60))
-    naive = (
-        pl.col("local")
-        .dt.replace_time_zone(source_timezone, ambiguous="earliest", non_existent="null")
-        .dt.convert_time_zone("UTC")
-    )
     with_offset = pl.col("local").dt.replace_time_zone("UTC") - pl.duration(minutes=offset)
-    utc = pl.when(zone.is_null()).then(naive).when(offset_ok).then(with_offset)
+    utc = pl.when(zone.is_null()).then(pl.col("naive")).when(offset_ok).then(with_offset)
     return staged.select(
         pl.when(utc.dt.year().is_between(MIN_YEAR_UTC, MAX_YEAR_UTC)).then(utc).alias("utc")
     )["utc"]

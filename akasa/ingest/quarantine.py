@@ -30,14 +30,18 @@ def render(source: SourceFile, rejects: pl.DataFrame) -> bytes | None:
     if rejects.is_empty():
         return None
     columns = CUSTOMER_COLUMNS if source.kind == "customers" else ORDER_LINE_COLUMNS
-    dtype = pl.Struct({c: pl.String for c in columns})
+    # A record too malformed to have fields keeps its text as `line`; the column appears
+    # only in a quarantine that has such a record.
+    dtype = pl.Struct({c: pl.String for c in (*columns, "line")})
     table = rejects.select(
         pl.lit(source.name).alias("source_file"),
         "record_number",
         "reason",
         pl.col("raw").str.json_decode(dtype).alias("raw"),
     ).unnest("raw")
-    return csv_bytes(table, text_columns=["reason", *columns])
+    if table["line"].null_count() == table.height:
+        table = table.drop("line")
+    return csv_bytes(table, text_columns=["reason", *columns, "line"])
 
 
 def write(directory: Path, source: SourceFile, rendered: bytes | None) -> Path | None:

@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from akasa.core import zones
 from akasa.core.errors import UsageError
 
 ONE_MICROSECOND = timedelta(microseconds=1)
+# --as-of dates and windows stay where every store and every date computation can follow:
+# order times are kept for UTC years 1000-9998 (cleaning rejects the rest).
+FIRST_AS_OF, LAST_AS_OF = date(1000, 1, 1), date(9998, 12, 31)
+MAX_WINDOW_DAYS = 36_600  # a century
 
 
 @dataclass(frozen=True)
@@ -30,9 +35,15 @@ class AsOf:
             return cls(value)
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
             try:
-                return cls("date", date.fromisoformat(value))
+                day = date.fromisoformat(value)
             except ValueError:
                 pass
+            else:
+                if not FIRST_AS_OF <= day <= LAST_AS_OF:
+                    raise UsageError(
+                        f"--as-of must be a date from {FIRST_AS_OF} to {LAST_AS_OF}, not {text!r}"
+                    )
+                return cls("date", day)
         raise UsageError(f"--as-of must be latest, now or a date YYYY-MM-DD, not {text!r}")
 
     def __str__(self) -> str:
@@ -52,7 +63,7 @@ class KpiContext:
 
     @property
     def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
+        return zones.zone(self.timezone)
 
     @property
     def as_of_local(self) -> datetime:
@@ -73,10 +84,6 @@ class KpiContext:
         return labels
 
 
-def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
-
-
 def resolve(
     as_of: AsOf,
     newest_order_at: datetime,
@@ -85,18 +92,18 @@ def resolve(
     top: int,
     now: datetime | None = None,
 ) -> KpiContext:
-    if window_days < 1:
-        raise UsageError("--window-days must be at least 1")
+    if not 1 <= window_days <= MAX_WINDOW_DAYS:
+        raise UsageError(f"--window-days must be from 1 to {MAX_WINDOW_DAYS}, not {window_days}")
     if top < 1:
         raise UsageError("--top must be at least 1")
-    zone = ZoneInfo(timezone)
+    zone = zones.zone(timezone)
     if as_of.kind == "now":
         end = (now or datetime.now(UTC)).astimezone(UTC)
         start = end - timedelta(days=window_days)
     else:
         day = as_of.day if as_of.day else newest_order_at.astimezone(zone).date()
-        end = _local_midnight(day + timedelta(days=1), zone) - ONE_MICROSECOND
-        start = _local_midnight(day - timedelta(days=window_days - 1), zone)
+        end = zones.local_midnight(day + timedelta(days=1), timezone) - ONE_MICROSECOND
+        start = zones.local_midnight(day - timedelta(days=window_days - 1), timezone)
     return KpiContext(
         as_of=end,
         window_start=start,

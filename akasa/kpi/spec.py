@@ -3,6 +3,10 @@
 Each mode computes the *raw* frames (sums and counts in integer paise, UTC times). Every
 derived number (averages, shares, growth), every rounding and every format is applied here,
 by the same code for both modes, which is what makes them agree to the paisa.
+
+Money is exact at any total: revenue sums are 128-bit integers of paise (`PAISE`), and so
+is every product taken to divide them (growth and shares multiply by 10,000 first); 2^127
+paise is far beyond any sum of DECIMAL(14,2) amounts that a store can hold.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from akasa.core import zones
 from akasa.core.exprs import div_half_away, fixed_2
 from akasa.core.tables import UTC_TS
 from akasa.kpi.context import KpiContext
@@ -58,6 +63,8 @@ TEXT_COLUMNS = ("customer_id", "customer_name", "region")
 
 UNKNOWN_REGION = "Unknown"
 
+PAISE = pl.Int128()
+
 RAW_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
     # Customers (with a customer record) with >= 2 orders in scope.
     "repeat_customers": {
@@ -65,7 +72,7 @@ RAW_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "customer_name": pl.String(),
         "region": pl.String(),
         "orders": pl.Int64(),
-        "revenue_paise": pl.Int64(),
+        "revenue_paise": PAISE,
         "first_order_at": UTC_TS,
         "last_order_at": UTC_TS,
     },
@@ -75,11 +82,11 @@ RAW_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "orders": pl.Int64(),
         "customers": pl.Int64(),
         "units": pl.Int64(),
-        "revenue_paise": pl.Int64(),
+        "revenue_paise": PAISE,
     },
     "regional_revenue": {
         "region": pl.String(),
-        "revenue_paise": pl.Int64(),
+        "revenue_paise": PAISE,
         "orders": pl.Int64(),
         "customers": pl.Int64(),
     },
@@ -90,13 +97,13 @@ RAW_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "customer_name": pl.String(),
         "region": pl.String(),
         "orders": pl.Int64(),
-        "revenue_paise": pl.Int64(),
+        "revenue_paise": PAISE,
     },
     # One row: everything in scope.
     "totals": {
         "orders": pl.Int64(),
         "customers": pl.Int64(),
-        "revenue_paise": pl.Int64(),
+        "revenue_paise": PAISE,
         "unmatched_orders": pl.Int64(),
     },
 }
@@ -120,8 +127,9 @@ def conform_raw(frame: pl.DataFrame, name: str) -> pl.DataFrame:
 
 
 def timestamp_text(expr: pl.Expr, timezone: str) -> pl.Expr:
-    """UTC -> `2025-10-12T09:15:32+05:30` in the business zone, to the second."""
-    return expr.dt.convert_time_zone(timezone).dt.strftime("%Y-%m-%dT%H:%M:%S%:z")
+    """UTC -> `2025-10-12T09:15:32+05:30` in the business zone, to the second (the zone's
+    rules from `akasa.core.zones`, the same for every mode)."""
+    return expr.map_batches(lambda utc: zones.iso_text(utc, timezone), return_dtype=pl.String)
 
 
 def _money(column: str = "revenue_paise") -> pl.Expr:
@@ -164,12 +172,12 @@ def monthly_filled(frame: pl.DataFrame, ctx: KpiContext) -> pl.DataFrame:
 
 def monthly_table(frame: pl.DataFrame, ctx: KpiContext) -> pl.DataFrame:
     filled = monthly_filled(frame, ctx)
-    revenue = pl.col("revenue_paise").cast(pl.Int64)
+    revenue = pl.col("revenue_paise").cast(PAISE)
     previous = revenue.shift(1)
     growth = pl.when(previous > 0).then(div_half_away((revenue - previous) * 10_000, previous))
     average = (
         pl.when(pl.col("orders") > 0)
-        .then(div_half_away(revenue, pl.col("orders").cast(pl.Int64)))
+        .then(div_half_away(revenue, pl.col("orders").cast(PAISE)))
         .otherwise(0)
     )
     return filled.select(
@@ -184,7 +192,7 @@ def monthly_table(frame: pl.DataFrame, ctx: KpiContext) -> pl.DataFrame:
 
 
 def _regional_revenue(frame: pl.DataFrame) -> pl.DataFrame:
-    revenue = pl.col("revenue_paise").cast(pl.Int64)
+    revenue = pl.col("revenue_paise").cast(PAISE)
     total = revenue.sum()
     share = pl.when(total > 0).then(div_half_away(revenue * 10_000, total)).otherwise(0)
     return frame.sort(["revenue_paise", "region"], descending=[True, False]).select(

@@ -83,7 +83,7 @@ def ingest(
         try:
             for mode in modes:
                 landings.append(_Landing(open_backend(settings, mode), sources))
-            quarantined = _stage(landings, settings, progress)
+            quarantined = _stage(landings, settings, progress, datetime.now(UTC))
             too_many = sorted({p for landing in landings for p in landing.over(max_reject_rate)})
             if too_many:
                 log.warning("nothing applied, reject rate exceeded: %s", too_many)
@@ -101,7 +101,7 @@ def ingest(
 
 
 def _stage(
-    landings: list[_Landing], settings: Settings, progress: Progress | None
+    landings: list[_Landing], settings: Settings, progress: Progress | None, started: datetime
 ) -> dict[str, Path | None]:
     """Reads, cleans and stages every file a store still needs; writes the quarantine.
 
@@ -113,7 +113,9 @@ def _stage(
     rendered: dict[str, tuple[SourceFile, bytes | None]] = {}
     try:
         for source, raw in _read(list(needed.values()), progress):
-            cleaned_orders = _Once(lambda raw=raw: clean_orders(raw, settings.source_timezone))
+            cleaned_orders = _Once(
+                lambda raw=raw: clean_orders(raw, settings.source_timezone, started)
+            )
             for landing in landings:
                 if landing.wants(source):
                     cleaned = landing.add(source, raw, cleaned_orders)

@@ -7,8 +7,9 @@ from datetime import datetime
 import polars as pl
 
 from akasa.backends.lake.store import Lake
+from akasa.core import zones
 from akasa.kpi.context import KpiContext
-from akasa.kpi.spec import UNKNOWN_REGION, RawKpis
+from akasa.kpi.spec import PAISE, UNKNOWN_REGION, RawKpis
 
 
 def newest_order_at(lake: Lake) -> datetime | None:
@@ -26,7 +27,7 @@ def orders_in_scope(lake: Lake, ctx: KpiContext) -> pl.LazyFrame:
             "order_id",
             "mobile_number",
             "ordered_at",
-            (pl.col("total_amount") * 100).cast(pl.Int64).alias("paise"),
+            (pl.col("total_amount") * 100).cast(PAISE).alias("paise"),
             "units",
         )
         .join(owners, on="mobile_number", how="left")
@@ -61,9 +62,12 @@ def repeat_customers(scope: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def monthly_trends(scope: pl.LazyFrame, ctx: KpiContext) -> pl.LazyFrame:
-    local = pl.col("ordered_at").dt.convert_time_zone(ctx.timezone)
+    """Months in the business zone by `akasa.core.zones` (the rules table mode uses too)."""
+    month_key = pl.col("ordered_at").map_batches(
+        lambda utc: zones.month_keys(utc, ctx.timezone), return_dtype=pl.Int64
+    )
     return (
-        scope.with_columns((local.dt.year() * 100 + local.dt.month()).alias("month_key"))
+        scope.with_columns(month_key.alias("month_key"))
         .group_by("month_key")
         .agg(
             pl.len().alias("orders"),

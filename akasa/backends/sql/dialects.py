@@ -10,9 +10,10 @@ Shared by every database (so not overridden anywhere):
   plain SUM could pick up binary error. `paise` turns each order total into integer paise
   with ROUND first (a no-op on an exact decimal) and sums integers everywhere.
 - Months in the business time zone: no database time-zone function is used (MySQL's zone
-  tables are often not loaded; SQLite has none). The UTC instants where local months start
-  are computed in Python (zoneinfo) and bound as parameters; `month_index` buckets a
-  timestamp with a balanced CASE over them (log2(months) comparisons per row).
+  tables are often not loaded; SQLite has none). The zone's UTC offsets over the orders'
+  span come from `akasa.core.zones` (the same rules memory mode uses) and are bound as
+  parameters; each database adds the offset and reads the month with its own date
+  functions (`month_key`, the one per-database piece of the KPI SQL).
 - Date arithmetic: none in SQL. Every bound (as_of, window start, month starts) is a UTC
   instant computed in Python (`akasa.kpi.context`) and bound as a parameter.
 """
@@ -21,11 +22,10 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, ClassVar
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     BigInteger,
@@ -34,20 +34,23 @@ from sqlalchemy import (
     Dialect,
     Engine,
     Integer,
+    Interval,
     Select,
+    String,
     Table,
     case,
     cast,
     event,
     func,
     literal,
+    literal_column,
     select,
 )
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.engine import URL
 from sqlalchemy.sql.dml import Insert
 
-from akasa.kpi.context import KpiContext
+from akasa.core.zones import OffsetPeriods
 
 PAISE_PER_RUPEE = 100
 INGEST_LOCK = "akasa_ingest"
@@ -137,35 +140,41 @@ class SqlDialect:
         """A DECIMAL(14,2) amount as exact integer paise, on every dialect."""
         return cast(func.round(amount * PAISE_PER_RUPEE), BigInteger)
 
-    @staticmethod
-    def months(first: datetime, ctx: KpiContext) -> tuple[list[str], list[datetime]]:
-        """`YYYY-MM` labels from the local month of `first` to the as_of month, and the UTC
-        instant each of those months starts at in the business time zone."""
-        zone = ZoneInfo(ctx.timezone)
-        local = first.astimezone(zone)
-        labels = ctx.months_from(f"{local.year:04d}-{local.month:02d}")
-        starts = [
-            datetime(int(label[:4]), int(label[5:]), 1, tzinfo=zone).astimezone(UTC)
-            for label in labels
-        ]
-        return labels, starts
-
-    @staticmethod
-    def month_index(
-        moment: ColumnElement[datetime], starts: Sequence[datetime]
+    def local_month_key(
+        self, moment: ColumnElement[datetime], periods: OffsetPeriods
     ) -> ColumnElement[int]:
-        """Index into `starts` of the month holding `moment` (which is >= starts[0])."""
+        """The month of `moment` in the business zone as `year * 100 + month`: the UTC time
+        plus the zone's offset then (from `akasa.core.zones`, bound as parameters), read by
+        the database's own date functions. The statement grows with the zone's offset
+        changes inside the orders' span, never with the span itself."""
+        return self.month_key(moment, _offset_at(moment, periods))
 
-        def bucket(low: int, high: int) -> ColumnElement[int]:
-            if high - low == 1:
-                return literal(low, Integer)
-            middle = (low + high) // 2
-            return case(
-                (moment < starts[middle], bucket(low, middle)),
-                else_=bucket(middle, high),
-            )
+    def month_key(
+        self, moment: ColumnElement[datetime], offset: ColumnElement[int]
+    ) -> ColumnElement[int]:
+        """`year * 100 + month` of `moment` shifted by `offset` seconds (SQLite's form).
 
-        return bucket(0, len(starts))
+        SQLite's date functions keep milliseconds and would round 23:59:59.999999 up into
+        the next day, so the stored text is cut to the second first (offsets are whole
+        seconds, so the month cannot change)."""
+        shift = cast(offset, String) + literal(" seconds", String)
+        seconds = func.substr(moment, 1, 19)
+        return cast(func.strftime(literal("%Y%m", String), seconds, shift), Integer)
+
+
+def _offset_at(moment: ColumnElement[datetime], periods: OffsetPeriods) -> ColumnElement[int]:
+    """The offset in force at `moment`: a balanced CASE over the periods' starts."""
+
+    def pick(low: int, high: int) -> ColumnElement[int]:
+        if high - low == 1:
+            return literal(periods.offsets[low], Integer)
+        middle = (low + high) // 2
+        return case(
+            (moment < periods.starts[middle], pick(low, middle)),
+            else_=pick(middle, high),
+        )
+
+    return pick(0, len(periods.starts))
 
 
 class SQLite(SqlDialect):
@@ -232,6 +241,12 @@ class MySQL(SqlDialect):
     def bulk_fill(self, driver: str) -> BulkFill:
         return BulkFill.load_data if driver in self.DRIVERS_WITH_LOCAL_INFILE else BulkFill.insert
 
+    def month_key(
+        self, moment: ColumnElement[datetime], offset: ColumnElement[int]
+    ) -> ColumnElement[int]:
+        shifted = func.timestampadd(literal_column("SECOND"), offset, moment)
+        return cast(func.date_format(shifted, literal("%Y%m", String)), Integer)
+
     def upsert_rows(
         self, conn: Connection, table: Table, rows: list[dict[str, Any]], keys: list[str]
     ) -> None:
@@ -264,6 +279,12 @@ class PostgreSQL(SqlDialect):
 
     def bulk_fill(self, driver: str) -> BulkFill:
         return BulkFill.copy if driver == "psycopg" else BulkFill.insert
+
+    def month_key(
+        self, moment: ColumnElement[datetime], offset: ColumnElement[int]
+    ) -> ColumnElement[int]:
+        shifted = moment + offset * literal(timedelta(seconds=1), Interval())
+        return cast(func.to_char(shifted, literal("YYYYMM", String)), Integer)
 
     def _insert(self, table: Table) -> Any:
         return postgresql.insert(table)

@@ -1,8 +1,9 @@
 """The four KPIs in SQLAlchemy Core over the table-mode database: one definition for every
-dialect (the shared KPI pieces, paise and month buckets, are in `akasa.backends.sql.dialects`).
+dialect (paise and the local month key come from the dialect classes in
+`akasa.backends.sql.dialects`).
 
-Same raw semantics as `akasa.backends.lake.kpis`: scope = orders at or before as_of, joined to their
-customer through any number the customer ever had; region NULL -> `Unknown`; each unmatched
+Same raw semantics as `akasa.backends.lake.kpis`: scope = orders at or before as_of, joined
+to their customer through any number the customer ever had; region NULL -> `Unknown`; each unmatched
 mobile number counts as one customer. The database returns sums and counts in integer paise
 and UTC times; `akasa.kpi.spec.finalise` does every division, rounding, sort and format for
 both modes. Every value is a bound parameter; no SQL is built from strings.
@@ -18,7 +19,6 @@ See docs/table-mode.md, "Query plans".
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 import polars as pl
@@ -43,7 +43,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.schema import CreateIndex, CreateTable
 
-from akasa.backends.sql.dialects import SqlDialect
+from akasa.backends.sql.dialects import SqlDialect, dialect_of
 from akasa.backends.sql.schema import (
     MOBILE,
     TABLE_OPTIONS,
@@ -52,7 +52,9 @@ from akasa.backends.sql.schema import (
     customers,
     orders,
 )
+from akasa.core import zones
 from akasa.core.tables import MAX_ID_CHARS, MAX_NAME_CHARS, MAX_REGION_CHARS
+from akasa.core.zones import OffsetPeriods
 from akasa.kpi.context import KpiContext
 from akasa.kpi.spec import RAW_SCHEMAS, UNKNOWN_REGION, RawKpis
 
@@ -60,7 +62,7 @@ SCOPE = Table(
     "akasa_kpi_scope",
     MetaData(),  # not the schema's: a per-session table Alembic never sees
     Column("mobile_number", MOBILE, nullable=False),
-    Column("month_index", Integer, nullable=False),
+    Column("month_key", Integer, nullable=False),  # 202510: October 2025, business zone
     Column("customer_id", String(MAX_ID_CHARS)),  # NULL: no customer has this number
     Column("customer_name", String(MAX_NAME_CHARS)),
     Column("region", String(MAX_REGION_CHARS), nullable=False),
@@ -79,14 +81,14 @@ SCOPE = Table(
 SCOPE_BY_CUSTOMER = Index("ix_akasa_kpi_scope_customer_id", SCOPE.c.customer_id)
 
 
-def scope_rows(ctx: KpiContext, starts: Sequence[datetime]) -> Select[Any]:
+def scope_rows(ctx: KpiContext, periods: OffsetPeriods, dialect: SqlDialect) -> Select[Any]:
     """The scope's rows: orders at or before as_of per number and month, with the number's
     customer (NULL when unmatched) and region."""
     in_window = case((orders.c.ordered_at >= ctx.window_start, 1), else_=0)
     by_order = (
         select(
             orders.c.mobile_number,
-            SqlDialect.month_index(orders.c.ordered_at, starts).label("month_index"),
+            dialect.local_month_key(orders.c.ordered_at, periods).label("month_key"),
             orders.c.ordered_at,
             SqlDialect.paise(orders.c.total_amount).label("paise"),
             orders.c.units,
@@ -98,7 +100,7 @@ def scope_rows(ctx: KpiContext, starts: Sequence[datetime]) -> Select[Any]:
     per_number = (
         select(
             by_order.c.mobile_number,
-            by_order.c.month_index,
+            by_order.c.month_key,
             func.count().label("orders"),
             func.sum(by_order.c.paise).label("paise"),
             func.sum(by_order.c.units).label("units"),
@@ -107,13 +109,13 @@ def scope_rows(ctx: KpiContext, starts: Sequence[datetime]) -> Select[Any]:
             func.sum(by_order.c.in_window).label("window_orders"),
             func.sum(by_order.c.in_window * by_order.c.paise).label("window_paise"),
         )
-        .group_by(by_order.c.mobile_number, by_order.c.month_index)
+        .group_by(by_order.c.mobile_number, by_order.c.month_key)
         .subquery("per_number")
     )
     owner = customer_mobiles
     return select(
         per_number.c.mobile_number,
-        per_number.c.month_index,
+        per_number.c.month_key,
         owner.c.customer_id,
         customers.c.customer_name,
         func.coalesce(customers.c.region, literal(UNKNOWN_REGION, String)),
@@ -131,27 +133,39 @@ def scope_rows(ctx: KpiContext, starts: Sequence[datetime]) -> Select[Any]:
     )
 
 
-def fill_scope(conn: Connection, ctx: KpiContext) -> list[str]:
-    """Creates and fills the scope; returns the `YYYY-MM` label of each month index.
+def fill_scope(conn: Connection, ctx: KpiContext) -> None:
+    """Creates and fills the scope.
 
-    Months are bucketed from the first order in scope. Where reads are not one snapshot
-    (READ COMMITTED on MySQL), an older order may land between finding that first order
-    and filling the scope: then the scope is filled again from the older one.
+    The zone's offsets are looked up for the span of the orders in scope. Where reads are
+    not one snapshot (READ COMMITTED on MySQL), an order outside that span may land between
+    finding the span and filling the scope: then the scope is filled again over the wider
+    span.
     """
     conn.execute(CreateTable(SCOPE))
-    first = conn.execute(
-        select(func.min(orders.c.ordered_at)).where(orders.c.ordered_at <= ctx.as_of)
-    ).scalar()
+    in_scope = orders.c.ordered_at <= ctx.as_of
+    span = conn.execute(
+        select(func.min(orders.c.ordered_at), func.max(orders.c.ordered_at)).where(in_scope)
+    ).one()
+    first, last = span
+    dialect = dialect_of(conn)
     while first is not None:
-        labels, starts = SqlDialect.months(first, ctx)
-        conn.execute(insert(SCOPE).from_select(list(SCOPE.c.keys()), scope_rows(ctx, starts)))
-        earliest = conn.execute(select(func.min(SCOPE.c.first_at))).scalar()
-        if earliest is None or earliest >= starts[0]:
+        periods = zones.periods(ctx.timezone, first, last)
+        conn.execute(
+            insert(SCOPE).from_select(list(SCOPE.c.keys()), scope_rows(ctx, periods, dialect))
+        )
+        earliest, latest = conn.execute(
+            select(func.min(SCOPE.c.first_at), func.max(SCOPE.c.last_at))
+        ).one()
+        if earliest is None or (earliest >= first and latest <= last):
             conn.execute(CreateIndex(SCOPE_BY_CUSTOMER))
-            return labels
+            return
         conn.execute(delete(SCOPE))
-        first = earliest
-    return []
+        first, last = min(first, earliest), max(last, latest)
+
+
+def month_label(key: int) -> str:
+    """202510 -> `2025-10`."""
+    return f"{key // 100:04d}-{key % 100:02d}"
 
 
 def distinct_customers() -> ColumnElement[int]:
@@ -187,14 +201,14 @@ def repeat_customers() -> Select[Any]:
 
 
 def monthly() -> Select[Any]:
-    """Orders, customers, units and revenue per month index."""
+    """Orders, customers, units and revenue per month."""
     return select(
-        SCOPE.c.month_index,
+        SCOPE.c.month_key,
         func.sum(SCOPE.c.orders).label("orders"),
         distinct_customers().label("customers"),
         func.sum(SCOPE.c.units).label("units"),
         func.sum(SCOPE.c.paise).label("revenue_paise"),
-    ).group_by(SCOPE.c.month_index)
+    ).group_by(SCOPE.c.month_key)
 
 
 def regional_revenue() -> Select[Any]:
@@ -247,7 +261,7 @@ def _frame(rows: Sequence[Any], name: str) -> pl.DataFrame:
     """Rows in RAW_SCHEMAS column order -> a frame; sums come back as Decimal on some
     dialects, so every count and sum is made an int first."""
     schema = RAW_SCHEMAS[name]
-    integer = [dtype == pl.Int64() for dtype in schema.values()]
+    integer = [dtype.is_integer() for dtype in schema.values()]
     data = [
         tuple(
             int(v) if is_int and v is not None else v
@@ -259,10 +273,10 @@ def _frame(rows: Sequence[Any], name: str) -> pl.DataFrame:
 
 
 def compute(conn: Connection, ctx: KpiContext) -> RawKpis:
-    labels = fill_scope(conn, ctx)
+    fill_scope(conn, ctx)
     months = [
-        (labels[index], orders_, customers_, units, revenue)
-        for index, orders_, customers_, units, revenue in conn.execute(monthly()).all()
+        (month_label(key), orders_, customers_, units, revenue)
+        for key, orders_, customers_, units, revenue in conn.execute(monthly()).all()
     ]
     frames = {
         "repeat_customers": _frame(conn.execute(repeat_customers()).all(), "repeat_customers"),

@@ -9,13 +9,15 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Dialect, Engine, event, text
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from akasa.backends.base import Mode
 from akasa.backends.lake.backend import LakeBackend
 from akasa.backends.open import open_backend
 from akasa.backends.sql import kpis as table
+from akasa.backends.sql.dialects import dialect_of
+from akasa.core import zones
 from akasa.core.errors import NoDataError
 from akasa.generate import generate
 from akasa.kpi.context import AsOf, resolve
@@ -95,10 +97,11 @@ DIALECTS = [mysql.dialect(), postgresql.dialect(), sqlite.dialect()]
 
 
 @pytest.mark.parametrize("dialect", DIALECTS, ids=lambda d: d.name)
-def test_every_value_is_a_bound_parameter(dialect: object) -> None:
+def test_every_value_is_a_bound_parameter(dialect: Dialect) -> None:
     ctx = resolve(AsOf.parse("2025-06-30"), datetime(2025, 6, 1, tzinfo=UTC), "Asia/Kolkata", 30, 7)
-    starts = [datetime(2025, m, 1, tzinfo=UTC) for m in (1, 2, 3)]
-    scope = table.scope_rows(ctx, starts)
+    # A zone with offset changes inside the span, so the offset CASE is in the statement.
+    periods = zones.periods("Europe/London", datetime(2025, 1, 1, tzinfo=UTC), ctx.as_of)
+    scope = table.scope_rows(ctx, periods, dialect_of(dialect))
     queries = [
         scope,
         table.repeat_customers(),
