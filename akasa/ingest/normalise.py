@@ -178,7 +178,10 @@ def _parse_times(frame: pl.DataFrame, source_timezone: str) -> pl.Series:
         .then(0)
         .otherwise((pl.col("hours") * 60 + pl.col("minutes")) * pl.col("sign"))
     )
-    offset_ok = (zone == "Z") | ((pl.col("hours") <= 14) & (pl.col("minutes") < 60))
+    # SPEC §3: offsets lie within ±14:00.
+    offset_ok = (zone == "Z") | (
+        (pl.col("minutes") < 60) & (pl.col("hours") * 60 + pl.col("minutes") <= 14 * 60)
+    )
     with_offset = pl.col("local").dt.replace_time_zone("UTC") - pl.duration(minutes=offset)
     utc = pl.when(zone.is_null()).then(pl.col("naive")).when(offset_ok).then(with_offset)
     return staged.select(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
@@ -215,3 +216,21 @@ def test_ids_longer_than_the_stores_keep_are_rejected(tmp_path: Path) -> None:
         3: "sku_id longer than 100 characters",
     }
     assert result.orders["order_id"].to_list() == ["O" * 100]
+
+
+def test_an_order_time_more_than_a_day_after_the_ingest_is_rejected(tmp_path: Path) -> None:
+    """SPEC §3: a mistyped year (9025) must not stretch every KPI; 24 hours of slack for
+    producers whose clocks run ahead."""
+    started = datetime(2025, 10, 12, 0, 0, tzinfo=UTC)
+    path = orders_xml(
+        tmp_path / "orders.xml",
+        [
+            line("O1", M, "2025-10-12T23:59:59Z", "S1", 1, "1"),
+            line("O2", M, "2025-10-13T00:00:00Z", "S1", 1, "1"),  # exactly 24 hours: kept
+            line("O3", M, "2025-10-13T00:00:00.000001Z", "S1", 1, "1"),
+            line("O4", M, "9025-10-12T09:15:32", "S1", 1, "1"),
+        ],
+    )
+    result = clean_orders(read_orders(path), "Asia/Kolkata", started)
+    assert reasons(result) == {3: "order time in the future", 4: "order time in the future"}
+    assert result.orders["order_id"].to_list() == ["O1", "O2"]

@@ -112,6 +112,10 @@ def test_collapsed_is_idempotent_and_has_no_double_spaces(raw: str) -> None:
         ("abc", None),
         ("", None),
         ("1e3", None),
+        ("+2", None),
+        ("1000000000", 1_000_000_000),  # 10^9, the largest count
+        ("1000000001", None),
+        ("1000000000.0", 1_000_000_000),
     ],
 )
 def test_sku_count(raw: str, expected: int | None) -> None:
@@ -141,6 +145,21 @@ def test_sku_count(raw: str, expected: int | None) -> None:
         ("", None),
         ("1.2.3", None),
         ("1234567890123", None),  # more than DECIMAL(14,2) holds
+        ("-0", 0),  # SPEC §3: -0 is 0.00
+        ("-0.00", 0),
+        ("-00.000", 0),
+        ("₹-0", 0),
+        ("-0.004", None),  # negative, however small
+        ("-", None),
+        ("-.", None),
+        ("999999999999.99", 99999999999999),  # the largest amount accepted
+        ("999999999999.994", 99999999999999),
+        ("999999999999.995", None),  # rounds to 10^12: more than DECIMAL(14,2) holds
+        ("1e3", None),
+        ("+5", None),
+        ("1_000", None),
+        ("١٢٣", None),  # Arabic-Indic digits: ASCII only
+        ("1.123456789012345678901", 112),  # any number of decimals, rounded
     ],
 )
 def test_amount(raw: str, paise: int | None) -> None:
@@ -196,6 +215,14 @@ def utc(*parts: int) -> datetime:
         ("0001-01-01T02:00:00", None),
         ("9998-12-31T23:59:59Z", utc(9998, 12, 31, 23, 59, 59)),
         ("9999-01-01T00:00:00Z", None),
+        # A fraction of any length, kept to the microsecond (truncated, not rounded).
+        ("2025-10-12T09:15:32.1234569Z", utc(2025, 10, 12, 9, 15, 32, 123456)),
+        ("2025-10-12T09:15:32.999999999999Z", utc(2025, 10, 12, 9, 15, 32, 999999)),
+        ("2025-10-12T09:15:32.5Z", utc(2025, 10, 12, 9, 15, 32, 500000)),
+        ("2025-10-12T09:15:32.Z", None),
+        ("2025-10-12T09:15:32+14:00", utc(2025, 10, 11, 19, 15, 32)),
+        ("2025-10-12T09:15:32+14:01", None),
+        ("٢٠٢٥-10-12", None),  # ASCII digits only
     ],
 )
 def test_timestamp(raw: str, expected: datetime | None) -> None:
@@ -238,3 +265,11 @@ def test_every_accepted_date_form_means_the_same_instant(moment: datetime) -> No
     ]
     got = times(forms, "Asia/Kolkata")
     assert len(set(got)) == 1 and got[0] is not None
+
+
+def test_a_time_the_clocks_skip_is_rejected_and_a_repeated_one_is_the_earlier() -> None:
+    """The source zone's rules come from akasa's one zone database, gaps and repeats
+    included (Europe/London: 30 March 2025 01:00-02:00 does not exist, 26 October
+    01:00-02:00 happens twice)."""
+    got = times(["2025-03-30T01:30:00", "2025-10-26T01:30:00"], "Europe/London")
+    assert got == [None, utc(2025, 10, 26, 0, 30)]

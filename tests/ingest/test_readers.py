@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from akasa.core.errors import InputFileError
@@ -151,3 +153,46 @@ def test_resolve_directory_glob_and_file(tmp_path: Path) -> None:
 def test_resolve_refuses_what_is_not_there(tmp_path: Path, name: str) -> None:
     with pytest.raises(InputFileError):
         resolve("customers", str(tmp_path / name))
+
+
+MALFORMED = (
+    b"customer_id,customer_name,mobile_number,region\n"
+    b'"C2" ,Bala,9876543210,North\n'
+    b"C3,Ok,9876543211,South\n"
+    b'C1,O"Brien,9876543212,North\n'
+    b'C4,"Shah, Meera",9876543213,East\n'
+    b'C5,"Quote ""x""",9876543214,north east\n'
+)
+
+
+def test_a_malformed_csv_line_is_one_rejected_record_not_a_refused_file() -> None:
+    """SPEC §2: `"C2" ,Bala` and `C1,O"Brien` break RFC 4180 quoting; each is one record
+    that cleaning rejects with `malformed CSV line`, and the rest of the file is read."""
+    from akasa.ingest.clean import clean_customers
+
+    frame = read_customers("c.csv", MALFORMED)
+    owners = pl.DataFrame(schema={"mobile_number": pl.String, "customer_id": pl.String})
+    cleaned = clean_customers(frame, owners)
+    assert cleaned.customers["customer_id"].to_list() == ["C3", "C4", "C5"]
+    assert cleaned.customers["customer_name"].to_list() == ["Ok", "Shah, Meera", 'Quote "x"']
+    rejects = cleaned.rejects.to_dicts()
+    assert [(r["record_number"], r["reason"]) for r in rejects] == [
+        (1, "malformed CSV line"),
+        (3, "malformed CSV line"),
+    ]
+    assert json.loads(rejects[1]["raw"]) == {"line": 'C1,O"Brien,9876543212,North'}
+    assert cleaned.accounting.read == 5 and cleaned.accounting.rejected == 2
+
+
+def test_a_header_that_cannot_be_read_refuses_the_file() -> None:
+    data = b'"customer_id,customer_name,mobile_number,region\nC1,A,9876543210,N\n'
+    with pytest.raises(InputFileError, match="header row cannot be read"):
+        read_customers("c.csv", data)
+
+
+def test_quoted_fields_span_lines_and_keep_their_commas() -> None:
+    data = (
+        b'customer_id,customer_name,mobile_number,region\nC1,"two\nlines, one name",9876543210,N\n'
+    )
+    frame = read_customers("c.csv", data)
+    assert frame.select("record_number", "customer_name").rows() == [(1, "two\nlines, one name")]

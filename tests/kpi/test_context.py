@@ -46,3 +46,20 @@ def test_bad_window_and_top() -> None:
         resolve(AsOf("latest"), NEWEST, "Asia/Kolkata", 0, 10)
     with pytest.raises(UsageError):
         resolve(AsOf("latest"), NEWEST, "Asia/Kolkata", 30, 0)
+
+
+@pytest.mark.parametrize("text", ["9999-12-31", "0001-01-01", "0999-12-31", "9999-01-01"])
+def test_as_of_outside_the_years_a_store_holds_is_a_usage_error(text: str) -> None:
+    with pytest.raises(UsageError, match="--as-of must be a date from 1000-01-01 to 9998-12-31"):
+        AsOf.parse(text)
+
+
+def test_the_edges_of_the_as_of_range_resolve() -> None:
+    for text in ("1000-01-01", "9998-12-31"):
+        ctx = resolve(AsOf.parse(text), NEWEST, "Asia/Kolkata", 30, 10)
+        assert ctx.as_of.year in (999, 1000, 9998)
+
+
+def test_window_days_has_an_upper_bound() -> None:
+    with pytest.raises(UsageError, match="--window-days must be from 1 to 36600"):
+        resolve(AsOf("latest"), NEWEST, "Asia/Kolkata", 1_000_000, 10)
