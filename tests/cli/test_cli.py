@@ -79,6 +79,14 @@ def test_sample_directory_ingest(tmp_path: Path) -> None:
         (["run", "--top", "0"], "Error: Invalid value for '--top': "),
         (["ingest"], "Error: give --customers and/or --orders"),
         (["nosuchcommand"], "Error: No such command 'nosuchcommand'."),
+        (
+            ["run", "--as-of", "9999-12-31"],
+            "Error: --as-of must be a date from 1000-01-01 to 9998-12-31, not '9999-12-31'",
+        ),
+        (
+            ["run", "--as-of", "0001-01-01"],
+            "Error: --as-of must be a date from 1000-01-01 to 9998-12-31, not '0001-01-01'",
+        ),
     ],
 )
 def test_bad_usage_exits_2_with_one_line(args: list[str], message: str) -> None:
@@ -182,3 +190,12 @@ def test_generate_command(tmp_path: Path) -> None:
 def test_version() -> None:
     result = invoke("--version")
     assert result.exit_code == 0 and result.stdout.startswith("akasa ")
+
+
+def test_a_huge_window_is_a_usage_error(tmp_path: Path) -> None:
+    assert (
+        invoke("ingest", "-c", str(OFFICIAL_CUSTOMERS), "-o", str(OFFICIAL_ORDERS)).exit_code == 0
+    )
+    result = invoke("run", "--window-days", "1000000")
+    assert result.exit_code == 2
+    assert result.stderr == "Error: --window-days must be from 1 to 36600, not 1000000\n"
