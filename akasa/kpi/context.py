@@ -7,6 +7,7 @@ compare stored UTC times against these values, so they cannot disagree about a d
 from __future__ import annotations
 
 import re
+from calendar import monthrange
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -72,6 +73,39 @@ class KpiContext:
     @property
     def as_of_month(self) -> str:
         return self.as_of_local.strftime("%Y-%m")
+
+    @property
+    def month_start(self) -> datetime:
+        """The UTC instant the as_of month starts."""
+        local = self.as_of_local
+        return zones.local_to_utc(datetime(local.year, local.month, 1), self.timezone)
+
+    @property
+    def month_complete(self) -> bool:
+        """Whether the as_of month has ended at as_of (as_of is its last microsecond);
+        every earlier month is complete."""
+        local = self.as_of_local
+        year, month = (local.year + 1, 1) if local.month == 12 else (local.year, local.month + 1)
+        following = zones.local_to_utc(datetime(year, month, 1), self.timezone)
+        return self.as_of + ONE_MICROSECOND >= following
+
+    @property
+    def previous_month_to_date(self) -> tuple[datetime, datetime]:
+        """The like-for-like base of the as_of month (SPEC §4.2), inclusive UTC bounds: the
+        previous month from its start over the same elapsed local time, capped at its end.
+        With a date (or latest) as of day D: days 1..D; with `now`: up to the same day and
+        time."""
+        local = self.as_of_local
+        year, month = (local.year - 1, 12) if local.month == 1 else (local.year, local.month - 1)
+        start = zones.local_to_utc(datetime(year, month, 1), self.timezone)
+        days = monthrange(year, month)[1]
+        if self.as_of_spec == "now" and local.day <= days:
+            same = datetime(year, month, local.day, local.hour, local.minute, local.second)
+            end = zones.local_to_utc(same.replace(microsecond=local.microsecond), self.timezone)
+        else:
+            next_day = date(year, month, min(local.day, days)) + timedelta(days=1)
+            end = zones.local_midnight(next_day, self.timezone) - ONE_MICROSECOND
+        return start, min(end, self.month_start - ONE_MICROSECOND)
 
     def months_from(self, first_month: str) -> list[str]:
         """`YYYY-MM` labels from `first_month` to the as_of month, both included."""

@@ -40,6 +40,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "revenue",
         "avg_order_value",
         "revenue_growth_pct",
+        "complete",
     ),
     "regional_revenue": ("region", "revenue", "orders", "customers", "revenue_share_pct"),
     "top_customers": ("rank", "customer_id", "customer_name", "region", "orders", "revenue"),
@@ -99,6 +100,12 @@ RAW_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "orders": pl.Int64(),
         "revenue_paise": PAISE,
     },
+    # One row: the orders of the previous month up to the like-for-like cutoff of the
+    # as_of month (`KpiContext.previous_month_to_date`), the base of its growth.
+    "previous_month_to_date": {
+        "orders": pl.Int64(),
+        "revenue_paise": PAISE,
+    },
     # One row: everything in scope.
     "totals": {
         "orders": pl.Int64(),
@@ -140,7 +147,7 @@ def finalise(raw: RawKpis, ctx: KpiContext) -> dict[str, pl.DataFrame]:
     """Raw frames -> the output tables, every value already in its final text form."""
     return {
         "repeat_customers": _repeat_customers(raw["repeat_customers"], ctx),
-        "monthly_trends": monthly_table(raw["monthly_trends"], ctx),
+        "monthly_trends": monthly_table(raw["monthly_trends"], ctx, raw["previous_month_to_date"]),
         "regional_revenue": _regional_revenue(raw["regional_revenue"]),
         "top_customers": _top_customers(raw["top_customers"]),
     }
@@ -160,20 +167,42 @@ def _repeat_customers(frame: pl.DataFrame, ctx: KpiContext) -> pl.DataFrame:
     )
 
 
-def monthly_filled(frame: pl.DataFrame, ctx: KpiContext) -> pl.DataFrame:
-    """Every month from the first with an order to the as_of month; empty months as zeros."""
+def monthly_filled(
+    frame: pl.DataFrame, ctx: KpiContext, base: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """Every month from the first with an order to the as_of month; empty months as zeros.
+
+    Adds `complete` (only the as_of month can be incomplete) and `base_paise`, the revenue
+    each month's growth compares with (SPEC §4.2): the whole previous month for a complete
+    month, the previous month over the same elapsed time for the incomplete one (`base`,
+    the raw `previous_month_to_date`); null for the first month.
+    """
     if frame.is_empty():
-        return frame
+        return frame.with_columns(
+            pl.lit(None, pl.Boolean).alias("complete"), pl.lit(None, PAISE).alias("base_paise")
+        )
     months = pl.DataFrame({"month": ctx.months_from(frame["month"].min())})
-    return months.join(frame, on="month", how="left").with_columns(
+    filled = months.join(frame, on="month", how="left").with_columns(
         pl.col("orders", "customers", "units", "revenue_paise").fill_null(0)
+    )
+    complete = (pl.col("month") != ctx.as_of_month) | pl.lit(ctx.month_complete)
+    like_for_like = None
+    if base is not None and base.height:
+        like_for_like = base["revenue_paise"][0]
+    previous = pl.col("revenue_paise").cast(PAISE).shift(1)
+    partial_base = pl.when(previous.is_not_null()).then(pl.lit(like_for_like, PAISE))
+    return filled.with_columns(
+        complete.alias("complete"),
+        pl.when(complete).then(previous).otherwise(partial_base).alias("base_paise"),
     )
 
 
-def monthly_table(frame: pl.DataFrame, ctx: KpiContext) -> pl.DataFrame:
-    filled = monthly_filled(frame, ctx)
+def monthly_table(
+    frame: pl.DataFrame, ctx: KpiContext, base: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    filled = monthly_filled(frame, ctx, base)
     revenue = pl.col("revenue_paise").cast(PAISE)
-    previous = revenue.shift(1)
+    previous = pl.col("base_paise")
     growth = pl.when(previous > 0).then(div_half_away((revenue - previous) * 10_000, previous))
     average = (
         pl.when(pl.col("orders") > 0)
@@ -188,6 +217,7 @@ def monthly_table(frame: pl.DataFrame, ctx: KpiContext) -> pl.DataFrame:
         _money().alias("revenue"),
         fixed_2(average).alias("avg_order_value"),
         fixed_2(growth).alias("revenue_growth_pct"),
+        "complete",
     )
 
 

@@ -110,6 +110,14 @@ def top_customers(scope: pl.LazyFrame, ctx: KpiContext) -> pl.LazyFrame:
     )
 
 
+def previous_month_to_date(scope: pl.LazyFrame, ctx: KpiContext) -> pl.LazyFrame:
+    """The like-for-like base of the as_of month's growth."""
+    start, end = ctx.previous_month_to_date
+    return scope.filter(pl.col("ordered_at").is_between(start, end)).select(
+        pl.len().alias("orders"), pl.col("paise").sum().alias("revenue_paise")
+    )
+
+
 def totals(scope: pl.LazyFrame) -> pl.LazyFrame:
     return scope.select(
         pl.len().alias("orders"),
@@ -126,6 +134,7 @@ def compute(lake: Lake, ctx: KpiContext) -> RawKpis:
         "monthly_trends": monthly_trends(scope, ctx),
         "regional_revenue": regional_revenue(scope),
         "top_customers": top_customers(scope, ctx),
+        "previous_month_to_date": previous_month_to_date(scope, ctx),
         "totals": totals(scope),
     }
     frames = pl.collect_all(list(queries.values()))

@@ -246,6 +246,19 @@ def top_customers(ctx: KpiContext) -> Select[Any]:
     ).where(ranked.c.rank <= ctx.top)
 
 
+def previous_month_to_date(ctx: KpiContext) -> Select[Any]:
+    """The like-for-like base of the as_of month's growth: a range of the orders' time
+    index, not the scope (whose rows are whole months)."""
+    start, end = ctx.previous_month_to_date
+    zero = literal(0, BigInteger)
+    return select(
+        func.count().label("orders"),
+        func.coalesce(func.sum(SqlDialect.paise(orders.c.total_amount)), zero).label(
+            "revenue_paise"
+        ),
+    ).where(orders.c.ordered_at >= start, orders.c.ordered_at <= end)
+
+
 def totals() -> Select[Any]:
     zero = literal(0, BigInteger)
     unmatched = case((SCOPE.c.customer_id.is_(None), SCOPE.c.orders), else_=zero)
@@ -283,6 +296,9 @@ def compute(conn: Connection, ctx: KpiContext) -> RawKpis:
         "monthly_trends": _frame(months, "monthly_trends"),
         "regional_revenue": _frame(conn.execute(regional_revenue()).all(), "regional_revenue"),
         "top_customers": _frame(conn.execute(top_customers(ctx)).all(), "top_customers"),
+        "previous_month_to_date": _frame(
+            conn.execute(previous_month_to_date(ctx)).all(), "previous_month_to_date"
+        ),
         "totals": _frame(conn.execute(totals()).all(), "totals"),
     }
     return RawKpis.of(frames)
