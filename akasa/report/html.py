@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from html import escape
 from typing import Any
+
+from pydantic import BaseModel
 
 from akasa.core.numbers import paise_of, rupees
 
@@ -114,6 +116,9 @@ LABELS = {
 }
 MONEY = frozenset({"revenue", "avg_order_value"})
 
+# A table row: a row model of the KPI document, or a plain mapping (such as a total row).
+Row = BaseModel | Mapping[str, Any]
+
 
 def json_for_script(value: Any) -> str:
     """JSON that cannot end its <script> element early: <, > and & become \\u escapes."""
@@ -147,23 +152,23 @@ def cell(column: str, value: Any) -> tuple[str, bool]:
 
 
 def table(
-    rows: Sequence[dict[str, Any]],
+    rows: Sequence[Row],
     columns: Sequence[str] | None = None,
     limit: int | None = TABLE_ROWS,
-    total: dict[str, Any] | None = None,
+    total: Mapping[str, Any] | None = None,
     empty: str = "No rows.",
 ) -> str:
-    """An HTML table of `rows` (dicts), at most `limit` of them, with an optional total row."""
+    """An HTML table of `rows`, at most `limit` of them, with an optional total row."""
     if not rows:
         return f'<p class="note">{escape(empty)}</p>'
-    columns = list(columns or rows[0].keys())
-    shown = rows if limit is None else rows[:limit]
+    shown = [_fields(r) for r in (rows if limit is None else rows[:limit])]
+    columns = list(columns or shown[0].keys())
 
     # A column is right-aligned when any of its shown values is a number.
     numeric = {c for c in columns if any(cell(c, r.get(c))[1] for r in shown)}
     num = ' class="num"'
 
-    def tr(row: dict[str, Any], css: str = "") -> str:
+    def tr(row: Mapping[str, Any], css: str = "") -> str:
         cells = []
         for column in columns:
             text = cell(column, row.get(column))[0] if column in row else ""
@@ -181,6 +186,10 @@ def table(
     if len(shown) < len(rows):
         note = f'<p class="note">Showing {len(shown)} of {len(rows)} rows.</p>'
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{note}"
+
+
+def _fields(row: Row) -> Mapping[str, Any]:
+    return row.model_dump() if isinstance(row, BaseModel) else row
 
 
 def png_img(png: bytes, alt: str, width: int) -> str:

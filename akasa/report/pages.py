@@ -1,7 +1,8 @@
-"""What the report says: its sections, built from a `kpis.json` document with `html` parts."""
+"""What the report says: its sections, built from a `KpiDocument` with `html` parts."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from html import escape
@@ -9,6 +10,7 @@ from typing import Any
 
 from akasa import __version__
 from akasa.core.numbers import paise_of, rupees
+from akasa.kpi.document import KpiDocument, KpiHead, Part, QualityFile
 from akasa.kpi.narrative import summary_lines
 from akasa.kpi.spec import QUALITY_FILE_COLUMNS
 from akasa.report import html
@@ -33,7 +35,6 @@ NOTES = {
 }
 
 FILE_COLUMNS = QUALITY_FILE_COLUMNS
-COUNTS = ("records_read", "accepted", "rejected", "duplicates", "superseded")
 
 
 @dataclass(frozen=True)
@@ -61,11 +62,11 @@ def _when(moment: datetime | None) -> str:
     return "–" if moment is None else moment.strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _header(document: dict[str, Any]) -> str:
+def _header(document: KpiHead) -> str:
     parts = [
-        f"As of {html.when(document['as_of'])} ({document['timezone']})",
+        f"As of {html.when(document.as_of)} ({document.timezone})",
         f"Top customers: {window_text(document)}",
-        f"{document['mode']} mode",
+        f"{document.mode} mode",
     ]
     spans = "".join(f"<span>{escape(p)}</span>" for p in parts)
     return (
@@ -98,20 +99,20 @@ def _card(label: str, value: str, detail: str = "") -> str:
     )
 
 
-def _headline(document: dict[str, Any]) -> str:
-    s = document["summary"]
+def _headline(document: KpiHead) -> str:
+    s = document.summary
     cards = [
-        _card("Revenue", _money(s["total_revenue"]), "all orders to date"),
-        _card("Orders", str(s["orders"])),
+        _card("Revenue", _money(s.total_revenue), "all orders to date"),
+        _card("Orders", str(s.orders)),
         _card(
             "Customers",
-            str(s["ordering_customers"]),
-            f"{_money(s['avg_revenue_per_customer'])} per customer",
+            str(s.ordering_customers),
+            f"{_money(s.avg_revenue_per_customer)} per customer",
         ),
         _card(
             "Repeat rate",
-            f"{s['repeat_rate_pct']}%",
-            f"{s['repeat_customers']} ordered more than once",
+            f"{s.repeat_rate_pct}%",
+            f"{s.repeat_customers} ordered more than once",
         ),
     ]
     facts = [line.removeprefix("- ") for line in summary_lines(document)[1:]]
@@ -122,13 +123,24 @@ def _headline(document: dict[str, Any]) -> str:
     )
 
 
-def _kpi_section(document: dict[str, Any], chart: Chart) -> str:
+def _rows(document: KpiDocument) -> dict[str, Sequence[Part]]:
+    """Each KPI's table rows, by name."""
+    return {
+        "monthly_trends": document.monthly_trends,
+        "regional_revenue": document.regional_revenue,
+        "top_customers": document.top_customers,
+        "repeat_customers": document.repeat_customers,
+    }
+
+
+def _kpi_section(document: KpiDocument, chart: Chart) -> str:
     title = chart.title
     if chart.name == "top_customers":
-        title += f", last {document['window_days']} days"
+        title += f", last {document.window_days} days"
     holder = html.chart_holder(f"chart-{chart.name}", chart.png, f"{title} chart", chart.width)
+    rows = _rows(document)[chart.name]
     table = (
-        html.table(document[chart.name], empty="No rows: nothing in scope for this KPI.")
+        html.table(rows, empty="No rows: nothing in scope for this KPI.")
         + f'<p class="note">All rows: {escape(chart.name)}.csv beside kpis.json.</p>'
     )
     return (
@@ -137,13 +149,24 @@ def _kpi_section(document: dict[str, Any], chart: Chart) -> str:
     )
 
 
-def _data_quality(document: dict[str, Any]) -> str:
-    quality = document.get("data_quality") or {"files": [], "top_reject_reasons": []}
-    files = quality["files"]
-    total = {c: sum(f[c] for f in files) for c in COUNTS}
-    total["source_file"] = f"{len(files)} file(s)"
-    total["batch_id"] = "Total"
-    reasons = quality["top_reject_reasons"]
+def _files_total(files: Sequence[QualityFile]) -> dict[str, Any]:
+    """The total row under the files table."""
+    return {
+        "batch_id": "Total",
+        "source_file": f"{len(files)} file(s)",
+        "records_read": sum(f.records_read for f in files),
+        "accepted": sum(f.accepted for f in files),
+        "rejected": sum(f.rejected for f in files),
+        "duplicates": sum(f.duplicates for f in files),
+        "superseded": sum(f.superseded for f in files),
+    }
+
+
+def _data_quality(document: KpiHead) -> str:
+    quality = document.data_quality
+    files = quality.files
+    total = _files_total(files)
+    reasons = quality.top_reject_reasons
     return (
         '<section id="data_quality"><h2>Data quality</h2>'
         '<p class="note">Every record read is accepted, rejected (set aside in the quarantine '
@@ -158,7 +181,7 @@ def _data_quality(document: dict[str, Any]) -> str:
 
 
 def report_page(
-    document: dict[str, Any],
+    document: KpiDocument,
     charts: list[Chart],
     fresh: Freshness,
     bundle: str,
@@ -175,14 +198,14 @@ def report_page(
         + "".join(_kpi_section(document, c) for c in sections)
         + _data_quality(document)
         + f"<footer>Made by akasa {escape(__version__)} on {escape(_when(built_at))} from the "
-        f"{escape(document['mode'])}-mode outputs. Times are in {escape(document['timezone'])}."
+        f"{escape(document.mode)}-mode outputs. Times are in {escape(document.timezone)}."
         "</footer></main>"
     )
     specs = {f"chart-{c.name}": c.spec for c in sections}
     return html.page(f"Sales KPIs as of {as_of_day(document)}", body, specs, bundle)
 
 
-def chart_page(document: dict[str, Any], chart: Chart, bundle: str) -> str:
+def chart_page(document: KpiHead, chart: Chart, bundle: str) -> str:
     """One chart on its own page, drawn the same offline way as in the report."""
     holder = html.chart_holder(f"chart-{chart.name}", chart.png, chart.title, chart.width)
     body = f"<main><section>{holder}</section></main>"
