@@ -16,8 +16,8 @@ from akasa.core.errors import NoOutputsError, OutputsUnreadableError
 from akasa.report import charts
 from akasa.report.build import build_report
 from akasa.report.freshness import Freshness, age, freshness
-from akasa.report.html import json_for_script, script_text, table
 from akasa.report.pages import Chart, report_page
+from akasa.report.templating import json_for_script, script_text, table
 from tests.report.conftest import REPORT_AT, OfficialReport, pinned_settings, typed
 
 CHART_FILES = [
