@@ -14,44 +14,15 @@ import polars as pl
 from akasa.core.exprs import div_half_away, fixed_2
 from akasa.core.tables import UTC_TS
 from akasa.kpi.context import KpiContext
+from akasa.kpi.document import ROWS, QualityFile, columns
 
-KPIS = ("repeat_customers", "monthly_trends", "regional_revenue", "top_customers")
+KPIS = tuple(ROWS)  # repeat_customers, monthly_trends, regional_revenue, top_customers
 
-COLUMNS: dict[str, tuple[str, ...]] = {
-    "repeat_customers": (
-        "customer_id",
-        "customer_name",
-        "region",
-        "orders",
-        "revenue",
-        "first_order_at",
-        "last_order_at",
-    ),
-    "monthly_trends": (
-        "month",
-        "orders",
-        "customers",
-        "units",
-        "revenue",
-        "avg_order_value",
-        "revenue_growth_pct",
-    ),
-    "regional_revenue": ("region", "revenue", "orders", "customers", "revenue_share_pct"),
-    "top_customers": ("rank", "customer_id", "customer_name", "region", "orders", "revenue"),
-}
+# Each output table's columns, in order: the fields of its row model in kpis.json.
+COLUMNS: dict[str, tuple[str, ...]] = {name: columns(row) for name, row in ROWS.items()}
 
 # The per-file accounting in kpis.json's data_quality section (and the report's table of it).
-QUALITY_FILE_COLUMNS = (
-    "batch_id",
-    "kind",
-    "source_file",
-    "records_read",
-    "accepted",
-    "rejected",
-    "duplicates",
-    "superseded",
-    "ingested_at",
-)
+QUALITY_FILE_COLUMNS = columns(QualityFile)
 
 # Cells a spreadsheet could mistake for formulas (escaped in CSV outputs).
 TEXT_COLUMNS = ("customer_id", "customer_name", "region")
