@@ -19,7 +19,8 @@ from enum import Enum
 
 import polars as pl
 
-from akasa.core.columns import CUSTOMER_COLUMNS, ORDER_LINE_COLUMNS  # noqa: F401 (re-exported)
+from akasa.core.columns import CUSTOMER_COLUMNS as CUSTOMER_COLUMNS  # re-exported
+from akasa.core.columns import ORDER_LINE_COLUMNS as ORDER_LINE_COLUMNS  # re-exported
 
 # Longest text each store keeps. The SQL columns are sized by these (VARCHAR keys keep
 # indexes small), and cleaning rejects longer values, so both stores accept the same records.
