@@ -8,6 +8,7 @@ by the same code for both modes, which is what makes them agree to the paisa.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import polars as pl
 
@@ -127,7 +128,8 @@ def monthly_filled(frame: pl.DataFrame, ctx: KpiContext) -> pl.DataFrame:
     """Every month from the first with an order to the as_of month; empty months as zeros."""
     if frame.is_empty():
         return frame
-    months = pl.DataFrame({"month": ctx.months_from(frame["month"].min())})
+    first_month = cast(str, frame["month"].min())  # a String column with at least one row
+    months = pl.DataFrame({"month": ctx.months_from(first_month)})
     return months.join(frame, on="month", how="left").with_columns(
         pl.col("orders", "customers", "units", "revenue_paise").fill_null(0)
     )
