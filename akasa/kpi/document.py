@@ -143,7 +143,7 @@ class KpiHead(Part):
     """
 
     version: int
-    mode: Literal["memory", "table"]
+    mode: Annotated[str, Field(pattern=r"^(memory|table)$")]  # the mode's name, as users say it
     as_of: Timestamp
     as_of_requested: str
     timezone: str

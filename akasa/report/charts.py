@@ -105,9 +105,10 @@ def _title(text: str, subtitle: str) -> alt.Title:
 
 def _fit(chart: alt.TopLevelMixin, height: int) -> alt.TopLevelMixin:
     """A fixed overall size (axes and titles included), so the PNG size is predictable."""
-    return chart.properties(
+    sized: alt.TopLevelMixin = chart.properties(
         width=WIDTH, height=height, autosize=alt.AutoSizeParams(type="fit", contains="padding")
     ).configure(**THEME)
+    return sized
 
 
 def _bars_height(count: int) -> int:
@@ -131,7 +132,7 @@ def _count_y(field: str, title: str, top: int, **axis: Any) -> alt.Y:
 def _nothing(title: alt.Title, message: str) -> alt.TopLevelMixin:
     """A chart with nothing to draw says so, instead of showing empty axes."""
     chart = (
-        alt.Chart(alt.Data(values=[{"message": message}]))
+        alt.Chart(alt.InlineData(values=[{"message": message}]))
         .mark_text(fontSize=14, color=MUTED)
         .encode(text="message:N")
         .properties(title=title)
@@ -153,7 +154,7 @@ def monthly_trends(document: KpiDocument) -> alt.TopLevelMixin:
         }
         for r in document.monthly_trends
     ]
-    months = [r["month"] for r in rows]
+    months = [r.month for r in document.monthly_trends]
     span = f"{months[0]} to {months[-1]}" if months else "no orders"
     title = _title(
         "Monthly revenue and orders", f"as of {as_of_day(document)} · all orders to date, {span}"
@@ -168,7 +169,7 @@ def monthly_trends(document: KpiDocument) -> alt.TopLevelMixin:
         alt.Tooltip("customers:Q", title="Customers"),
         alt.Tooltip("aov_text:N", title="Avg order value"),
     ]
-    base = alt.Chart(alt.Data(values=rows)).encode(
+    base = alt.Chart(alt.InlineData(values=rows)).encode(
         x=alt.X(
             "month:O",
             title=None,
@@ -184,7 +185,7 @@ def monthly_trends(document: KpiDocument) -> alt.TopLevelMixin:
             axis=alt.Axis(format=MONEY_AXIS, titleColor=PRIMARY),
         )
     )
-    most = max(r["orders"] for r in rows)
+    most = max(r.orders for r in document.monthly_trends)
     line = base.mark_line(color=ACCENT, point=alt.OverlayMarkDef(color=ACCENT)).encode(
         y=_count_y("orders", "Orders", most, titleColor=ACCENT, grid=False)
     )
@@ -202,7 +203,7 @@ def regional_revenue(document: KpiDocument) -> alt.TopLevelMixin:
     """Horizontal revenue bars per region, labelled with the rupees and the share."""
     regions = document.regional_revenue
     shown = regions[:MAX_BARS]
-    rows = []
+    rows: list[dict[str, Any]] = []
     for r in shown:
         paise = _paise(r.revenue)
         share = _pct(r.revenue_share_pct)
@@ -221,7 +222,7 @@ def regional_revenue(document: KpiDocument) -> alt.TopLevelMixin:
     title = _title("Revenue by region", f"as of {as_of_day(document)} · all orders to date{more}")
     if not rows:
         return _nothing(title, "No orders up to the as-of date.")
-    base = alt.Chart(alt.Data(values=rows)).encode(
+    base = alt.Chart(alt.InlineData(values=rows)).encode(
         y=alt.Y("region:N", title=None, sort=[r["region"] for r in rows]),
         x=_revenue_axis("Revenue (₹)", rows),
         tooltip=[
@@ -255,7 +256,7 @@ def _labelled_bars(base: alt.Chart, title: alt.Title, count: int) -> alt.TopLeve
 
 def top_customers(document: KpiDocument) -> alt.TopLevelMixin:
     """Horizontal bars by rank: the biggest spenders of the window."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for r in document.top_customers:
         paise = _paise(r.revenue)
         name = r.customer_name or r.customer_id
@@ -277,7 +278,7 @@ def top_customers(document: KpiDocument) -> alt.TopLevelMixin:
     )
     if not rows:
         return _nothing(title, f"No customer ordered in the {window_text(document)}.")
-    base = alt.Chart(alt.Data(values=rows)).encode(
+    base = alt.Chart(alt.InlineData(values=rows)).encode(
         y=alt.Y(
             "customer:N",
             title=None,
@@ -341,7 +342,7 @@ def repeat_customers(document: KpiDocument) -> alt.TopLevelMixin:
     """How often repeat customers ordered: customers per orders-per-customer bucket."""
     rows = repeat_distribution(document.repeat_customers)
     s = document.summary
-    base = alt.Chart(alt.Data(values=rows)).encode(
+    base = alt.Chart(alt.InlineData(values=rows)).encode(
         x=alt.X(
             "bucket:O",
             title="Orders per customer",
