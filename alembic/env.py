@@ -10,6 +10,7 @@ Two ways in:
 from __future__ import annotations
 
 from logging.config import fileConfig
+from typing import Any
 
 from sqlalchemy.engine import Connection
 
@@ -27,7 +28,7 @@ def _database() -> Database:
     return config.attributes.get("database") or open_database(load_settings())
 
 
-def _configure(**options: object) -> None:
+def _configure(**options: Any) -> None:
     context.configure(target_metadata=metadata, compare_type=True, **options)
 
 

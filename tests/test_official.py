@@ -34,7 +34,7 @@ def test_official_accounting(settings: Settings) -> None:
 def test_official_kpis(settings: Settings) -> None:
     load(settings, [OFFICIAL_CUSTOMERS], [OFFICIAL_ORDERS])
     result = kpis(settings)
-    assert result.document["as_of"] == "2025-11-01T23:59:59+05:30"
+    assert result.document.as_of == "2025-11-01T23:59:59+05:30"
     assert rows(result, "repeat_customers") == [
         {
             "customer_id": "CUST-001",

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 import polars as pl
 
-from akasa.backends.mode import Mode
+from akasa.backends.mode import Mode as Mode  # re-exported: the backends' callers use it
 from akasa.core.tables import BATCH_TABLES, SCHEMAS, empty
 from akasa.kpi.context import KpiContext
 from akasa.kpi.spec import RawKpis

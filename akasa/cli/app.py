@@ -27,12 +27,13 @@ EXIT_INTERRUPTED = 130
 class AkasaGroup(TyperGroup):
     """Turns every failure into one `Error: ...` line and an exit code (0/1/2)."""
 
-    def main(  # type: ignore[override]
+    def main(
         self,
         args: Sequence[str] | None = None,
         prog_name: str | None = None,
         complete_var: str | None = None,
         standalone_mode: bool = True,
+        windows_expand_args: bool = True,
         **extra: Any,
     ) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
@@ -44,6 +45,7 @@ class AkasaGroup(TyperGroup):
                 prog_name=prog_name or "akasa",
                 complete_var=complete_var,
                 standalone_mode=False,
+                windows_expand_args=windows_expand_args,
                 **extra,
             )
         except typer.TyperException as exc:  # click's usage errors

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -112,8 +112,11 @@ class Settings(BaseSettings):
         return URL.create("sqlite", database=str(path))
 
 
-def load_settings(**overrides: object) -> Settings:
-    """Settings with one-line errors instead of pydantic's multi-line report."""
+def load_settings(**overrides: Any) -> Settings:
+    """Settings with one-line errors instead of pydantic's multi-line report.
+
+    `overrides` are typed `Any`: pydantic validates and converts each value.
+    """
     try:
         return Settings(**overrides)
     except ValidationError as exc:

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from typing import TypedDict, Unpack
 
 import polars as pl
 
-from akasa.core.columns import CUSTOMER_COLUMNS, ORDER_LINE_COLUMNS  # noqa: F401 (re-exported)
+from akasa.core.columns import CUSTOMER_COLUMNS as CUSTOMER_COLUMNS  # re-exported
+from akasa.core.columns import ORDER_LINE_COLUMNS as ORDER_LINE_COLUMNS  # re-exported
 
 # Longest text each store keeps. The SQL columns are sized by these (VARCHAR keys keep
 # indexes small), and cleaning rejects longer values, so both stores accept the same records.
@@ -90,12 +92,23 @@ class TableDef:
         return {c.name: POLARS_TYPES[c.kind] for c in self.columns if c.kind is not Kind.SURROGATE}
 
 
-def _id(name: str, **options: object) -> Column:
-    return Column(name, Kind.TEXT, MAX_ID_CHARS, **options)  # type: ignore[arg-type]
+class _ColumnOptions(TypedDict, total=False):
+    """`Column`'s keyword fields after `length`, for the helpers below."""
+
+    primary_key: bool
+    references: str | None
+    index: bool
+    unique: bool
+    nullable: bool
+    server_default: str | None
 
 
-def _mobile(name: str, **options: object) -> Column:
-    return Column(name, Kind.TEXT, MOBILE_DIGITS, **options)  # type: ignore[arg-type]
+def _id(name: str, **options: Unpack[_ColumnOptions]) -> Column:
+    return Column(name, Kind.TEXT, MAX_ID_CHARS, **options)
+
+
+def _mobile(name: str, **options: Unpack[_ColumnOptions]) -> Column:
+    return Column(name, Kind.TEXT, MOBILE_DIGITS, **options)
 
 
 def _count(name: str) -> Column:

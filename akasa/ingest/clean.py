@@ -255,7 +255,7 @@ def clean_orders(
                 ),
                 (missing("order_date_time"), "missing order_date_time"),
                 (bad("order_date_time", ordered_at), "invalid order_date_time"),
-                (ordered_at > latest, "order time in the future"),
+                (pl.lit(ordered_at) > latest, "order time in the future"),
                 (missing("sku_count"), "missing sku_count"),
                 (bad("sku_count", sku_count), "invalid sku_count (need a whole number >= 1)"),
                 (missing("total_amount"), "missing total_amount"),

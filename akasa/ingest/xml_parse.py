@@ -17,11 +17,14 @@ import pyexpat
 import signal
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import TYPE_CHECKING, Any
 
 import xmltodict
 
 from akasa.core.columns import ORDER_LINE_COLUMNS
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsRead
 
 RECORD = "record_number"
 MALFORMED = "malformed"
@@ -156,7 +159,9 @@ class _Collector:
 
 
 def parse(
-    stream: IO[bytes], flush: Callable[[Columns], None] | None = None, batch_rows: int = 100_000
+    stream: SupportsRead[bytes],
+    flush: Callable[[Columns], None] | None = None,
+    batch_rows: int = 100_000,
 ) -> Columns:
     """Every `<order>` of `stream`; returns the columns not yet handed to `flush`.
 

@@ -11,7 +11,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING, TypeGuard
 
 import polars as pl
 
@@ -27,6 +27,9 @@ from akasa.ingest.xml_parse import (
     Packed,
     Refused,
 )
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsRead
 
 SCHEMA = {RECORD: pl.Int64, **{c: pl.String for c in FIELDS}}
 PARALLEL_MIN_BYTES = 16 << 20  # below this, starting worker processes costs more than it saves
@@ -90,15 +93,20 @@ def iter_orders(
         while queue:
             path, jobs, futures = queue.popleft()
             submit()
-            parts = [f.result() for f in futures] if jobs else [None]
+            parts: list[Packed | None] = [f.result() for f in futures] if jobs else [None]
             del futures  # the futures hold the results too
-            if any(part is None for part in parts):
+            if not _all_parsed(parts):
                 yield path, _read_sequential(path, progress)
                 continue
             if progress:
                 progress(path.stat().st_size)
-            frame = _assemble(parts)  # type: ignore[arg-type]
+            frame = _assemble(parts)
             yield path, frame
+
+
+def _all_parsed(parts: list[Packed | None]) -> TypeGuard[list[Packed]]:
+    """Every range parsed on its own (a None is one that did not)."""
+    return all(part is not None for part in parts)
 
 
 def _frame(columns: Columns) -> pl.DataFrame:
@@ -139,7 +147,7 @@ def _read_sequential(path: Path, progress: Callable[[int], None] | None) -> pl.D
     frames: list[pl.DataFrame] = []
     try:
         with path.open("rb") as raw:
-            stream: IO[bytes] = _Counting(raw, progress) if progress else raw
+            stream: SupportsRead[bytes] = _Counting(raw, progress) if progress else raw
             rest = xml_parse.parse(stream, lambda cols: frames.append(_frame(cols)), BATCH_ROWS)
     except Refused as exc:
         raise InputFileError(path, str(exc)) from None

@@ -120,7 +120,7 @@ class KpiContext:
 
 def resolve(
     as_of: AsOf,
-    newest_order_at: datetime,
+    newest_order_at: datetime | None,
     timezone: str,
     window_days: int,
     top: int,
@@ -135,7 +135,12 @@ def resolve(
         end = (now or datetime.now(UTC)).astimezone(UTC)
         start = end - timedelta(days=window_days)
     else:
-        day = as_of.day if as_of.day else newest_order_at.astimezone(zone).date()
+        if as_of.day is not None:
+            day = as_of.day
+        elif newest_order_at is not None:
+            day = newest_order_at.astimezone(zone).date()
+        else:
+            raise UsageError("--as-of latest needs at least one stored order")
         end = zones.local_midnight(day + timedelta(days=1), timezone) - ONE_MICROSECOND
         start = zones.local_midnight(day - timedelta(days=window_days - 1), timezone)
     return KpiContext(

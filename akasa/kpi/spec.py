@@ -12,6 +12,7 @@ paise is far beyond any sum of DECIMAL(14,2) amounts that a store can hold.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import polars as pl
 
@@ -19,45 +20,15 @@ from akasa.core import zones
 from akasa.core.exprs import div_half_away, fixed_2
 from akasa.core.tables import UTC_TS
 from akasa.kpi.context import KpiContext
+from akasa.kpi.document import ROWS, QualityFile, columns
 
-KPIS = ("repeat_customers", "monthly_trends", "regional_revenue", "top_customers")
+KPIS = tuple(ROWS)  # repeat_customers, monthly_trends, regional_revenue, top_customers
 
-COLUMNS: dict[str, tuple[str, ...]] = {
-    "repeat_customers": (
-        "customer_id",
-        "customer_name",
-        "region",
-        "orders",
-        "revenue",
-        "first_order_at",
-        "last_order_at",
-    ),
-    "monthly_trends": (
-        "month",
-        "orders",
-        "customers",
-        "units",
-        "revenue",
-        "avg_order_value",
-        "revenue_growth_pct",
-        "complete",
-    ),
-    "regional_revenue": ("region", "revenue", "orders", "customers", "revenue_share_pct"),
-    "top_customers": ("rank", "customer_id", "customer_name", "region", "orders", "revenue"),
-}
+# Each output table's columns, in order: the fields of its row model in kpis.json.
+COLUMNS: dict[str, tuple[str, ...]] = {name: columns(row) for name, row in ROWS.items()}
 
 # The per-file accounting in kpis.json's data_quality section (and the report's table of it).
-QUALITY_FILE_COLUMNS = (
-    "batch_id",
-    "kind",
-    "source_file",
-    "records_read",
-    "accepted",
-    "rejected",
-    "duplicates",
-    "superseded",
-    "ingested_at",
-)
+QUALITY_FILE_COLUMNS = columns(QualityFile)
 
 # Cells a spreadsheet could mistake for formulas (escaped in CSV outputs).
 TEXT_COLUMNS = ("customer_id", "customer_name", "region")
@@ -181,7 +152,8 @@ def monthly_filled(
         return frame.with_columns(
             pl.lit(None, pl.Boolean).alias("complete"), pl.lit(None, PAISE).alias("base_paise")
         )
-    months = pl.DataFrame({"month": ctx.months_from(frame["month"].min())})
+    first_month = cast(str, frame["month"].min())  # a String column with at least one row
+    months = pl.DataFrame({"month": ctx.months_from(first_month)})
     filled = months.join(frame, on="month", how="left").with_columns(
         pl.col("orders", "customers", "units", "revenue_paise").fill_null(0)
     )

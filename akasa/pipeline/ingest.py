@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 from operator import attrgetter
 from pathlib import Path
 from typing import Literal
@@ -113,9 +114,7 @@ def _stage(
     rendered: dict[str, tuple[SourceFile, bytes | None]] = {}
     try:
         for source, raw in _read(list(needed.values()), progress):
-            cleaned_orders = _Once(
-                lambda raw=raw: clean_orders(raw, settings.source_timezone, started)
-            )
+            cleaned_orders = _Once(partial(clean_orders, raw, settings.source_timezone, started))
             for landing in landings:
                 if landing.wants(source):
                     cleaned = landing.add(source, raw, cleaned_orders)
@@ -206,8 +205,9 @@ class _Landing:
         self, source: SourceFile, raw: pl.DataFrame, orders: Callable[[], CleanOrders]
     ) -> CleanCustomers | CleanOrders:
         started = datetime.now(UTC)
+        cleaned: CleanCustomers | CleanOrders
         if source.kind == "customers":
-            cleaned: CleanCustomers | CleanOrders = clean_customers(raw, self.owners)
+            cleaned = clean_customers(raw, self.owners)
             self.owners = pl.concat([self.owners, cleaned.new_mobiles])
         else:
             cleaned = orders()

@@ -6,19 +6,28 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-from zoneinfo import ZoneInfo
 
 import polars as pl
 
 from akasa.backends.base import Backend, Mode
 from akasa.backends.open import open_backend
+from akasa.core import zones
 from akasa.core.config import Settings
 from akasa.core.errors import NoDataError
 from akasa.core.files import write_atomically
-from akasa.core.output import json_with_tables, write_csv
+from akasa.core.output import write_csv
 from akasa.kpi import spec, summary
 from akasa.kpi.context import AsOf, KpiContext, resolve
+from akasa.kpi.document import (
+    VERSION,
+    DataQuality,
+    KpiHead,
+    QualityFile,
+    RejectReason,
+    Summary,
+    Watermark,
+    kpis_json,
+)
 
 log = logging.getLogger(__name__)
 TOP_REASONS = 10
@@ -29,28 +38,27 @@ class KpiRun:
     mode: Mode
     context: KpiContext
     tables: dict[str, pl.DataFrame]
-    summary: dict[str, Any]
-    document: dict[str, Any]  # kpis.json without the four tables
+    summary: Summary
+    document: KpiHead  # kpis.json without the four tables (those are `tables`)
     json_text: str  # kpis.json as written
     output_dir: Path
 
 
-def _iso(moment: datetime | None, timezone: str) -> str | None:
-    if moment is None:
-        return None
-    return moment.astimezone(ZoneInfo(timezone)).replace(microsecond=0).isoformat()
+def _iso(moment: datetime, timezone: str) -> str:
+    return moment.astimezone(zones.zone(timezone)).replace(microsecond=0).isoformat()
 
 
-def data_quality(backend: Backend, timezone: str) -> dict[str, Any]:
+def data_quality(backend: Backend, timezone: str) -> DataQuality:
     """Per-file accounting and the most common reject reasons, for the report."""
     ledger = backend.ledger().with_columns(
         spec.timestamp_text(pl.col("finished_at"), timezone).alias("ingested_at")
     )
-    files = ledger.select(spec.QUALITY_FILE_COLUMNS)
-    return {
-        "files": files.to_dicts(),
-        "top_reject_reasons": backend.reject_reasons(TOP_REASONS).to_dicts(),
-    }
+    files = ledger.select(spec.QUALITY_FILE_COLUMNS).to_dicts()
+    reasons = backend.reject_reasons(TOP_REASONS).to_dicts()
+    return DataQuality(
+        files=[QualityFile.model_validate(row) for row in files],
+        top_reject_reasons=[RejectReason.model_validate(row) for row in reasons],
+    )
 
 
 def run(
@@ -65,7 +73,7 @@ def run(
     mode = Mode(mode)
     backend = open_backend(settings, mode)
     newest = backend.newest_order_at()
-    if newest is None:
+    if newest is None and as_of.kind == "latest":  # latest needs an order to be latest
         raise NoDataError(f"the {mode} store holds no orders yet; run akasa ingest first")
     now = now or datetime.now(UTC)
     ctx = resolve(as_of, newest, settings.timezone, window_days, top, now=now)
@@ -73,34 +81,36 @@ def run(
     tables = spec.finalise(raw, ctx)
     headline = summary.build(raw, tables, ctx)
     tz = settings.timezone
-    document: dict[str, Any] = {
-        "mode": str(mode),
-        "as_of": _iso(ctx.as_of, tz),
-        "as_of_requested": ctx.as_of_spec,
-        "timezone": tz,
-        "window_days": window_days,
-        "window_start": _iso(ctx.window_start, tz),
-        "top": top,
-        "generated_at": _iso(now, tz),
-        "watermark": {
-            "newest_order_at": _iso(newest, tz),
-            "last_ingest_at": _iso(backend.last_ingest_at(), tz),
-        },
-        "unmatched_orders": headline["unmatched_orders"],
-        "summary": headline,
-        "data_quality": data_quality(backend, tz),
-    }
+    ingested = backend.last_ingest_at()
+    document = KpiHead(
+        version=VERSION,
+        mode=str(mode),
+        as_of=_iso(ctx.as_of, tz),
+        as_of_requested=ctx.as_of_spec,
+        timezone=tz,
+        window_days=window_days,
+        window_start=_iso(ctx.window_start, tz),
+        top=top,
+        generated_at=_iso(now, tz),
+        watermark=Watermark(
+            newest_order_at=None if newest is None else _iso(newest, tz),
+            last_ingest_at=None if ingested is None else _iso(ingested, tz),
+        ),
+        unmatched_orders=headline.unmatched_orders,
+        summary=headline,
+        data_quality=data_quality(backend, tz),
+    )
     log.info(
         "run %s as_of %s: %s orders, revenue %s, %s unmatched",
         mode,
-        document["as_of"],
-        headline["orders"],
-        headline["total_revenue"],
-        headline["unmatched_orders"],
+        document.as_of,
+        headline.orders,
+        headline.total_revenue,
+        headline.unmatched_orders,
     )
     out = settings.outputs_dir / mode
     for name in spec.KPIS:
         write_csv(out / f"{name}.csv", tables[name], spec.TEXT_COLUMNS)
-    text = json_with_tables(document, {name: tables[name] for name in spec.KPIS})
+    text = kpis_json(document, tables)
     write_atomically(out / "kpis.json", text.encode("utf-8"))
     return KpiRun(mode, ctx, tables, headline, document, text, out)

@@ -6,19 +6,18 @@ failure part-way leaves the previous report in place.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from akasa.core import zones
 from akasa.core.config import Settings
-from akasa.core.errors import NoOutputsError, OutputsUnreadableError
+from akasa.core.errors import NoOutputsError
 from akasa.core.files import write_atomically
-from akasa.kpi.spec import KPIS
+from akasa.kpi.document import KpiDocument, read_document
 from akasa.report.freshness import Freshness, freshness
 
 # Called before each step and once at the end: (what is happening, steps done, all steps).
@@ -26,16 +25,6 @@ Progress = Callable[[str, int, int], None]
 
 PNG_SCALE = 2  # twice the chart's CSS size: sharp on high-density screens and in print
 REPORT_FILE = "report.html"
-REQUIRED = (
-    "as_of",
-    "timezone",
-    "window_days",
-    "window_start",
-    "top",
-    "mode",
-    "generated_at",
-    "summary",
-)
 
 
 @dataclass(frozen=True)
@@ -58,23 +47,12 @@ class ReportResult:
         return [self.report, *(p for c in self.charts.values() for p in (c.png, c.html))]
 
 
-def load_document(settings: Settings, mode: str) -> tuple[Path, dict[str, Any]]:
-    """The `kpis.json` of `mode`, checked to be a KPI document."""
+def load_document(settings: Settings, mode: str) -> tuple[Path, KpiDocument]:
+    """The `kpis.json` of `mode`, read as a KPI document of this akasa's format."""
     path = settings.outputs_dir / mode / "kpis.json"
     if not path.is_file():
         raise NoOutputsError()
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise OutputsUnreadableError(
-            f"{path} cannot be read ({exc}); run akasa run again"
-        ) from None
-    missing = [k for k in (*REQUIRED, *KPIS) if not isinstance(document, dict) or k not in document]
-    if missing:
-        raise OutputsUnreadableError(
-            f"{path} is not a KPI document (missing {', '.join(missing)}); run akasa run again"
-        )
-    return path, document
+    return path, read_document(path)
 
 
 def vl_version() -> str | None:
@@ -91,7 +69,8 @@ def javascript_bundle() -> str:
     """Vega, Vega-Lite and vega-embed as one script (built once per process: ~1 s)."""
     import vl_convert as vlc
 
-    return vlc.javascript_bundle(vl_version=vl_version())
+    # vl-convert's stub marks `snippet` required; the function defaults it to None.
+    return vlc.javascript_bundle(vl_version=vl_version())  # type: ignore[call-arg]
 
 
 def render_png(spec: dict[str, Any]) -> bytes:
@@ -136,7 +115,7 @@ def build_report(
         pages[out / f"{chart.name}.html"] = chart_page(document, chart, bundle)
     step(f"Writing {REPORT_FILE}")
     fresh = freshness(document)
-    built_at = (now or datetime.now(UTC)).astimezone(ZoneInfo(document["timezone"]))
+    built_at = (now or datetime.now(UTC)).astimezone(zones.zone(document.timezone))
     pages[out / REPORT_FILE] = report_page(document, drawn, fresh, bundle, built_at)
 
     files: dict[str, ChartFiles] = {}

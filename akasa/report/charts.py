@@ -1,4 +1,4 @@
-"""The four KPI charts (Altair), built from a `kpis.json` document, in one theme.
+"""The four KPI charts (Altair), built from a `KpiDocument` (kpis.json), in one theme.
 
 Charts get their data as inline values, never as URLs, so they render offline. Money is
 passed twice: as a number of rupees for the axis (formatted by the Indian number locale in
@@ -8,13 +8,14 @@ says to the paisa is what the tables say.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from fractions import Fraction
-from typing import Any
+from typing import Any, Protocol
 
 import altair as alt
 
 from akasa.core.numbers import paise_of, round_fraction, rupees, text_2
+from akasa.kpi.document import KpiDocument, KpiHead
 
 WIDTH = 640
 BAR_STEP = 26  # pixels per bar in the horizontal bar charts
@@ -87,15 +88,15 @@ def _pct(text: str | None) -> str:
     return "–" if text is None else f"{text}%"
 
 
-def as_of_day(document: dict[str, Any]) -> str:
-    return str(document["as_of"])[:10]
+def as_of_day(document: KpiHead) -> str:
+    return document.as_of[:10]
 
 
-def window_text(document: dict[str, Any]) -> str:
+def window_text(document: KpiHead) -> str:
     """The top-customers window in words: `last 30 days (2025-10-03 to 2025-11-01)`."""
-    days = document["window_days"]
+    days = document.window_days
     noun = "day" if days == 1 else "days"
-    return f"last {days} {noun} ({str(document['window_start'])[:10]} to {as_of_day(document)})"
+    return f"last {days} {noun} ({document.window_start[:10]} to {as_of_day(document)})"
 
 
 def _title(text: str, subtitle: str) -> alt.Title:
@@ -104,9 +105,10 @@ def _title(text: str, subtitle: str) -> alt.Title:
 
 def _fit(chart: alt.TopLevelMixin, height: int) -> alt.TopLevelMixin:
     """A fixed overall size (axes and titles included), so the PNG size is predictable."""
-    return chart.properties(
+    sized: alt.TopLevelMixin = chart.properties(
         width=WIDTH, height=height, autosize=alt.AutoSizeParams(type="fit", contains="padding")
     ).configure(**THEME)
+    return sized
 
 
 def _bars_height(count: int) -> int:
@@ -130,7 +132,7 @@ def _count_y(field: str, title: str, top: int, **axis: Any) -> alt.Y:
 def _nothing(title: alt.Title, message: str) -> alt.TopLevelMixin:
     """A chart with nothing to draw says so, instead of showing empty axes."""
     chart = (
-        alt.Chart(alt.Data(values=[{"message": message}]))
+        alt.Chart(alt.InlineData(values=[{"message": message}]))
         .mark_text(fontSize=14, color=MUTED)
         .encode(text="message:N")
         .properties(title=title)
@@ -138,21 +140,21 @@ def _nothing(title: alt.Title, message: str) -> alt.TopLevelMixin:
     return _fit(chart, MIN_HEIGHT)
 
 
-def monthly_trends(document: dict[str, Any]) -> alt.TopLevelMixin:
+def monthly_trends(document: KpiDocument) -> alt.TopLevelMixin:
     """Revenue bars (left axis) with the order count as a line (right axis)."""
     rows = [
         {
-            "month": r["month"],
-            "revenue": _rupee_number(_paise(r["revenue"])),
-            "revenue_text": rupees(_paise(r["revenue"])),
-            "orders": r["orders"],
-            "customers": r["customers"],
-            "aov_text": rupees(_paise(r["avg_order_value"])),
-            "growth_text": _pct(r["revenue_growth_pct"]),
+            "month": r.month,
+            "revenue": _rupee_number(_paise(r.revenue)),
+            "revenue_text": rupees(_paise(r.revenue)),
+            "orders": r.orders,
+            "customers": r.customers,
+            "aov_text": rupees(_paise(r.avg_order_value)),
+            "growth_text": _pct(r.revenue_growth_pct),
         }
-        for r in document["monthly_trends"]
+        for r in document.monthly_trends
     ]
-    months = [r["month"] for r in rows]
+    months = [r.month for r in document.monthly_trends]
     span = f"{months[0]} to {months[-1]}" if months else "no orders"
     title = _title(
         "Monthly revenue and orders", f"as of {as_of_day(document)} · all orders to date, {span}"
@@ -167,7 +169,7 @@ def monthly_trends(document: dict[str, Any]) -> alt.TopLevelMixin:
         alt.Tooltip("customers:Q", title="Customers"),
         alt.Tooltip("aov_text:N", title="Avg order value"),
     ]
-    base = alt.Chart(alt.Data(values=rows)).encode(
+    base = alt.Chart(alt.InlineData(values=rows)).encode(
         x=alt.X(
             "month:O",
             title=None,
@@ -183,7 +185,7 @@ def monthly_trends(document: dict[str, Any]) -> alt.TopLevelMixin:
             axis=alt.Axis(format=MONEY_AXIS, titleColor=PRIMARY),
         )
     )
-    most = max(r["orders"] for r in rows)
+    most = max(r.orders for r in document.monthly_trends)
     line = base.mark_line(color=ACCENT, point=alt.OverlayMarkDef(color=ACCENT)).encode(
         y=_count_y("orders", "Orders", most, titleColor=ACCENT, grid=False)
     )
@@ -197,30 +199,30 @@ def _label_room(values: list[float]) -> alt.Scale:
     return alt.Scale(domain=[0, top * 1.35 if top > 0 else 1], nice=True)
 
 
-def regional_revenue(document: dict[str, Any]) -> alt.TopLevelMixin:
+def regional_revenue(document: KpiDocument) -> alt.TopLevelMixin:
     """Horizontal revenue bars per region, labelled with the rupees and the share."""
-    regions = document["regional_revenue"]
+    regions = document.regional_revenue
     shown = regions[:MAX_BARS]
-    rows = []
+    rows: list[dict[str, Any]] = []
     for r in shown:
-        paise = _paise(r["revenue"])
-        share = _pct(r["revenue_share_pct"])
+        paise = _paise(r.revenue)
+        share = _pct(r.revenue_share_pct)
         rows.append(
             {
-                "region": r["region"],
+                "region": r.region,
                 "revenue": _rupee_number(paise),
                 "revenue_text": rupees(paise),
                 "share": share,
                 "label": f"{share} · {rupees(paise, decimals=False)}",
-                "orders": r["orders"],
-                "customers": r["customers"],
+                "orders": r.orders,
+                "customers": r.customers,
             }
         )
     more = f" · largest {len(shown)} of {len(regions)} regions" if len(regions) > len(shown) else ""
     title = _title("Revenue by region", f"as of {as_of_day(document)} · all orders to date{more}")
     if not rows:
         return _nothing(title, "No orders up to the as-of date.")
-    base = alt.Chart(alt.Data(values=rows)).encode(
+    base = alt.Chart(alt.InlineData(values=rows)).encode(
         y=alt.Y("region:N", title=None, sort=[r["region"] for r in rows]),
         x=_revenue_axis("Revenue (₹)", rows),
         tooltip=[
@@ -252,31 +254,31 @@ def _labelled_bars(base: alt.Chart, title: alt.Title, count: int) -> alt.TopLeve
     return _fit(chart, _bars_height(count))
 
 
-def top_customers(document: dict[str, Any]) -> alt.TopLevelMixin:
+def top_customers(document: KpiDocument) -> alt.TopLevelMixin:
     """Horizontal bars by rank: the biggest spenders of the window."""
-    rows = []
-    for r in document["top_customers"]:
-        paise = _paise(r["revenue"])
-        name = r["customer_name"] or r["customer_id"]
+    rows: list[dict[str, Any]] = []
+    for r in document.top_customers:
+        paise = _paise(r.revenue)
+        name = r.customer_name or r.customer_id
         rows.append(
             {
-                "rank": r["rank"],
-                "customer": f"{r['rank']}. {name} ({r['customer_id']})",
-                "customer_id": r["customer_id"],
-                "region": r["region"],
-                "orders": r["orders"],
+                "rank": r.rank,
+                "customer": f"{r.rank}. {name} ({r.customer_id})",
+                "customer_id": r.customer_id,
+                "region": r.region,
+                "orders": r.orders,
                 "revenue": _rupee_number(paise),
                 "revenue_text": rupees(paise),
                 "label": rupees(paise, decimals=False),
             }
         )
     title = _title(
-        f"Top {document['top']} customers by spend, last {document['window_days']} days",
+        f"Top {document.top} customers by spend, last {document.window_days} days",
         f"as of {as_of_day(document)} · {window_text(document)}",
     )
     if not rows:
         return _nothing(title, f"No customer ordered in the {window_text(document)}.")
-    base = alt.Chart(alt.Data(values=rows)).encode(
+    base = alt.Chart(alt.InlineData(values=rows)).encode(
         y=alt.Y(
             "customer:N",
             title=None,
@@ -307,15 +309,23 @@ BUCKETS: tuple[tuple[str, int, int | None], ...] = (
 )
 
 
-def repeat_distribution(repeaters: list[dict[str, Any]]) -> list[dict[str, Any]]:
+class Repeater(Protocol):
+    """What the repeat chart needs of a repeat customer (a `RepeatCustomer` row has it)."""
+
+    @property
+    def orders(self) -> int: ...
+
+    @property
+    def revenue(self) -> str: ...
+
+
+def repeat_distribution(repeaters: Sequence[Repeater]) -> list[dict[str, Any]]:
     """Repeat customers per orders-per-customer bucket, every bucket present (zeros too)."""
     total = len(repeaters)
     out = []
     for label, low, high in BUCKETS:
-        inside = [
-            r for r in repeaters if r["orders"] >= low and (high is None or r["orders"] <= high)
-        ]
-        paise = sum(_paise(r["revenue"]) for r in inside)
+        inside = [r for r in repeaters if r.orders >= low and (high is None or r.orders <= high)]
+        paise = sum(_paise(r.revenue) for r in inside)
         share = text_2(round_fraction(Fraction(10_000 * len(inside), total))) if total else "0.00"
         out.append(
             {
@@ -328,11 +338,11 @@ def repeat_distribution(repeaters: list[dict[str, Any]]) -> list[dict[str, Any]]
     return out
 
 
-def repeat_customers(document: dict[str, Any]) -> alt.TopLevelMixin:
+def repeat_customers(document: KpiDocument) -> alt.TopLevelMixin:
     """How often repeat customers ordered: customers per orders-per-customer bucket."""
-    rows = repeat_distribution(document["repeat_customers"])
-    s = document["summary"]
-    base = alt.Chart(alt.Data(values=rows)).encode(
+    rows = repeat_distribution(document.repeat_customers)
+    s = document.summary
+    base = alt.Chart(alt.InlineData(values=rows)).encode(
         x=alt.X(
             "bucket:O",
             title="Orders per customer",
@@ -352,14 +362,14 @@ def repeat_customers(document: dict[str, Any]) -> alt.TopLevelMixin:
     ).properties(
         title=_title(
             "Repeat customers by number of orders",
-            f"as of {as_of_day(document)} · all orders to date · {s['repeat_customers']} of "
-            f"{s['ordering_customers']} customers ({s['repeat_rate_pct']}%) ordered 2+ times",
+            f"as of {as_of_day(document)} · all orders to date · {s.repeat_customers} of "
+            f"{s.ordering_customers} customers ({s.repeat_rate_pct}%) ordered 2+ times",
         )
     )
     return _fit(chart, 300)
 
 
-BUILDERS: dict[str, Callable[[dict[str, Any]], alt.TopLevelMixin]] = {
+BUILDERS: dict[str, Callable[[KpiDocument], alt.TopLevelMixin]] = {
     "monthly_trends": monthly_trends,
     "regional_revenue": regional_revenue,
     "top_customers": top_customers,
@@ -367,6 +377,6 @@ BUILDERS: dict[str, Callable[[dict[str, Any]], alt.TopLevelMixin]] = {
 }
 
 
-def specs(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def specs(document: KpiDocument) -> dict[str, dict[str, Any]]:
     """The Vega-Lite spec of every chart, in report order."""
     return {name: BUILDERS[name](document).to_dict() for name in ORDER}

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+
+from akasa.kpi.document import KpiHead
 
 STALE_AFTER = timedelta(days=2)
 
@@ -58,10 +59,10 @@ def _parse(text: str | None) -> datetime | None:
     return None if not text else datetime.fromisoformat(text)
 
 
-def freshness(document: dict[str, Any]) -> Freshness:
-    watermark = document.get("watermark") or {}
+def freshness(document: KpiHead) -> Freshness:
+    watermark = document.watermark
     return Freshness(
-        newest_order_at=_parse(watermark.get("newest_order_at")),
-        last_ingest_at=_parse(watermark.get("last_ingest_at")),
-        run_at=datetime.fromisoformat(document["generated_at"]),
+        newest_order_at=_parse(watermark.newest_order_at),
+        last_ingest_at=_parse(watermark.last_ingest_at),
+        run_at=datetime.fromisoformat(document.generated_at),
     )

@@ -1,19 +1,25 @@
-"""What the report says: its sections, built from a `kpis.json` document with `html` parts."""
+"""What the pages say, from a `KpiDocument`: the values the templates in `templates/` lay out.
+
+`report.html.j2` is the one-file report, `chart.html.j2` one chart on its own page; both
+extend `page.html.j2`, the self-contained page (inlined JavaScript, embedded specs, PNGs as
+data URIs, a policy that forbids every network request).
+"""
 
 from __future__ import annotations
 
+import base64
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from html import escape
+from functools import cached_property
 from typing import Any
 
 from akasa import __version__
-from akasa.core.numbers import paise_of, rupees
+from akasa.kpi.document import KpiDocument, Part, QualityFile, columns
 from akasa.kpi.narrative import summary_lines
-from akasa.kpi.spec import QUALITY_FILE_COLUMNS
-from akasa.report import html
 from akasa.report.charts import ORDER, as_of_day, window_text
-from akasa.report.freshness import Freshness, age
+from akasa.report.freshness import Freshness
+from akasa.report.templating import render
 
 TITLES = {
     "monthly_trends": "Monthly trends",
@@ -32,9 +38,6 @@ NOTES = {
     "placed. The table lists them, most orders first.",
 }
 
-FILE_COLUMNS = QUALITY_FILE_COLUMNS
-COUNTS = ("records_read", "accepted", "rejected", "duplicates", "superseded")
-
 
 @dataclass(frozen=True)
 class Chart:
@@ -52,139 +55,98 @@ class Chart:
     def width(self) -> int:
         return int(self.spec["width"])
 
+    @property
+    def element_id(self) -> str:
+        """The id of the element the chart is drawn in (the key of its spec in the page)."""
+        return f"chart-{self.name}"
 
-def _money(text: str | None) -> str:
-    return "–" if text is None else rupees(paise_of(text))
-
-
-def _when(moment: datetime | None) -> str:
-    return "–" if moment is None else moment.strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _header(document: dict[str, Any]) -> str:
-    parts = [
-        f"As of {html.when(document['as_of'])} ({document['timezone']})",
-        f"Top customers: {window_text(document)}",
-        f"{document['mode']} mode",
-    ]
-    spans = "".join(f"<span>{escape(p)}</span>" for p in parts)
-    return (
-        f"<header><h1>Sales KPIs as of {escape(as_of_day(document))}</h1>"
-        f'<p class="meta">{spans}</p></header>'
-    )
+    @cached_property
+    def png_base64(self) -> str:
+        return base64.b64encode(self.png).decode("ascii")
 
 
-def _freshness(fresh: Freshness) -> str:
-    rows = [
-        ("Newest order", _when(fresh.newest_order_at)),
-        ("Last ingest", _when(fresh.last_ingest_at)),
-        ("KPIs computed", _when(fresh.run_at)),
-        ("Newest order's age at the run", age(fresh.lag)),
-    ]
-    items = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in rows)
-    warning = fresh.warning()
-    alert = f'<p class="warning" role="alert">{escape(warning)}</p>' if warning else ""
-    return (
-        f'<section id="freshness"><h2>Data freshness</h2><dl class="freshness">{items}</dl>'
-        f"{alert}</section>"
-    )
+@dataclass(frozen=True)
+class Section:
+    """One KPI in the report: its chart, heading, note and table rows."""
+
+    chart: Chart
+    heading: str
+    note: str
+    rows: Sequence[Part]
 
 
-def _card(label: str, value: str, detail: str = "") -> str:
-    extra = f'<div class="detail">{escape(detail)}</div>' if detail else ""
-    return (
-        f'<div class="card"><div class="label">{escape(label)}</div>'
-        f'<div class="value">{escape(value)}</div>{extra}</div>'
-    )
+def _sections(document: KpiDocument, charts: list[Chart]) -> list[Section]:
+    """The drawn charts in report order, each with its KPI's rows."""
+    rows: dict[str, Sequence[Part]] = {
+        "monthly_trends": document.monthly_trends,
+        "regional_revenue": document.regional_revenue,
+        "top_customers": document.top_customers,
+        "repeat_customers": document.repeat_customers,
+    }
+    by_name = {c.name: c for c in charts}
+    sections = []
+    for name in ORDER:
+        if name in by_name:
+            chart = by_name[name]
+            heading = chart.title
+            if name == "top_customers":
+                heading += f", last {document.window_days} days"
+            sections.append(Section(chart, heading, NOTES[name], rows[name]))
+    return sections
 
 
-def _headline(document: dict[str, Any]) -> str:
-    s = document["summary"]
-    cards = [
-        _card("Revenue", _money(s["total_revenue"]), "all orders to date"),
-        _card("Orders", str(s["orders"])),
-        _card(
-            "Customers",
-            str(s["ordering_customers"]),
-            f"{_money(s['avg_revenue_per_customer'])} per customer",
-        ),
-        _card(
-            "Repeat rate",
-            f"{s['repeat_rate_pct']}%",
-            f"{s['repeat_customers']} ordered more than once",
-        ),
-    ]
-    facts = [line.removeprefix("- ") for line in summary_lines(document)[1:]]
-    return (
-        '<section id="headline"><h2>Headline numbers</h2>'
-        f'<div class="cards">{"".join(cards)}</div>'
-        f'<ul class="facts">{html.items(facts)}</ul></section>'
-    )
+def _files_total(files: Sequence[QualityFile]) -> dict[str, Any]:
+    """The total row under the files table."""
+    return {
+        "batch_id": "Total",
+        "source_file": f"{len(files)} file(s)",
+        "records_read": sum(f.records_read for f in files),
+        "accepted": sum(f.accepted for f in files),
+        "rejected": sum(f.rejected for f in files),
+        "duplicates": sum(f.duplicates for f in files),
+        "superseded": sum(f.superseded for f in files),
+    }
 
 
-def _kpi_section(document: dict[str, Any], chart: Chart) -> str:
-    title = chart.title
-    if chart.name == "top_customers":
-        title += f", last {document['window_days']} days"
-    holder = html.chart_holder(f"chart-{chart.name}", chart.png, f"{title} chart", chart.width)
-    table = (
-        html.table(document[chart.name], empty="No rows: nothing in scope for this KPI.")
-        + f'<p class="note">All rows: {escape(chart.name)}.csv beside kpis.json.</p>'
-    )
-    return (
-        f'<section id="{escape(chart.name)}"><h2>{escape(title)}</h2>'
-        f'<p class="note">{escape(NOTES[chart.name])}</p>{holder}{table}</section>'
-    )
-
-
-def _data_quality(document: dict[str, Any]) -> str:
-    quality = document.get("data_quality") or {"files": [], "top_reject_reasons": []}
-    files = quality["files"]
-    total = {c: sum(f[c] for f in files) for c in COUNTS}
-    total["source_file"] = f"{len(files)} file(s)"
-    total["batch_id"] = "Total"
-    reasons = quality["top_reject_reasons"]
-    return (
-        '<section id="data_quality"><h2>Data quality</h2>'
-        '<p class="note">Every record read is accepted, rejected (set aside in the quarantine '
-        "with its reason), dropped as an exact duplicate, or superseded by a later version: "
-        "read = accepted + rejected + duplicates + superseded.</p>"
-        "<h3>Files ingested</h3>"
-        + html.table(files, FILE_COLUMNS, limit=None, total=total, empty="No files ingested.")
-        + "<h3>Most common reject reasons</h3>"
-        + html.table(reasons, ("reason", "records"), limit=None, empty="No records rejected.")
-        + "</section>"
-    )
+def _specs(charts: Sequence[Chart]) -> dict[str, dict[str, Any]]:
+    return {c.element_id: c.spec for c in charts}
 
 
 def report_page(
-    document: dict[str, Any],
+    document: KpiDocument,
     charts: list[Chart],
     fresh: Freshness,
     bundle: str,
     built_at: datetime,
 ) -> str:
     """The one-file report: freshness, headline numbers, four charts with tables, quality."""
-    by_name = {c.name: c for c in charts}
-    sections = [by_name[name] for name in ORDER if name in by_name]
-    body = (
-        "<main>"
-        + _header(document)
-        + _freshness(fresh)
-        + _headline(document)
-        + "".join(_kpi_section(document, c) for c in sections)
-        + _data_quality(document)
-        + f"<footer>Made by akasa {escape(__version__)} on {escape(_when(built_at))} from the "
-        f"{escape(document['mode'])}-mode outputs. Times are in {escape(document['timezone'])}."
-        "</footer></main>"
+    sections = _sections(document, charts)
+    quality = document.data_quality
+    return render(
+        "report.html.j2",
+        title=f"Sales KPIs as of {as_of_day(document)}",
+        specs=_specs([s.chart for s in sections]),
+        bundle=bundle,
+        document=document,
+        as_of_day=as_of_day(document),
+        window=window_text(document),
+        fresh=fresh,
+        facts=[line.removeprefix("- ") for line in summary_lines(document)[1:]],
+        sections=sections,
+        quality=quality,
+        file_columns=columns(QualityFile),
+        files_total=_files_total(quality.files),
+        version=__version__,
+        built_at=built_at,
     )
-    specs = {f"chart-{c.name}": c.spec for c in sections}
-    return html.page(f"Sales KPIs as of {as_of_day(document)}", body, specs, bundle)
 
 
-def chart_page(document: dict[str, Any], chart: Chart, bundle: str) -> str:
+def chart_page(document: KpiDocument, chart: Chart, bundle: str) -> str:
     """One chart on its own page, drawn the same offline way as in the report."""
-    holder = html.chart_holder(f"chart-{chart.name}", chart.png, chart.title, chart.width)
-    body = f"<main><section>{holder}</section></main>"
-    title = f"{chart.title} as of {as_of_day(document)}"
-    return html.page(title, body, {f"chart-{chart.name}": chart.spec}, bundle)
+    return render(
+        "chart.html.j2",
+        title=f"{chart.title} as of {as_of_day(document)}",
+        specs=_specs([chart]),
+        bundle=bundle,
+        chart=chart,
+    )

@@ -49,6 +49,22 @@ def table_ingest(data_dir: Path, drop: Path) -> subprocess.Popen[bytes]:
     return akasa(data_dir, "ingest", "-m", "table", "-c", str(drop), "-o", str(drop), "-q")
 
 
+def wait_for_log(data_dir: Path, victim: subprocess.Popen[bytes], line: str) -> None:
+    """Returns once the victim's log (`<data dir>/logs/<time>-<pid>-ingest.log`) holds
+    `line`: the ingest has reached that point and is still running (or just past it)."""
+    deadline = time.monotonic() + 120
+    while True:
+        ended = victim.poll() is not None
+        logs = (data_dir / "logs").glob(f"*-{victim.pid}-ingest.log")
+        if any(line in log.read_text(encoding="utf-8") for log in logs):
+            return
+        if ended:
+            pytest.fail(f"the ingest ended (exit {victim.returncode}) before logging {line!r}")
+        if time.monotonic() > deadline:
+            pytest.fail(f"the ingest did not log {line!r} within 120 s")
+        time.sleep(0.01)
+
+
 def children(pid: int) -> set[int]:
     """The live child processes of `pid` (its XML worker pool)."""
     found: set[int] = set()
@@ -89,15 +105,25 @@ def reference(drop: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str,
 
 
 @pytest.mark.slow
-def test_sigkill_at_random_points_then_ingest_again(
+def test_sigkill_at_each_stage_then_ingest_again(
     drop: Path, reference: dict[str, pl.DataFrame], tmp_path: Path
 ) -> None:
     data = tmp_path / "victim"
     killed_mid_way = 0
     orphans: set[int] = set()
-    for delay in (0.3, 0.8, 1.3, 1.9, 2.6):
+    # Kill points, in the order an ingest reaches them (3 customers files are batches 1-3, 3
+    # orders files 4-6): started, nothing staged; one batch folder written; every customers
+    # batch written, the XML workers starting; one and two orders batches written, the
+    # workers parsing the next file.
+    for line in (
+        "INFO akasa.cli: akasa ",
+        "-> batch 1:",
+        "-> batch 3:",
+        "-> batch 4:",
+        "-> batch 5:",
+    ):
         victim = akasa(data, "ingest", "-c", str(drop), "-o", str(drop), "-q")
-        time.sleep(delay)
+        wait_for_log(data, victim, line)
         if victim.poll() is None:
             orphans |= children(victim.pid)
             victim.send_signal(signal.SIGKILL)
@@ -190,9 +216,11 @@ def test_sigkill_during_a_table_ingest_then_ingest_again(
     migrate(settings)
     env_dir = tmp_path / "victim"
     killed = 0
-    for delay in (0.5, 1.2, 2.0, 3.0):
+    # Kill points inside the one transaction: the loader ready (the ingest lock held), the
+    # first batch loaded, the first orders batch, the second (batches 4-6 are the orders).
+    for line in ("table load via ", "batch 1 loaded", "batch 4 loaded", "batch 5 loaded"):
         victim = table_ingest(env_dir, small_drop)
-        time.sleep(delay)
+        wait_for_log(env_dir, victim, line)
         if victim.poll() is None:
             victim.send_signal(signal.SIGKILL)
             killed += 1

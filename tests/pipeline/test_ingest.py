@@ -150,12 +150,12 @@ def test_order_before_its_customer_resolves_when_the_customer_arrives(
             "revenue_share_pct": "100.00",
         }
     ]
-    assert first.document["unmatched_orders"] == 1 and rows(first, "top_customers") == []
+    assert first.document.unmatched_orders == 1 and rows(first, "top_customers") == []
     load(settings, customers=[customers_csv(tmp_path / "c2.csv", [("C3", "Rohan", M3, "South")])])
     second = kpis(settings)
     assert rows(second, "regional_revenue")[0]["region"] == "South"
     assert rows(second, "top_customers")[0]["customer_id"] == "C3"
-    assert second.document["unmatched_orders"] == 0
+    assert second.document.unmatched_orders == 0
 
 
 def test_old_number_keeps_pointing_to_the_customer(settings: Settings, tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import pytest
 
 from akasa.backends.base import Mode
 from akasa.core.config import Settings, load_settings
+from akasa.kpi.document import KpiDocument
 from akasa.pipeline.ingest import ingest
 from akasa.pipeline.run import run
 from akasa.report.build import ReportResult, build_report
@@ -32,6 +33,11 @@ class OfficialReport:
     @property
     def html(self) -> str:
         return self.result.report.read_text(encoding="utf-8")
+
+
+def typed(document: dict[str, Any]) -> KpiDocument:
+    """A (possibly changed) kpis.json dict as the model the report modules take."""
+    return KpiDocument.model_validate(document)
 
 
 def pinned_settings(data_dir: Path) -> Settings:

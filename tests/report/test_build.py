@@ -16,9 +16,9 @@ from akasa.core.errors import NoOutputsError, OutputsUnreadableError
 from akasa.report import charts
 from akasa.report.build import build_report
 from akasa.report.freshness import Freshness, age, freshness
-from akasa.report.html import json_for_script, script_text, table
 from akasa.report.pages import Chart, report_page
-from tests.report.conftest import REPORT_AT, OfficialReport, pinned_settings
+from akasa.report.templating import json_for_script, script_text, table
+from tests.report.conftest import REPORT_AT, OfficialReport, pinned_settings, typed
 
 CHART_FILES = [
     "monthly_trends.png",
@@ -167,14 +167,14 @@ def _stale_by(document: dict[str, Any], lag: timedelta) -> dict[str, Any]:
 
 def test_freshness_warns_after_two_days(official_report: OfficialReport) -> None:
     document = official_report.document
-    assert not freshness(_stale_by(document, timedelta(days=2))).stale
-    late = freshness(_stale_by(document, timedelta(days=2, seconds=1)))
+    assert not freshness(typed(_stale_by(document, timedelta(days=2)))).stale
+    late = freshness(typed(_stale_by(document, timedelta(days=2, seconds=1))))
     assert late.stale
     assert late.warning() == (
         "The newest order (2025-11-01 14:22) is 2 days older than the KPI run "
         "(2025-11-03 14:22): check that the daily files are arriving."
     )
-    fresh = freshness(document)
+    fresh = freshness(typed(document))
     assert fresh.lag == timedelta(days=1, minutes=7, seconds=50) and fresh.warning() is None
 
 
@@ -199,8 +199,9 @@ def test_age_in_words() -> None:
 
 def _page(document: dict[str, Any], official_report: OfficialReport) -> str:
     pngs = {n: f.png.read_bytes() for n, f in official_report.result.charts.items()}
-    drawn = [Chart(n, s, pngs[n]) for n, s in charts.specs(document).items()]
-    return report_page(document, drawn, freshness(document), "/* bundle */", REPORT_AT)
+    kpis = typed(document)
+    drawn = [Chart(n, s, pngs[n]) for n, s in charts.specs(kpis).items()]
+    return report_page(kpis, drawn, freshness(kpis), "/* bundle */", REPORT_AT)
 
 
 def test_everything_inserted_is_escaped(official_report: OfficialReport) -> None:

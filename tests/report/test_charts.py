@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import struct
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -11,7 +12,7 @@ from PIL import Image
 
 from akasa.report import charts
 from akasa.report.build import PNG_SCALE
-from tests.report.conftest import OfficialReport
+from tests.report.conftest import OfficialReport, typed
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -36,7 +37,7 @@ def urls(node: Any) -> list[Any]:
 
 @pytest.fixture(scope="module")
 def specs(official_report: OfficialReport) -> dict[str, dict[str, Any]]:
-    return charts.specs(official_report.document)
+    return charts.specs(typed(official_report.document))
 
 
 def test_one_chart_per_kpi_in_report_order(specs: dict[str, dict[str, Any]]) -> None:
@@ -94,7 +95,7 @@ def test_count_axes_tick_whole_numbers(specs: dict[str, dict[str, Any]]) -> None
 
 
 def test_nothing_to_draw_is_said_in_words(official_report: OfficialReport) -> None:
-    document = dict(official_report.document, top_customers=[], regional_revenue=[])
+    document = typed(dict(official_report.document, top_customers=[], regional_revenue=[]))
     for build in (charts.top_customers, charts.regional_revenue):
         spec = build(document).to_dict()
         assert spec["mark"]["type"] == "text" and spec["encoding"]["text"]["field"] == "message"
@@ -162,7 +163,7 @@ def test_repeat_customers(specs: dict[str, dict[str, Any]]) -> None:
 
 def test_repeat_buckets_split_exactly() -> None:
     repeaters = [
-        {"orders": n, "revenue": "1.005"} for n in (2, 2, 3, 5, 6, 9, 10, 19, 20, 250)
+        SimpleNamespace(orders=n, revenue="1.005") for n in (2, 2, 3, 5, 6, 9, 10, 19, 20, 250)
     ]  # revenue text is rounded to paise: 1.005 -> 1.01
     rows = charts.repeat_distribution(repeaters)
     assert [(r["bucket"], r["customers"], r["share"]) for r in rows] == [
@@ -176,7 +177,7 @@ def test_repeat_buckets_split_exactly() -> None:
     ]
     assert rows[0]["revenue_text"] == "₹2.02"
     thirds = charts.repeat_distribution(
-        [{"orders": 2, "revenue": "0"}] * 2 + [{"orders": 3, "revenue": "0"}]
+        [SimpleNamespace(orders=2, revenue="0")] * 2 + [SimpleNamespace(orders=3, revenue="0")]
     )
     assert [r["share"] for r in thirds[:2]] == ["66.67%", "33.33%"]
 
@@ -193,7 +194,7 @@ def test_many_regions_show_the_largest(official_report: OfficialReport) -> None:
         }
         for i in range(30)
     ]
-    spec = charts.regional_revenue(document).to_dict()
+    spec = charts.regional_revenue(typed(document)).to_dict()
     assert len(values(spec)) == charts.MAX_BARS
     assert values(spec)[0]["region"] == "R00"
     assert title(spec).endswith("largest 25 of 30 regions")

@@ -13,7 +13,10 @@ from akasa.kpi.spec import PAISE, UNKNOWN_REGION, RawKpis
 
 
 def newest_order_at(lake: Lake) -> datetime | None:
-    return lake.current("orders").select(pl.col("ordered_at").max()).collect().item()
+    newest: datetime | None = (
+        lake.current("orders").select(pl.col("ordered_at").max()).collect().item()
+    )
+    return newest
 
 
 def orders_in_scope(lake: Lake, ctx: KpiContext) -> pl.LazyFrame:

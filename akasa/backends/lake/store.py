@@ -32,7 +32,7 @@ MANIFEST = "manifest.json"
 FORMAT = 3  # 2: batches record the order versions they replace; 3: orders carry units
 # Lake-internal: per batch, the (order_id, batch_id) versions its orders replaced.
 REPLACED = "replaced_orders"
-REPLACED_SCHEMA = {"order_id": pl.String(), "batch_id": pl.Int64()}
+REPLACED_SCHEMA = pl.Schema({"order_id": pl.String(), "batch_id": pl.Int64()})
 
 
 class Lake:

@@ -70,10 +70,12 @@ class SqlBackend:
     # ---- the query side --------------------------------------------------------------------
 
     def newest_order_at(self) -> datetime | None:
-        return self._scalar(select(func.max(orders.c.ordered_at)))
+        newest: datetime | None = self._scalar(select(func.max(orders.c.ordered_at)))
+        return newest
 
     def last_ingest_at(self) -> datetime | None:
-        return self._scalar(select(func.max(batches.c.finished_at)))
+        last: datetime | None = self._scalar(select(func.max(batches.c.finished_at)))
+        return last
 
     def compute(self, ctx: KpiContext) -> RawKpis:
         with self.database.errors(), self.database.engine().connect() as conn:

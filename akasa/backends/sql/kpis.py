@@ -246,7 +246,7 @@ def top_customers(ctx: KpiContext) -> Select[Any]:
     ).where(ranked.c.rank <= ctx.top)
 
 
-def previous_month_to_date(ctx: KpiContext) -> Select[Any]:
+def previous_month_to_date(ctx: KpiContext) -> Select[int, int]:
     """The like-for-like base of the as_of month's growth: a range of the orders' time
     index, not the scope (whose rows are whole months)."""
     start, end = ctx.previous_month_to_date

@@ -130,8 +130,8 @@ def test_unmatched_orders_go_to_unknown_and_no_customer_kpi(
     ]
     assert rows(result, "repeat_customers") == []
     assert [r["customer_id"] for r in rows(result, "top_customers")] == ["C2"]
-    assert result.summary["unmatched_orders"] == 3
-    assert result.summary["ordering_customers"] == 3
+    assert result.summary.unmatched_orders == 3
+    assert result.summary.ordering_customers == 3
 
 
 def test_repeat_customers_sorted_by_orders_revenue_id(
@@ -210,10 +210,10 @@ def test_window_edges_are_midnight_ist(settings: Settings, tmp_path: Path, custo
     )  # = 1 Jan 23:59:59 IST
     result = kpis(settings, as_of="2025-01-31")
     assert sorted(r["customer_id"] for r in rows(result, "top_customers")) == ["C0", "C2"]
-    assert result.document["window_start"] == "2025-01-02T00:00:00+05:30"
-    assert result.document["as_of"] == "2025-01-31T23:59:59+05:30"
+    assert result.document.window_start == "2025-01-02T00:00:00+05:30"
+    assert result.document.as_of == "2025-01-31T23:59:59+05:30"
     # OUT2 is after as_of, so it is in no KPI at all.
-    assert result.summary["orders"] == 4
+    assert result.summary.orders == 4
 
 
 def test_window_days_one_is_the_as_of_day(
@@ -228,7 +228,7 @@ def test_latest_is_the_end_of_the_newest_orders_business_day(
     settings: Settings, tmp_path: Path, customers: None
 ) -> None:
     orders(settings, tmp_path, ("A", 0, "2025-03-05T20:00:00Z", 1))  # 6 Mar 01:30 IST
-    assert kpis(settings).document["as_of"] == "2025-03-06T23:59:59+05:30"
+    assert kpis(settings).document.as_of == "2025-03-06T23:59:59+05:30"
 
 
 def test_as_of_now_uses_the_last_n_times_24_hours(
@@ -244,8 +244,8 @@ def test_as_of_now_uses_the_last_n_times_24_hours(
     now = datetime(2025, 3, 31, 12, 0, tzinfo=UTC)
     result = kpis(settings, as_of="now", now=now)
     assert [r["customer_id"] for r in rows(result, "top_customers")] == ["C1", "C0"]
-    assert result.summary["orders"] == 2  # C is in the future of `now`
-    assert result.document["window_start"] == "2025-03-01T17:30:00+05:30"
+    assert result.summary.orders == 2  # C is in the future of `now`
+    assert result.document.window_start == "2025-03-01T17:30:00+05:30"
 
 
 def test_as_of_before_any_order_gives_empty_kpis(
@@ -254,7 +254,7 @@ def test_as_of_before_any_order_gives_empty_kpis(
     orders(settings, tmp_path, ("A", 0, "2025-03-01", 5))
     result = kpis(settings, as_of="2025-01-01")
     assert all(result.tables[n].is_empty() for n in result.tables)
-    assert result.summary["total_revenue"] == "0.00"
+    assert result.summary.total_revenue == "0.00"
 
 
 def test_empty_store_is_an_error(settings: Settings) -> None:
@@ -271,7 +271,7 @@ def test_business_timezone_setting_moves_days(
     result = kpis(utc_settings)
     assert rows(result, "monthly_trends")[0]["month"] == "2025-01"
     assert rows(result, "repeat_customers") == []
-    assert result.document["as_of"] == "2025-01-31T23:59:59+00:00"
+    assert result.document.as_of == "2025-01-31T23:59:59+00:00"
 
 
 def test_summary_numbers(settings: Settings, tmp_path: Path, customers: None) -> None:
@@ -284,7 +284,7 @@ def test_summary_numbers(settings: Settings, tmp_path: Path, customers: None) ->
         ("D", 15, "2025-03-11", 50),
     )
     summary = kpis(settings).summary
-    assert summary == {
+    assert summary.model_dump() == {
         "total_revenue": "600.00",
         "orders": 4,
         "ordering_customers": 3,
@@ -315,12 +315,12 @@ def test_data_quality_in_kpis_json(settings: Settings, tmp_path: Path, customers
             )
         ],
     )
-    quality = kpis(settings).document["data_quality"]
-    assert [(f["source_file"], f["records_read"], f["rejected"]) for f in quality["files"]] == [
+    quality = kpis(settings).document.data_quality
+    assert [(f.source_file, f.records_read, f.rejected) for f in quality.files] == [
         ("c.csv", 10, 0),
         ("q.xml", 3, 2),
     ]
-    assert quality["top_reject_reasons"] == [
+    assert [r.model_dump() for r in quality.top_reject_reasons] == [
         {"reason": "invalid mobile_number (need 10 digits starting 6-9)", "records": 2},
         {"reason": "invalid sku_count (need a whole number >= 1)", "records": 1},
     ]
@@ -348,4 +348,4 @@ def test_an_unmatched_number_is_never_taken_for_a_customer_id(
     result = kpis(settings)
     assert rows(result, "monthly_trends")[0]["customers"] == 2
     assert rows(result, "regional_revenue")[0]["customers"] == 2  # both under Unknown
-    assert result.summary["ordering_customers"] == 2
+    assert result.summary.ordering_customers == 2

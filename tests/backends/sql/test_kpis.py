@@ -60,7 +60,7 @@ def test_as_of_and_window_start_are_inclusive_to_the_microsecond(
     options = {"as_of": "2025-01-11", "window_days": 7}
     result = run(settings, mode="table", **options)
     assert rows(result, "top_customers")[0]["revenue"] == "5.00"  # IN-START + IN-END
-    assert result.summary["total_revenue"] == "7.00"  # everything but AFTER
+    assert result.summary.total_revenue == "7.00"  # everything but AFTER
     assert_same_outputs(settings, **options)
 
 
@@ -165,4 +165,4 @@ def test_an_older_order_landing_mid_run_is_bucketed_from_its_own_month(
     monthly = rows(result, "monthly_trends")
     assert [m["month"] for m in monthly] == ["2024-12", "2025-01", "2025-02", "2025-03"]
     assert [m["orders"] for m in monthly] == [1, 0, 0, 1]
-    assert result.summary["total_revenue"] == "7.00"
+    assert result.summary.total_revenue == "7.00"

@@ -14,7 +14,8 @@ import polars as pl
 
 def rows_per_chunk(frame: pl.DataFrame, chunk_bytes: int, max_rows: int | None = None) -> int:
     """How many rows of `frame` make about `chunk_bytes` (Polars' estimate of its size)."""
-    per_row = max(1, frame.estimated_size() // max(1, frame.height))
+    # In bytes (the default unit) the estimate is an int; the stub says `int | float`.
+    per_row = max(1, int(frame.estimated_size()) // max(1, frame.height))
     rows = max(1, chunk_bytes // per_row)
     return rows if max_rows is None else max(1, min(rows, max_rows))
 

@@ -73,9 +73,9 @@ class LoadDataLoader(StagedLoader):
             try:
                 loaded = conn.exec_driver_sql(statement, (str(path),)).rowcount
             except DBAPIError as exc:  # which class depends on the code and the driver
-                code = exc.orig.args[0] if exc.orig and exc.orig.args else None
-                if code in REFUSED:
-                    raise CopyRefused(str(exc.orig.args[-1])) from None
+                orig = exc.orig
+                if orig is not None and orig.args and orig.args[0] in REFUSED:
+                    raise CopyRefused(str(orig.args[-1])) from None
                 raise
             finally:
                 path.unlink(missing_ok=True)
