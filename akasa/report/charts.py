@@ -99,6 +99,11 @@ def window_text(document: KpiHead) -> str:
     return f"last {days} {noun} ({document.window_start[:10]} to {as_of_day(document)})"
 
 
+def _inline(values: list[dict[str, Any]]) -> alt.Data:
+    """Rows kept inside the spec itself (charts read `data.values`), not in `datasets`."""
+    return alt.Data(values=values)  # type: ignore[no-untyped-call]  # altair: untyped Data()
+
+
 def _title(text: str, subtitle: str) -> alt.Title:
     return alt.Title(text=text, subtitle=subtitle)
 
@@ -132,7 +137,7 @@ def _count_y(field: str, title: str, top: int, **axis: Any) -> alt.Y:
 def _nothing(title: alt.Title, message: str) -> alt.TopLevelMixin:
     """A chart with nothing to draw says so, instead of showing empty axes."""
     chart = (
-        alt.Chart(alt.InlineData(values=[{"message": message}]))
+        alt.Chart(_inline([{"message": message}]))
         .mark_text(fontSize=14, color=MUTED)
         .encode(text="message:N")
         .properties(title=title)
@@ -169,7 +174,7 @@ def monthly_trends(document: KpiDocument) -> alt.TopLevelMixin:
         alt.Tooltip("customers:Q", title="Customers"),
         alt.Tooltip("aov_text:N", title="Avg order value"),
     ]
-    base = alt.Chart(alt.InlineData(values=rows)).encode(
+    base = alt.Chart(_inline(rows)).encode(
         x=alt.X(
             "month:O",
             title=None,
@@ -222,7 +227,7 @@ def regional_revenue(document: KpiDocument) -> alt.TopLevelMixin:
     title = _title("Revenue by region", f"as of {as_of_day(document)} · all orders to date{more}")
     if not rows:
         return _nothing(title, "No orders up to the as-of date.")
-    base = alt.Chart(alt.InlineData(values=rows)).encode(
+    base = alt.Chart(_inline(rows)).encode(
         y=alt.Y("region:N", title=None, sort=[r["region"] for r in rows]),
         x=_revenue_axis("Revenue (₹)", rows),
         tooltip=[
@@ -278,7 +283,7 @@ def top_customers(document: KpiDocument) -> alt.TopLevelMixin:
     )
     if not rows:
         return _nothing(title, f"No customer ordered in the {window_text(document)}.")
-    base = alt.Chart(alt.InlineData(values=rows)).encode(
+    base = alt.Chart(_inline(rows)).encode(
         y=alt.Y(
             "customer:N",
             title=None,
@@ -342,7 +347,7 @@ def repeat_customers(document: KpiDocument) -> alt.TopLevelMixin:
     """How often repeat customers ordered: customers per orders-per-customer bucket."""
     rows = repeat_distribution(document.repeat_customers)
     s = document.summary
-    base = alt.Chart(alt.InlineData(values=rows)).encode(
+    base = alt.Chart(_inline(rows)).encode(
         x=alt.X(
             "bucket:O",
             title="Orders per customer",
