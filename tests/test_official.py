@@ -7,6 +7,8 @@ import hashlib
 import json
 from pathlib import Path
 
+import pytest
+
 from akasa.core.config import Settings
 from tests.builders import accounting, kpis, load, rows
 from tests.conftest import OFFICIAL_CUSTOMERS, OFFICIAL_ORDERS
@@ -53,6 +55,8 @@ def test_official_kpis(settings: Settings) -> None:
         ("2025-10", 1, "7450.00"),
         ("2025-11", 1, "5299.00"),
     ]
+    growth = [(r["revenue_growth_pct"], r["complete"]) for r in rows(result, "monthly_trends")]
+    assert growth == [(None, True), ("-16.57", True), (None, False)]
     assert rows(result, "regional_revenue") == [
         {
             "region": "West",
@@ -81,6 +85,30 @@ def test_official_kpis(settings: Settings) -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("as_of", "november"),
+    [
+        ("latest", (None, False)),  # 1 November: in progress, 1 October had no revenue
+        ("2025-11-30", ("-28.87", True)),  # the whole of November against October
+        ("2025-10-20", None),  # November not reached
+    ],
+)
+def test_official_growth_answers(
+    settings: Settings, as_of: str, november: tuple[str | None, bool] | None
+) -> None:
+    """The reference-data README's answers for growth, month by month."""
+    load(settings, [OFFICIAL_CUSTOMERS], [OFFICIAL_ORDERS])
+    result = kpis(settings, as_of=as_of)
+    months = {
+        r["month"]: (r["revenue_growth_pct"], r["complete"]) for r in rows(result, "monthly_trends")
+    }
+    assert months.get("2025-11") == november
+    assert months["2025-09"] == (None, True)
+    # October is complete unless as_of falls inside it; as of 20 October it is compared
+    # like for like with 1-20 September, which had no revenue (the order is on the 30th).
+    assert months["2025-10"] == (("-16.57", True) if as_of != "2025-10-20" else (None, False))
+
+
 def test_official_output_files(settings: Settings) -> None:
     load(settings, [OFFICIAL_CUSTOMERS], [OFFICIAL_ORDERS])
     kpis(settings)
@@ -99,9 +127,14 @@ def test_official_output_files(settings: Settings) -> None:
         "revenue",
         "avg_order_value",
         "revenue_growth_pct",
+        "complete",
     ]
-    assert monthly[1] == ["2025-09", "1", "1", "8", "8930.00", "8930.00", ""]
-    assert monthly[2] == ["2025-10", "1", "1", "6", "7450.00", "7450.00", "-16.57"]
+    assert monthly[1] == ["2025-09", "1", "1", "8", "8930.00", "8930.00", "", "true"]
+    assert monthly[2] == ["2025-10", "1", "1", "6", "7450.00", "7450.00", "-16.57", "true"]
+    # The official answer (reference-data README): as of latest (1 November) November is
+    # in progress, and like for like it compares with 1 October alone, which had no
+    # revenue, so its growth is empty.
+    assert monthly[3] == ["2025-11", "1", "1", "4", "5299.00", "5299.00", "", "false"]
     document = json.loads((out / "kpis.json").read_text())
     assert document["summary"]["total_revenue"] == "21679.00"
     assert document["summary"]["leading_region"] == "West"

@@ -43,12 +43,9 @@ def test_ingest_then_run_prints_kpis_and_summary(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "Aarav Mehta" in result.stdout
     assert result.stdout.rstrip().endswith(
-        "- Top customer of the last 30 days: Aarav Mehta (CUST-001), ₹12,749.00."
+        "- Top customer of the last 30 days: Aarav Mehta (CUST-001), ₹12,749."
     )
-    assert (
-        "- Revenue ₹21,679.00 from 3 orders by 2 customers (₹10,839.50 per customer)."
-        in result.stdout
-    )
+    assert "- Revenue ₹21,679 from 3 orders by 2 customers (₹10,840 per customer)." in result.stdout
     assert (tmp_path / "data" / "outputs" / "memory" / "top_customers.csv").exists()
 
 

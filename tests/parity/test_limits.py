@@ -41,7 +41,7 @@ def test_the_largest_amounts_give_exact_growth_and_share(
     assert february["revenue"] == "9999999999999.90"
     assert february["revenue_growth_pct"] == "999999999999890.00"
     assert rows(memory, "regional_revenue")[0]["revenue_share_pct"] == "100.00"
-    assert memory.summary["total_revenue"] == "10000000000000.90"
+    assert memory.summary.total_revenue == "10000000000000.90"
 
 
 def test_121_months_of_the_largest_amounts(migrated: TestDatabase, tmp_path: Path) -> None:
@@ -54,7 +54,7 @@ def test_121_months_of_the_largest_amounts(migrated: TestDatabase, tmp_path: Pat
     load(settings_, [_customers(tmp_path)], [orders_xml(tmp_path / "o.xml", lines)], "both")
     memory, _ = assert_same_outputs(settings_)
     total = Decimal(MAX) * 1210
-    assert memory.summary["total_revenue"] == f"{total:.2f}"
+    assert memory.summary.total_revenue == f"{total:.2f}"
     assert rows(memory, "regional_revenue")[0]["revenue"] == f"{total:.2f}"
     assert {m["revenue_growth_pct"] for m in rows(memory, "monthly_trends")[1:]} == {"0.00"}
 
@@ -82,7 +82,7 @@ def test_input_edges_land_the_same_in_every_store(migrated: TestDatabase, tmp_pa
     assert accounting(result, 0) == accounting(result, 1)
     assert accounting(result, 0) == [("c.csv", 3, 1, 2, 0, 0), ("o.xml", 3, 2, 1, 0, 0)]
     memory, _ = assert_same_outputs(settings_)
-    assert memory.summary["total_revenue"] == "999999999999.99"
+    assert memory.summary.total_revenue == "999999999999.99"
     assert rows(memory, "repeat_customers")[0]["first_order_at"] == "2025-03-01T10:00:00+05:30"
 
 
@@ -142,7 +142,7 @@ def test_random_large_totals_are_the_exact_decimal_sum(
         load(run_settings, [_customers(root)], [orders_xml(root / "o.xml", lines)], "both")
         memory, _ = assert_same_outputs(run_settings)
         exact = sum(Decimal(p) * count for p, count in amounts) / 100
-        assert memory.summary["total_revenue"] == f"{exact:.2f}"
+        assert memory.summary.total_revenue == f"{exact:.2f}"
 
 
 def _money(paise: int) -> str:

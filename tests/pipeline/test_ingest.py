@@ -222,6 +222,7 @@ def test_day1_day1_again_day2(settings: Settings, tmp_path: Path) -> None:
             "revenue": "1500.00",
             "avg_order_value": "750.00",
             "revenue_growth_pct": None,
+            "complete": False,  # as of 2 October (latest): October is in progress
         }
     ]
 
@@ -247,6 +248,7 @@ def test_day1_day1_again_day2(settings: Settings, tmp_path: Path) -> None:
             "revenue": "1300.00",
             "avg_order_value": "650.00",
             "revenue_growth_pct": None,
+            "complete": True,
         },
         {
             "month": "2025-11",
@@ -255,7 +257,10 @@ def test_day1_day1_again_day2(settings: Settings, tmp_path: Path) -> None:
             "units": 3,
             "revenue": "300.00",
             "avg_order_value": "300.00",
+            # In progress on 3 November: compared with 1-3 October, which had all of
+            # October's revenue.
             "revenue_growth_pct": "-76.92",
+            "complete": False,
         },
     ]
     assert rows(result, "regional_revenue") == [  # a revenue tie sorts by region

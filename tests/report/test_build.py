@@ -127,7 +127,7 @@ def test_page_says_as_of_window_freshness_and_headline(official_report: Official
     assert "Customers 2 ₹10,839.50 per customer" in words
     assert "Repeat rate 50.00% 1 ordered more than once" in words
     assert "Leading region West with 58.81% of revenue." in words
-    assert "Top customer of the last 30 days: Aarav Mehta (CUST-001), ₹12,749.00." in words
+    assert "Top customer of the last 30 days: Aarav Mehta (CUST-001), ₹12,749." in words
 
 
 def test_page_has_the_four_kpis_and_data_quality_in_order(

@@ -283,8 +283,7 @@ def test_summary_numbers(settings: Settings, tmp_path: Path, customers: None) ->
         ("C", 1, "2025-03-10", 300),
         ("D", 15, "2025-03-11", 50),
     )
-    summary = kpis(settings).summary
-    assert summary.model_dump() == {
+    whole = {
         "total_revenue": "600.00",
         "orders": 4,
         "ordering_customers": 3,
@@ -293,11 +292,30 @@ def test_summary_numbers(settings: Settings, tmp_path: Path, customers: None) ->
         "peak_month": "2025-03",
         "peak_month_revenue": "350.00",
         "avg_monthly_revenue_growth_pct": "91.67",  # (+50% + +133.33%) / 2
+        "month_to_date": None,
         "leading_region": "North",
         "leading_region_share_pct": "50.00",
         "top_customer": {"customer_id": "C1", "customer_name": "Name 1", "revenue": "300.00"},
         "avg_revenue_per_customer": "200.00",
         "unmatched_orders": 1,
+    }
+    assert kpis(settings, as_of="2025-03-31").summary.model_dump() == whole
+    # As of 11 March (latest), March is in progress: growth and the peak speak of January
+    # and February only, and March so far is compared with 1-11 February.
+    assert kpis(settings).summary.model_dump() == {
+        **whole,
+        "peak_month": "2025-02",
+        "peak_month_revenue": "150.00",
+        "avg_monthly_revenue_growth_pct": "50.00",
+        "month_to_date": {
+            "month": "2025-03",
+            "revenue": "350.00",
+            "days": 11,
+            "previous_month": "2025-02",
+            "previous_days": 11,
+            "previous_revenue": "150.00",
+            "growth_pct": "133.33",
+        },
     }
 
 
