@@ -11,9 +11,12 @@ import tempfile
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from akasa.core.errors import NoDataError
+from akasa.pipeline.run import run
 from tests.builders import accounting, customers_csv, line, load, orders_xml, rows
 from tests.db import TestDatabase
 from tests.parity.helpers import assert_same_outputs
@@ -147,3 +150,21 @@ def test_random_large_totals_are_the_exact_decimal_sum(
 
 def _money(paise: int) -> str:
     return f"{paise // 100}.{paise % 100:02d}"
+
+
+def test_no_orders_and_an_explicit_date_writes_empty_outputs(
+    migrated: TestDatabase, tmp_path: Path
+) -> None:
+    """SPEC §4: customers but no orders; an explicit date writes the four files with
+    headers only (exit 0 at the CLI), `latest` keeps its clear error."""
+    settings_ = migrated.settings()
+    load(settings_, [_customers(tmp_path)], [], "both")
+    memory, table = assert_same_outputs(settings_, as_of="2025-11-30")
+    for name in ("repeat_customers", "monthly_trends", "regional_revenue", "top_customers"):
+        text = (memory.output_dir / f"{name}.csv").read_text()
+        assert text.count("\n") == 1, f"{name}.csv has rows: {text}"
+    assert memory.document.watermark.newest_order_at is None
+    assert memory.summary.total_revenue == table.summary.total_revenue == "0.00"
+    for mode in ("memory", "table"):
+        with pytest.raises(NoDataError, match="holds no orders yet; run akasa ingest first"):
+            run(settings_, mode=mode)
