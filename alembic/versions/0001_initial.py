@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
+from akasa.backends.sql.resumable import has_table, index_columns
 from alembic import op
 
 revision = "0001"
@@ -37,7 +38,9 @@ def utc_datetime() -> sa.types.TypeEngine[Any]:
 
 
 def upgrade() -> None:
-    op.create_table(
+    """Resumable: each table and index is created only if missing (MySQL commits each DDL
+    statement, so a killed run leaves part of the revision done)."""
+    create_table(
         "batches",
         sa.Column("batch_id", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
@@ -56,7 +59,7 @@ def upgrade() -> None:
         comment="The batch ledger: one row per landed input file.",
         **TABLE,
     )
-    op.create_table(
+    create_table(
         "rejects",
         sa.Column(
             "reject_id",
@@ -75,7 +78,7 @@ def upgrade() -> None:
         comment="The quarantine: every rejected record with its reason.",
         **TABLE,
     )
-    op.create_table(
+    create_table(
         "customers",
         sa.Column("customer_id", sa.String(length=100), nullable=False),
         sa.Column("customer_name", sa.String(length=255), nullable=False),
@@ -87,7 +90,7 @@ def upgrade() -> None:
         comment="Latest version of each customer (a later batch replaces it).",
         **TABLE,
     )
-    op.create_table(
+    create_table(
         "customer_mobiles",
         sa.Column("mobile_number", sa.String(length=10), nullable=False),
         sa.Column("customer_id", sa.String(length=100), nullable=False),
@@ -99,10 +102,10 @@ def upgrade() -> None:
         comment="Every number a customer ever had; a number never changes owner.",
         **TABLE,
     )
-    op.create_index(
+    create_index(
         "ix_customer_mobiles_customer_id", "customer_mobiles", ["customer_id"], unique=False
     )
-    op.create_table(
+    create_table(
         "orders",
         sa.Column("order_id", sa.String(length=100), nullable=False),
         sa.Column("mobile_number", sa.String(length=10), nullable=False),
@@ -113,14 +116,14 @@ def upgrade() -> None:
         comment="One row per order: the header its lines share; total counted once.",
         **TABLE,
     )
-    op.create_index(
+    create_index(
         "ix_orders_ordered_at",
         "orders",
         ["ordered_at", "mobile_number", "total_amount"],
         unique=False,
     )
-    op.create_index("ix_orders_mobile_number", "orders", ["mobile_number"], unique=False)
-    op.create_table(
+    create_index("ix_orders_mobile_number", "orders", ["mobile_number"], unique=False)
+    create_table(
         "order_lines",
         sa.Column("order_id", sa.String(length=100), nullable=False),
         sa.Column("sku_id", sa.String(length=100), nullable=False),
@@ -134,8 +137,19 @@ def upgrade() -> None:
     )
 
 
+def create_table(name: str, *items: Any, **options: Any) -> None:
+    if not has_table(name):
+        op.create_table(name, *items, **options)
+
+
+def create_index(name: str, table: str, columns: list[str], **options: Any) -> None:
+    if index_columns(table, name) is None:
+        op.create_index(name, table, columns, **options)
+
+
 def downgrade() -> None:
     # Children first; a table's indexes go with it (MySQL refuses to drop an index a
     # foreign key still needs).
     for table in ("order_lines", "orders", "customer_mobiles", "customers", "rejects", "batches"):
-        op.drop_table(table)
+        if has_table(table):
+            op.drop_table(table)

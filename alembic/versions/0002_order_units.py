@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from akasa.backends.sql.resumable import has_column, index_columns
 from alembic import op
 
 revision = "0002"
@@ -27,8 +28,16 @@ branch_labels = None
 depends_on = None
 
 
+SCOPE_INDEX = ["ordered_at", "mobile_number", "total_amount", "units"]
+
+
 def upgrade() -> None:
-    op.add_column("orders", sa.Column("units", sa.BigInteger(), nullable=False, server_default="0"))
+    """Resumable: each step checks what a killed earlier run already did (MySQL commits
+    each DDL statement on its own)."""
+    if not has_column("orders", "units"):
+        op.add_column(
+            "orders", sa.Column("units", sa.BigInteger(), nullable=False, server_default="0")
+        )
     orders = sa.table("orders", sa.column("order_id"), sa.column("units"))
     lines = sa.table("order_lines", sa.column("order_id"), sa.column("sku_count"))
     units = (
@@ -36,15 +45,14 @@ def upgrade() -> None:
         .where(lines.c.order_id == orders.c.order_id)
         .scalar_subquery()
     )
-    op.execute(orders.update().values(units=units))
-    op.drop_index("ix_orders_mobile_number", table_name="orders")
-    op.drop_index("ix_orders_ordered_at", table_name="orders")
-    op.create_index(
-        "ix_orders_ordered_at",
-        "orders",
-        ["ordered_at", "mobile_number", "total_amount", "units"],
-        unique=False,
-    )
+    op.execute(orders.update().values(units=units))  # the same result when run again
+    if index_columns("orders", "ix_orders_mobile_number") is not None:
+        op.drop_index("ix_orders_mobile_number", table_name="orders")
+    existing = index_columns("orders", "ix_orders_ordered_at")
+    if existing != SCOPE_INDEX:
+        if existing is not None:
+            op.drop_index("ix_orders_ordered_at", table_name="orders")
+        op.create_index("ix_orders_ordered_at", "orders", SCOPE_INDEX, unique=False)
 
 
 def downgrade() -> None:

@@ -168,3 +168,79 @@ def test_upgrading_an_existing_store_fills_order_units(database: TestDatabase) -
         assert "units" not in columns
     finally:
         engine.dispose()
+
+
+# Runs `akasa migrate` and SIGKILLs its own process right after the Nth DDL statement
+# reached the server (counted by an engine event), or runs it whole when N is 0 and prints
+# how many DDL statements it sent.
+KILL_AT_DDL = """
+import os, signal, sys
+from sqlalchemy import Engine, event
+from akasa.core.config import load_settings
+from akasa.pipeline.migrate import migrate
+
+kill_at, sent = int(sys.argv[1]), 0
+
+@event.listens_for(Engine, "after_cursor_execute")
+def count(conn, cursor, statement, *args):
+    global sent
+    if statement.lstrip().split(" ", 1)[0].upper() in ("CREATE", "ALTER", "DROP"):
+        sent += 1
+        if sent == kill_at:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+migrate(load_settings())
+print(sent)
+"""
+
+
+def _migrate_killed_at(ddl: int, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", KILL_AT_DDL, str(ddl)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ},
+    )
+
+
+def _schema_problems(database: TestDatabase) -> list[object]:
+    engine = database.engine()
+    try:
+        with engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            return list(compare_metadata(context, schema.metadata))
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.db
+def test_migrate_killed_at_every_ddl_statement_finishes_when_run_again(
+    mariadb: TestDatabase, tmp_path: Path
+) -> None:
+    """MariaDB commits each DDL statement on its own, so a SIGKILL between two of them
+    leaves part of a revision behind; `akasa migrate` again must finish it, whichever
+    statement the kill followed."""
+    whole = _migrate_killed_at(0, tmp_path)
+    assert whole.returncode == 0, whole.stderr
+    statements = int(whole.stdout.strip())
+    assert statements >= 8
+    for ddl in range(1, statements + 1):
+        _drop_everything(mariadb)
+        killed = _migrate_killed_at(ddl, tmp_path)
+        assert killed.returncode == -9, f"the kill at DDL {ddl} did not land: {killed.stderr}"
+        result = migrate(mariadb.settings())
+        assert result.after == migrations.head(), f"killed at DDL statement {ddl}"
+        assert _schema_problems(mariadb) == [], f"killed at DDL statement {ddl}"
+
+
+def _drop_everything(database: TestDatabase) -> None:
+    engine = database.engine()
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("SET FOREIGN_KEY_CHECKS = 0"))
+            for table in [*AKASA_TABLES, "alembic_version"]:
+                conn.execute(text(f"DROP TABLE IF EXISTS {table}"))
+    finally:
+        engine.dispose()
