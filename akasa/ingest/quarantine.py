@@ -18,7 +18,7 @@ from akasa.ingest.sources import SourceFile
 
 
 def path_for(directory: Path, source: SourceFile) -> Path:
-    return directory / f"{source.path.stem}.{source.sha256[:12]}.rejects.csv"
+    return directory / f"{source.named.stem}.{source.sha256[:12]}.rejects.csv"
 
 
 def render(source: SourceFile, rejects: pl.DataFrame) -> bytes | None:

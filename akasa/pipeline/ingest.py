@@ -4,7 +4,9 @@ stores in one all-or-nothing commit per store."""
 from __future__ import annotations
 
 import logging
+import shutil
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
@@ -17,7 +19,7 @@ import polars as pl
 from akasa.backends.base import Backend, LedgerEntry, Mode, PendingBatch
 from akasa.backends.open import open_backend
 from akasa.core.config import Settings
-from akasa.core.errors import RejectRateExceededError
+from akasa.core.errors import InputFileError, RejectRateExceededError
 from akasa.core.progress import Progress
 from akasa.ingest import quarantine
 from akasa.ingest.clean import (
@@ -75,12 +77,16 @@ def ingest(
     staged in every store as soon as it is clean, so memory holds about one file at a time.
     A refused file, a crash or too many rejects roll every store back: nothing lands.
     """
-    by_name = attrgetter("name")  # files of a kind are taken in name order
-    sources = sorted((f for spec in customers for f in resolve("customers", spec)), key=by_name)
-    sources += sorted((f for spec in orders for f in resolve("orders", spec)), key=by_name)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     landings: list[_Landing] = []
-    with store_lock(settings):
+    with store_lock(settings), _staging(settings.data_dir) as staging:
+        by_name = attrgetter("name")  # files of a kind are taken in name order
+        sources = sorted(
+            (f for spec in customers for f in resolve("customers", spec, staging)), key=by_name
+        )
+        sources += sorted(
+            (f for spec in orders for f in resolve("orders", spec, staging)), key=by_name
+        )
         try:
             for mode in modes:
                 landings.append(_Landing(open_backend(settings, mode), sources))
@@ -161,10 +167,40 @@ class _Once:
         return self.value
 
 
+STAGING = "staging"
+
+
+@contextmanager
+def _staging(data_dir: Path) -> Iterator[Path]:
+    """A private folder for this ingest's copies of its input files (see
+    `akasa.ingest.sources`), removed when the ingest ends. The caller holds the data-dir
+    lock, so a folder left by a killed ingest can go too."""
+    parent = data_dir / "tmp" / STAGING
+    shutil.rmtree(parent, ignore_errors=True)
+    parent.mkdir(parents=True, mode=0o700)
+    try:
+        yield parent
+    finally:
+        shutil.rmtree(parent, ignore_errors=True)
+
+
 def _read(
     sources: list[SourceFile], progress: Progress | None
 ) -> Iterator[tuple[SourceFile, pl.DataFrame]]:
-    """Each source's raw records, customers first, in the given order."""
+    """Each source's raw records, customers first, in the given order. Errors name the
+    file as the user gave it, not its staged copy."""
+    by_copy = {str(s.path): s.named for s in sources}
+    try:
+        yield from _parse(sources, progress)
+    except InputFileError as exc:
+        if exc.path in by_copy:
+            raise InputFileError(by_copy[exc.path], exc.problem) from None
+        raise
+
+
+def _parse(
+    sources: list[SourceFile], progress: Progress | None
+) -> Iterator[tuple[SourceFile, pl.DataFrame]]:
     for source in sources:
         if source.kind == "customers":
             data = source.path.read_bytes()

@@ -13,6 +13,7 @@ from akasa.backends.base import Mode
 from akasa.backends.lake.store import Lake
 from akasa.core.config import Settings
 from akasa.core.errors import InputFileError, RejectRateExceededError
+from akasa.pipeline import ingest as ingest_module
 from akasa.pipeline.ingest import ingest
 from tests.builders import accounting, customers_csv, kpis, line, load, orders_xml, rows
 from tests.conftest import OFFICIAL_CUSTOMERS, OFFICIAL_ORDERS
@@ -283,3 +284,36 @@ def test_day1_day1_again_day2(settings: Settings, tmp_path: Path) -> None:
     ledger = Lake(settings.store_dir).ledger()
     assert ledger["source_file"].to_list() == ["c1.csv", "o1.xml", "c2.csv", "o2.xml"]
     assert ledger["records_read"].to_list() == [2, 3, 1, 2]
+
+
+def test_a_file_replaced_during_the_ingest_is_recorded_as_what_was_read(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A producer swaps orders.xml from day 1 to day 2 after the ingest found it: the
+    ledger's hash is that of the bytes parsed (day 1), so the real day-2 file is not
+    later skipped as "already ingested"."""
+    day1 = [line("O1", M1, "2025-10-01T10:00:00", "S1", 1, "100")]
+    day2 = [line("O2", M1, "2025-10-02T10:00:00", "S1", 1, "200")]
+    source = orders_xml(tmp_path / "in" / "orders.xml", day1)
+    day1_bytes = source.read_bytes()
+    day2_bytes = orders_xml(tmp_path / "day2.xml", day2).read_bytes()
+
+    real_read = ingest_module.iter_orders
+
+    def swapped_then_read(paths, *args, **kwargs):  # type: ignore[no-untyped-def]
+        source.write_bytes(day2_bytes)  # the producer, between finding and reading
+        return real_read(paths, *args, **kwargs)
+
+    monkeypatch.setattr(ingest_module, "iter_orders", swapped_then_read)
+    load(settings, orders=[source])
+    monkeypatch.undo()
+
+    ledger = Lake(settings.store_dir).ledger()
+    assert ledger["sha256"].to_list() == [hashlib.sha256(day1_bytes).hexdigest()]
+    assert ledger["size_bytes"].to_list() == [len(day1_bytes)]
+    orders = Lake(settings.store_dir).current("orders").collect()
+    assert orders["order_id"].to_list() == ["O1"]
+    # The file now holds day 2: it is new content, so it lands.
+    result = load(settings, orders=[source])
+    assert [f.status for f in result.stores[0].files] == ["ingested"]
+    assert not (settings.data_dir / "tmp" / "staging").exists()  # the copies are gone
