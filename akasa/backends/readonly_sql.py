@@ -14,6 +14,7 @@ import polars as pl
 
 from akasa.backends.base import QueryResult
 from akasa.core.errors import SqlRefusedError
+from akasa.core.privacy import mask_value
 
 
 def check_read_only(sql: str) -> None:
@@ -52,4 +53,7 @@ def run_query(
         columns = [d[0] for d in cursor.description or []]
     finally:
         con.close()
-    return QueryResult(columns=columns, rows=rows[:limit], truncated=len(rows) > limit)
+    # Masked by value, not by column name: a mobile number reaches a result under any name
+    # and in any form (a raw reject line, a cast to BIGINT, a concatenation).
+    shown = [tuple(mask_value(v) for v in row) for row in rows[:limit]]
+    return QueryResult(columns=columns, rows=shown, truncated=len(rows) > limit)

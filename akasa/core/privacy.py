@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-_MOBILE = re.compile(r"(?<!\d)([6-9]\d)(\d{6})(\d{2})(?!\d)")
+# A phone-like run however it is written: an optional +91 / 91 / 0 prefix, then ten digits
+# starting 6-9 with at most one space, dot or hyphen between any two (`+91 98765 43210`,
+# `098765-43210`, `9876543210`), not inside a longer number.
+_MOBILE = re.compile(r"(?<![\d+])(?:\+?91[\s.-]?|0)?[6-9](?:[\s.-]?\d){9}(?![\d])")
 _URL_PASSWORD = re.compile(r"(?P<scheme>[a-zA-Z][\w+.-]*://)(?P<user>[^:/@\s]*):(?P<pw>[^@\s]*)@")
 _PASSWORD_ARG = re.compile(r"(?i)(password|passwd|pwd)(['\"]?\s*[=:]\s*['\"]?)([^'\"\s,)]+)")
 
@@ -18,8 +21,25 @@ def mask_mobile(number: str) -> str:
 
 
 def mask_mobiles_in(text: str) -> str:
-    """Masks every 10-digit Indian mobile number found in free text."""
-    return _MOBILE.sub(lambda m: m.group(1) + "XXXXXX" + m.group(3), text)
+    """Masks every Indian mobile number found in free text, whatever its formatting: the
+    whole run becomes the masked ten digits (`+91 98765 43210` -> `98XXXXXX10`)."""
+
+    def masked(match: re.Match[str]) -> str:
+        digits = re.sub(r"\D", "", match.group(0))
+        return mask_mobile(digits[-10:])
+
+    return _MOBILE.sub(masked, text)
+
+
+def mask_value(value: object) -> object:
+    """A value shown to a person: text with its mobiles masked; a whole number that reads
+    as a mobile (`mobile_number::BIGINT`) masked too. Everything else as it is."""
+    if isinstance(value, str):
+        return mask_mobiles_in(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        text = str(value)
+        return mask_mobiles_in(text) if _MOBILE.fullmatch(text) else value
+    return value
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:

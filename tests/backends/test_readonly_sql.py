@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from akasa.backends.base import Mode
@@ -84,3 +86,16 @@ def test_select_cannot_touch_files(loaded: Settings) -> None:
     with pytest.raises(SqlRefusedError) as caught:
         query(loaded, Mode.memory, "SELECT * FROM read_csv('/etc/hostname')")
     assert "file system operations are disabled" in str(caught.value)
+
+
+def test_results_are_masked_by_value_whatever_the_column(loaded: Settings) -> None:
+    """`akasa sql` cannot be used to read full mobile numbers back: not from the raw
+    values of a reject, not through a cast, not under another name."""
+    sql = (
+        "SELECT mobile_number AS m, CAST(mobile_number AS BIGINT) AS n, "
+        "'+91 ' || mobile_number AS formatted FROM customers ORDER BY 1 LIMIT 1"
+    )
+    (row,) = query(loaded, Mode.memory, sql).rows
+    assert all(re.fullmatch(r"[6-9]\dXXXXXX\d\d", str(v)) for v in row), row
+    raw = query(loaded, Mode.memory, "SELECT string_agg(raw, ' ') FROM rejects").rows
+    assert not re.search(r"[6-9]\d{9}", str(raw))
