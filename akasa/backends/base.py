@@ -76,6 +76,19 @@ class QueryResult:
     truncated: bool
 
 
+@dataclass(frozen=True)
+class QueryLimits:
+    """What one ad-hoc query may take: a `string_agg` over everything must not eat the
+    machine, nor a `count(*) FROM range(1e12)` run forever."""
+
+    memory_mb: int = 1024
+    threads: int = 2
+    timeout_seconds: float = 60.0
+
+
+DEFAULT_LIMITS = QueryLimits()
+
+
 class Backend(Protocol):
     """One mode's store. The ingest side lands cleaned batches all or nothing; the query side
     answers the KPI run with raw frames (`akasa.kpi.spec.RAW_SCHEMAS`) that `kpi.spec`
@@ -118,6 +131,6 @@ class Backend(Protocol):
         with several problems counts once for each."""
         ...
 
-    def query(self, sql: str, limit: int) -> QueryResult:
+    def query(self, sql: str, limit: int, limits: QueryLimits = DEFAULT_LIMITS) -> QueryResult:
         """One read-only SELECT over the current tables (`akasa sql`)."""
         ...

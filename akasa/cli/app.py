@@ -229,14 +229,22 @@ def sql(
     mode: ModeOption = Mode.memory,
     fmt: FormatOption = Format.rich,
     limit: Annotated[int, typer.Option("--limit", min=1, help="Rows shown at most.")] = 1000,
+    memory_limit: Annotated[
+        int, typer.Option("--memory-limit", min=64, metavar="MB", help="Memory the query may use.")
+    ] = 1024,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=0.1, metavar="SECONDS", help="Stop the query after.")
+    ] = 60.0,
 ) -> None:
     """Ad-hoc read-only SQL (DuckDB) over customers, customer_mobiles, orders, order_lines,
     rejects and batches."""
+    from akasa.backends.base import QueryLimits
     from akasa.cli import render
     from akasa.core.config import load_settings
     from akasa.pipeline.query import query as run_query
 
-    render.render_query(run_query(load_settings(), mode, query, limit), fmt)
+    limits = QueryLimits(memory_mb=memory_limit, timeout_seconds=timeout)
+    render.render_query(run_query(load_settings(), mode, query, limit, limits), fmt)
 
 
 @app.command()

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
-from akasa.backends.base import Mode
+from akasa.backends.base import Mode, QueryLimits
 from akasa.core.config import Settings
 from akasa.core.errors import SqlRefusedError
 from akasa.pipeline.query import query
@@ -99,3 +100,18 @@ def test_results_are_masked_by_value_whatever_the_column(loaded: Settings) -> No
     assert all(re.fullmatch(r"[6-9]\dXXXXXX\d\d", str(v)) for v in row), row
     raw = query(loaded, Mode.memory, "SELECT string_agg(raw, ' ') FROM rejects").rows
     assert not re.search(r"[6-9]\d{9}", str(raw))
+
+
+def test_a_query_that_runs_forever_is_stopped(loaded: Settings) -> None:
+    limits = QueryLimits(timeout_seconds=1.0)
+    started = time.monotonic()
+    with pytest.raises(SqlRefusedError, match=r"query stopped after 1 s \(--timeout\)"):
+        query(loaded, Mode.memory, "SELECT count(*) FROM range(1000000000000)", 10, limits)
+    assert time.monotonic() - started < 10
+
+
+def test_a_query_that_needs_too_much_memory_is_refused(loaded: Settings) -> None:
+    limits = QueryLimits(memory_mb=100)
+    sql = "SELECT length(string_agg(repeat('x', 1000), '')) FROM range(10000000)"
+    with pytest.raises(SqlRefusedError, match=r"query needs more than 100 MB \(--memory-limit\)"):
+        query(loaded, Mode.memory, sql, 10, limits)

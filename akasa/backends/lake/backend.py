@@ -7,7 +7,7 @@ from pathlib import Path
 
 import polars as pl
 
-from akasa.backends.base import Mode, QueryResult
+from akasa.backends.base import DEFAULT_LIMITS, Mode, QueryLimits, QueryResult
 from akasa.backends.lake import kpis
 from akasa.backends.lake.store import Lake, LakeWriter
 from akasa.backends.readonly_sql import run_query
@@ -55,5 +55,5 @@ class LakeBackend:
     def reject_reasons(self, limit: int) -> pl.DataFrame:
         return kpis.reject_reasons(self.lake.scan("rejects"), limit).collect()
 
-    def query(self, sql: str, limit: int) -> QueryResult:
-        return run_query({t: self.lake.current(t) for t in SCHEMAS}, sql, limit)
+    def query(self, sql: str, limit: int, limits: QueryLimits = DEFAULT_LIMITS) -> QueryResult:
+        return run_query({t: self.lake.current(t) for t in SCHEMAS}, sql, limit, limits)

@@ -8,7 +8,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Select, func, select
 
-from akasa.backends.base import Mode, QueryResult
+from akasa.backends.base import DEFAULT_LIMITS, Mode, QueryLimits, QueryResult
 from akasa.backends.readonly_sql import check_read_only, run_query
 from akasa.backends.sql import kpis
 from akasa.backends.sql.engine import Database
@@ -106,7 +106,7 @@ class SqlBackend:
             .head(limit)
         )
 
-    def query(self, sql: str, limit: int) -> QueryResult:
+    def query(self, sql: str, limit: int, limits: QueryLimits = DEFAULT_LIMITS) -> QueryResult:
         """The current tables are read into frames and queried with DuckDB, as in memory
         mode: the database itself never runs user SQL."""
         check_read_only(sql)  # before reading any table
@@ -115,4 +115,4 @@ class SqlBackend:
             schema = SCHEMAS[table.name]
             rows = self._rows(select(*(table.c[name] for name in schema)))
             frames[table.name] = pl.DataFrame(rows, schema=schema, orient="row")
-        return run_query(frames, sql, limit)
+        return run_query(frames, sql, limit, limits)
