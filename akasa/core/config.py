@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     db_database: str | None = Field(None, validation_alias=_env("DB_DATABASE"))
     timezone: str = Field("Asia/Kolkata", validation_alias=_env("AKASA_TIMEZONE"))
     source_timezone: str = Field("Asia/Kolkata", validation_alias=_env("AKASA_SOURCE_TIMEZONE"))
+    # Seconds to wait for the database to answer a connection, and for a lock another
+    # session holds: an unreachable server or a held lock becomes one clear error.
+    db_timeout: int = Field(30, ge=1, le=3600, validation_alias=_env("AKASA_DB_TIMEOUT"))
 
     @field_validator("timezone", "source_timezone")
     @classmethod

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from sqlalchemy import (
     BigInteger,
@@ -80,8 +80,12 @@ class SqlDialect:
         """The configured URL with the connection options akasa relies on."""
         return url
 
-    def connect_args(self, url: URL, *, local_infile: bool) -> dict[str, Any]:
+    def connect_args(self, url: URL, *, local_infile: bool, timeout: int) -> dict[str, Any]:
         return {}
+
+    def timed_out(self, exc: BaseException) -> Literal["connect", "lock"] | None:
+        """Whether a driver error is a connection or lock wait that ran out of time."""
+        return None
 
     def prepare_location(self, url: URL, data_dir: Path) -> None:
         """Creates whatever must exist before the first connection."""
@@ -181,6 +185,13 @@ class SQLite(SqlDialect):
     names = ("sqlite",)
     parameter_limit = 32_766 if sqlite3.sqlite_version_info >= (3, 32) else 999
 
+    def connect_args(self, url: URL, *, local_infile: bool, timeout: int) -> dict[str, Any]:
+        """Another writer holds the file: wait this long before `database is locked`."""
+        return {"timeout": timeout}
+
+    def timed_out(self, exc: BaseException) -> Literal["connect", "lock"] | None:
+        return "lock" if "database is locked" in str(getattr(exc, "orig", exc)) else None
+
     def prepare_location(self, url: URL, data_dir: Path) -> None:
         """The default database file lives in the data dir, which may not exist yet."""
         if url.database in (None, "", ":memory:"):
@@ -215,13 +226,35 @@ class MySQL(SqlDialect):
             return url
         return url.update_query_dict({"charset": "utf8mb4"})
 
-    def connect_args(self, url: URL, *, local_infile: bool) -> dict[str, Any]:
+    def connect_args(self, url: URL, *, local_infile: bool, timeout: int) -> dict[str, Any]:
         """`local_infile` allows `LOAD DATA LOCAL INFILE`. It lets the server ask the client
         for any file the client can read, so only the loader asks for it; every other
-        connection turns it off (libmariadb would allow it by default)."""
+        connection turns it off (libmariadb would allow it by default). Lock waits (row
+        locks and table/metadata locks) give up after `timeout` seconds, like the
+        connection itself."""
         if url.get_driver_name() not in self.DRIVERS_WITH_LOCAL_INFILE:
             return {}
-        return {"init_command": self.SESSION, "local_infile": 1 if local_infile else 0}
+        session = (
+            f"{self.SESSION}, innodb_lock_wait_timeout = {int(timeout)}, "
+            f"lock_wait_timeout = {int(timeout)}"
+        )
+        return {
+            "init_command": session,
+            "local_infile": 1 if local_infile else 0,
+            "connect_timeout": int(timeout),
+        }
+
+    def timed_out(self, exc: BaseException) -> Literal["connect", "lock"] | None:
+        code = _error_code(exc)
+        if code == 1205:  # ER_LOCK_WAIT_TIMEOUT (also metadata locks)
+            return "lock"
+        # CR_SERVER_LOST during the handshake / CR_CONN_HOST_ERROR on a timed-out connect
+        text = str(getattr(exc, "orig", exc)).lower()
+        if code in (2013, 2003) and (
+            "handshake" in text or "timed out" in text or "initial" in text
+        ):
+            return "connect"
+        return None
 
     def prepare_engine(self, engine: Engine) -> None:
         """mysqlclient already turns an executemany INSERT into multi-row statements."""
@@ -270,6 +303,19 @@ class PostgreSQL(SqlDialect):
     install_extra = "postgres"
     parameter_limit = 65_535
 
+    def connect_args(self, url: URL, *, local_infile: bool, timeout: int) -> dict[str, Any]:
+        """Give up on a silent server, and on a lock another session holds, after
+        `timeout` seconds."""
+        return {"connect_timeout": int(timeout), "options": f"-c lock_timeout={int(timeout)}s"}
+
+    def timed_out(self, exc: BaseException) -> Literal["connect", "lock"] | None:
+        original = getattr(exc, "orig", exc)
+        if getattr(original, "sqlstate", None) == "55P03":  # lock_not_available
+            return "lock"
+        if "timeout expired" in str(original).lower():
+            return "connect"
+        return None
+
     def prepare_kpi_session(self, conn: Connection) -> None:
         conn.execution_options(isolation_level="REPEATABLE READ")
 
@@ -312,6 +358,13 @@ def dialect_of(bind: Connection | Dialect) -> SqlDialect:
     """The class for an open connection (or a SQLAlchemy `Dialect`)."""
     dialect = bind.dialect if isinstance(bind, Connection) else bind
     return dialect_named(dialect.name)
+
+
+def _error_code(exc: BaseException) -> int | None:
+    """The driver's numeric error code (MySQL drivers put it first in `args`)."""
+    original = getattr(exc, "orig", None) or exc
+    args = getattr(original, "args", ())
+    return args[0] if args and isinstance(args[0], int) else None
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

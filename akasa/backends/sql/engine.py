@@ -48,6 +48,8 @@ class Database:
     dialect: SqlDialect
     # Whether the loader may ask for LOAD DATA LOCAL (MySQL); the server must allow it too.
     local_infile: bool = True
+    # Seconds to wait for a connection or for a lock another session holds.
+    timeout: int = 30
     _engines: dict[bool, Engine] = field(default_factory=dict, repr=False)
 
     @property
@@ -66,7 +68,9 @@ class Database:
                 self.url,
                 poolclass=NullPool,
                 hide_parameters=True,
-                connect_args=self.dialect.connect_args(self.url, local_infile=local_infile),
+                connect_args=self.dialect.connect_args(
+                    self.url, local_infile=local_infile, timeout=self.timeout
+                ),
                 insertmanyvalues_page_size=INSERT_PAGE_ROWS,
             )
         except ImportError:
@@ -92,7 +96,19 @@ class Database:
         try:
             yield
         except SQLAlchemyError as exc:
-            message = f"database error on {self.display}: {self.error_line(exc)}"
+            waited = self.dialect.timed_out(exc)
+            if waited == "connect":
+                message = (
+                    f"database {self.display} did not answer within {self.timeout} s "
+                    f"(AKASA_DB_TIMEOUT); is the server up and the address right?"
+                )
+            elif waited == "lock":
+                message = (
+                    f"database {self.display}: waited {self.timeout} s for a lock another "
+                    f"session holds (AKASA_DB_TIMEOUT); try again when it ends"
+                )
+            else:
+                message = f"database error on {self.display}: {self.error_line(exc)}"
             raise DatabaseError(message) from None
 
 
@@ -102,4 +118,6 @@ def open_database(settings: Settings) -> Database:
     dialect = dialect_named(configured.get_backend_name())
     url = dialect.complete_url(configured)
     dialect.prepare_location(url, settings.data_dir)
-    return Database(url, settings.secrets(), settings.data_dir / "tmp", dialect)
+    return Database(
+        url, settings.secrets(), settings.data_dir / "tmp", dialect, timeout=settings.db_timeout
+    )
