@@ -9,7 +9,8 @@ from pathlib import Path
 def write_atomically(path: Path, data: bytes) -> None:
     """Write to a sibling temp file, flush it to disk, then rename over the target."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    # Short and fixed in length: a target name may already be as long as names can be.
+    tmp = path.with_name(f".akasa-tmp-{os.getpid()}")
     with tmp.open("wb") as handle:
         handle.write(data)
         handle.flush()

@@ -36,6 +36,8 @@ def read_customers(path: object, data: bytes) -> pl.DataFrame:
     """
     if not data.strip():
         raise InputFileError(path, "file is empty (no header row)")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputFileError(path, "UTF-16 text; save the file as UTF-8")
     if b'"' in data:
         return _checked(_read_quoted(path, data), path)
     try:

@@ -16,9 +16,13 @@ from akasa.core.output import csv_bytes
 from akasa.core.tables import CUSTOMER_COLUMNS, ORDER_LINE_COLUMNS
 from akasa.ingest.sources import SourceFile
 
+# File names stop at 255 bytes; the hash and suffix take 26, so the stem keeps the rest.
+MAX_STEM_BYTES = 255 - len(".123456789abc.rejects.csv")
+
 
 def path_for(directory: Path, source: SourceFile) -> Path:
-    return directory / f"{source.named.stem}.{source.sha256[:12]}.rejects.csv"
+    stem = source.named.stem.encode("utf-8")[:MAX_STEM_BYTES].decode("utf-8", "ignore")
+    return directory / f"{stem}.{source.sha256[:12]}.rejects.csv"
 
 
 def render(source: SourceFile, rejects: pl.DataFrame) -> bytes | None:

@@ -71,8 +71,8 @@ def _identify(kind: Kind, path: Path, staging: Path | None) -> SourceFile:
     digest = hashlib.sha256()
     size = 0
     copy = None
-    if staging is not None:  # a name of its own, the original name at the end
-        copy = staging / f"{len(list(staging.iterdir())):06d}-{path.name}"
+    if staging is not None:  # a short name of its own: the original may be 255 characters
+        copy = staging / f"{len(list(staging.iterdir())):06d}{path.suffix[:16]}"
     try:
         with path.open("rb") as handle, _open_copy(copy) as out:
             while chunk := handle.read(_HASH_CHUNK):

@@ -196,3 +196,9 @@ def test_quoted_fields_span_lines_and_keep_their_commas() -> None:
     )
     frame = read_customers("c.csv", data)
     assert frame.select("record_number", "customer_name").rows() == [(1, "two\nlines, one name")]
+
+
+def test_a_utf16_csv_is_refused_saying_so() -> None:
+    data = "customer_id,customer_name,mobile_number,region\n".encode("utf-16")
+    with pytest.raises(InputFileError, match="UTF-16 text; save the file as UTF-8"):
+        read_customers("c.csv", data)

@@ -317,3 +317,19 @@ def test_a_file_replaced_during_the_ingest_is_recorded_as_what_was_read(
     result = load(settings, orders=[source])
     assert [f.status for f in result.stores[0].files] == ["ingested"]
     assert not (settings.data_dir / "tmp" / "staging").exists()  # the copies are gone
+
+
+def test_a_file_name_as_long_as_names_can_be(settings: Settings, tmp_path: Path) -> None:
+    """A 250-character name: its staged copy, its quarantine and every temporary file
+    still fit the file system's 255-byte limit."""
+    name = "o" * 246 + ".xml"
+    path = orders_xml(
+        tmp_path / name,
+        [line("O1", M1, "2025-10-01T10:00:00", "S1", 1, "100"), line("O2", "1", "x", "S", 1, "1")],
+    )
+    result = load(settings, orders=[path])
+    report = result.stores[0].files[0]
+    assert report.source_file == name and report.accounting is not None
+    assert report.accounting.rejected == 1
+    assert report.quarantine_file is not None and report.quarantine_file.exists()
+    assert len(report.quarantine_file.name.encode()) <= 255
