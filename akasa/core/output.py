@@ -12,7 +12,8 @@ import polars as pl
 
 from akasa.core.files import write_atomically
 
-FORMULA_STARTS = ("=", "+", "-", "@")
+# A spreadsheet also runs a formula after a leading tab or carriage return.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def escape_formula(expr: pl.Expr) -> pl.Expr:

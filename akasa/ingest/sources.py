@@ -49,12 +49,14 @@ def resolve(kind: Kind, spec: str | Path, staging: Path | None = None) -> list[S
     text = str(spec)
     path = Path(text)
     if path.is_dir():
-        found = sorted(
-            p for p in path.iterdir() if p.is_file() and p.suffix.lower() == SUFFIX[kind]
-        )
+        named = sorted(p for p in path.iterdir() if p.suffix.lower() == SUFFIX[kind])
+        for entry in named:  # a FIFO or socket named like a drop is not skipped silently
+            if not entry.is_file():
+                raise InputFileError(entry, "not a regular file")
+        found = named
         if not found:
             raise InputFileError(path, f"no {SUFFIX[kind]} files in this directory")
-    elif glob.has_magic(text):
+    elif glob.has_magic(text) and not path.is_file():  # customers_[1].csv is a name
         found = sorted(Path(p) for p in glob.glob(text) if Path(p).is_file())
         if not found:
             raise InputFileError(text, "no files match this pattern")

@@ -80,3 +80,9 @@ def test_json_with_tables_is_the_document_plus_row_lists() -> None:
         "empty": [],
     }
     assert "देव" in text  # UTF-8 as is, not \\u escapes
+
+
+def test_a_leading_tab_or_carriage_return_is_escaped_too() -> None:
+    frame = pl.DataFrame({"customer_id": ["\t=1+1", "\r=cmd", "mid\tdle"]})
+    text = csv_bytes(frame, ["customer_id"]).decode()
+    assert text == "customer_id\n'\t=1+1\n\"'\r=cmd\"\nmid\tdle\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import polars as pl
@@ -202,3 +203,15 @@ def test_a_utf16_csv_is_refused_saying_so() -> None:
     data = "customer_id,customer_name,mobile_number,region\n".encode("utf-16")
     with pytest.raises(InputFileError, match="UTF-16 text; save the file as UTF-8"):
         read_customers("c.csv", data)
+
+
+def test_a_name_with_glob_characters_is_taken_literally(tmp_path: Path) -> None:
+    path = tmp_path / "customers_[1].csv"
+    path.write_text("customer_id,customer_name,mobile_number,region\n")
+    assert [f.name for f in resolve("customers", path)] == ["customers_[1].csv"]
+
+
+def test_a_fifo_named_like_a_drop_refuses_the_folder(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "orders_2025-10-01.xml")
+    with pytest.raises(InputFileError, match=r"orders_2025-10-01\.xml: not a regular file"):
+        resolve("orders", tmp_path)
