@@ -56,10 +56,31 @@ def read_customers(path: object, data: bytes) -> pl.DataFrame:
         if "utf-8" in message.lower():
             raise InputFileError(path, "not valid UTF-8 text") from None
         raise InputFileError(path, f"not a readable CSV file ({message})") from None
-    frame = frame.with_columns(
-        pl.lit(None, pl.String).alias(MALFORMED_COLUMN), pl.lit(None, pl.String).alias(LINE_COLUMN)
+    return _checked(_with_field_counts(frame, data), path)
+
+
+def _with_field_counts(frame: pl.DataFrame, data: bytes) -> pl.DataFrame:
+    """Marks records with more or fewer fields than the header (Polars reads them quietly:
+    extra fields dropped, missing ones empty). Without quotes, a line is a record and its
+    fields are its commas plus one."""
+    lines = data.removeprefix(b"\xef\xbb\xbf").split(b"\n")
+    width = lines[0].count(b",") + 1
+    counts = [line.count(b",") + 1 for line in lines[1 : frame.height + 1]]
+    texts = [line.rstrip(b"\r").decode("utf-8", "replace") for line in lines[1 : frame.height + 1]]
+    counts += [width] * (frame.height - len(counts))
+    texts += [""] * (frame.height - len(texts))
+    ragged = [
+        _wrong_width(n, width) if n != width and text.strip() else None
+        for n, text in zip(counts, texts, strict=True)
+    ]
+    return frame.with_columns(
+        pl.Series(MALFORMED_COLUMN, ragged, dtype=pl.String),
+        pl.Series(LINE_COLUMN, [t if r else None for t, r in zip(texts, ragged, strict=True)]),
     )
-    return _checked(frame, path)
+
+
+def _wrong_width(fields: int, width: int) -> str:
+    return f"{fields} fields where the header has {width}"
 
 
 def _checked(frame: pl.DataFrame, path: object = None) -> pl.DataFrame:
@@ -123,12 +144,15 @@ def _read_quoted(path: object, data: bytes) -> pl.DataFrame:
     line: list[str | None] = []
     for fields, raw in records[1:]:
         values: list[str | None] = [None] * width
-        if fields is not None:  # extra fields are ignored, missing ones are empty
+        problem = MALFORMED if fields is None else None
+        if fields is not None:
             values[: min(width, len(fields))] = [v or None for v in fields[:width]]
+            if len(fields) != width and any(f.strip() for f in fields):
+                problem = _wrong_width(len(fields), width)
         for name, value in zip(header, values, strict=True):
             rows[name].append(value)
-        malformed.append(None if fields is not None else MALFORMED)
-        line.append(None if fields is not None else raw)
+        malformed.append(problem)
+        line.append(raw if problem else None)
     frame = pl.DataFrame(
         {name: pl.Series(values, dtype=pl.String) for name, values in rows.items()}
     )

@@ -215,3 +215,21 @@ def test_a_fifo_named_like_a_drop_refuses_the_folder(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "orders_2025-10-01.xml")
     with pytest.raises(InputFileError, match=r"orders_2025-10-01\.xml: not a regular file"):
         resolve("orders", tmp_path)
+
+
+@pytest.mark.parametrize("quoted", [False, True], ids=["plain", "quoted"])
+def test_rows_with_too_many_or_too_few_fields_are_rejected(quoted: bool) -> None:
+    name = '"A"' if quoted else "A"
+    data = (
+        "customer_id,customer_name,mobile_number,region\n"
+        f"C1,{name},9876543210,N\nC2,B,9876543211,N,extra\n\nC3,C,9876543212\n"
+    ).encode()
+    from akasa.ingest.clean import clean_customers
+
+    owners = pl.DataFrame(schema={"mobile_number": pl.String, "customer_id": pl.String})
+    cleaned = clean_customers(read_customers("c.csv", data), owners)
+    assert cleaned.customers["customer_id"].to_list() == ["C1"]
+    assert [(r["record_number"], r["reason"]) for r in cleaned.rejects.to_dicts()] == [
+        (2, "5 fields where the header has 4"),
+        (4, "3 fields where the header has 4"),
+    ]
