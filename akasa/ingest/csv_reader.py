@@ -21,6 +21,7 @@ from akasa.core.tables import CUSTOMER_COLUMNS
 
 RECORD = "record_number"
 MALFORMED = "malformed CSV line"
+MAX_COLUMNS = 1000
 # The columns a malformed record carries instead of values: its reason and its text.
 MALFORMED_COLUMN, LINE_COLUMN = "__akasa_malformed", "__akasa_line"
 # One RFC 4180 field: quoted (a doubled quote inside stands for one) or plain (no quote).
@@ -38,6 +39,10 @@ def read_customers(path: object, data: bytes) -> pl.DataFrame:
         raise InputFileError(path, "file is empty (no header row)")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InputFileError(path, "UTF-16 text; save the file as UTF-8")
+    end = data.find(b"\n")
+    header = data if end == -1 else data[:end]
+    if header.count(b",") >= MAX_COLUMNS:  # every column costs memory on every row
+        raise InputFileError(path, f"more than {MAX_COLUMNS} columns in the header")
     if b'"' in data:
         return _checked(_read_quoted(path, data), path)
     try:

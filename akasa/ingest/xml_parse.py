@@ -15,7 +15,7 @@ import io
 import os
 import pyexpat
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -169,9 +169,42 @@ def parse(
     """
     collector = _Collector(flush, batch_rows)
     xmltodict.parse(
-        stream, expat=_NoDtdExpat, item_depth=2, item_callback=collector, disable_entities=True
+        _fed(stream),
+        expat=_NoDtdExpat,
+        item_depth=2,
+        item_callback=collector,
+        disable_entities=True,
     )
     return collector.columns
+
+
+# Expat (2.5 here) re-reads an unfinished token from its start on every feed, and
+# `ParseFile` feeds 2 KB at a time: one 4 MB comment cost 38 s. Feeds that grow to
+# FEED_BYTES keep any token that passes MAX_TOKEN_BYTES to a few feeds.
+FEED_BYTES = 8 << 20
+FIRST_FEED_BYTES = 64 << 10
+MAX_TOKEN_BYTES = 2 * FEED_BYTES  # no `<` for this long: a text, comment or tag too big
+
+
+def _fed(stream: SupportsRead[bytes]) -> Generator[bytes, None, None]:
+    """The stream in large pieces, refusing a stretch of more than MAX_TOKEN_BYTES without
+    a `<` (a text node, attribute value, comment or instruction no order needs) before it
+    reaches the parser. Within one piece no stretch can be that long, so only the stretch
+    across pieces is counted."""
+    run = 0
+    size = FIRST_FEED_BYTES  # small at first: a file refused at its prolog costs little
+    while chunk := stream.read(size):
+        size = min(size * 2, FEED_BYTES)
+        first = chunk.find(b"<")
+        run += len(chunk) if first == -1 else first
+        if run > MAX_TOKEN_BYTES:
+            raise Refused(
+                f"a single text, tag or comment of more than {MAX_TOKEN_BYTES >> 20} MB "
+                f"(no order needs one)"
+            )
+        if first != -1:
+            run = len(chunk) - chunk.rfind(b"<") - 1
+        yield chunk
 
 
 # ---- parallel reading: byte ranges cut at </order> ----------------------------------------

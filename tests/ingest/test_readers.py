@@ -233,3 +233,9 @@ def test_rows_with_too_many_or_too_few_fields_are_rejected(quoted: bool) -> None
         (2, "5 fields where the header has 4"),
         (4, "3 fields where the header has 4"),
     ]
+
+
+def test_a_header_of_a_million_columns_is_refused_before_it_is_read() -> None:
+    data = b",".join(b"c%d" % i for i in range(1_000_000)) + b"\n1\n"
+    with pytest.raises(InputFileError, match="more than 1000 columns in the header"):
+        read_customers("c.csv", data)
