@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+from collections.abc import Mapping
 from pathlib import Path
+
+SETS = ".sets"  # beside a set's name: the folders its versions live in
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -11,12 +16,55 @@ def write_atomically(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     # Short and fixed in length: a target name may already be as long as names can be.
     tmp = path.with_name(f".akasa-tmp-{os.getpid()}")
-    with tmp.open("wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    try:
+        with tmp.open("wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)  # a full disk must not leave the half-written copy
     fsync_dir(path.parent)
+
+
+def replace_set(link: Path, files: Mapping[str, bytes]) -> Path:
+    """Replaces a whole set of files at once: readers of `link` see the old set or the new
+    one, never a mix.
+
+    The files go into a new folder under `<parent>/.sets/`, are flushed, and then one
+    rename points the symlink `link` at it (a rename over a symlink is atomic; over a
+    folder it is not possible). Folders no link points to (older sets, a write that
+    failed or was killed) are removed. The caller makes writers take turns (a lock).
+    """
+    store = link.parent / SETS
+    store.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=f"{link.name}.", dir=store))
+    try:
+        for name, data in files.items():
+            with (folder / name).open("wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+        fsync_dir(folder)
+        if link.is_dir() and not link.is_symlink():  # a set written before sets had links
+            shutil.rmtree(link)
+        pointer = link.with_name(f".{link.name}.link-{os.getpid()}")
+        pointer.unlink(missing_ok=True)
+        pointer.symlink_to(Path(SETS) / folder.name)
+        os.replace(pointer, link)
+        fsync_dir(link.parent)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    _remove_unlinked(store, link)
+    return folder
+
+
+def _remove_unlinked(store: Path, link: Path) -> None:
+    current = link.resolve()
+    for folder in store.glob(f"{link.name}.*"):
+        if folder.resolve() != current:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def fsync_dir(path: Path) -> None:
