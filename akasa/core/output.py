@@ -5,12 +5,9 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 import polars as pl
-
-from akasa.core.files import write_atomically
 
 # A spreadsheet also runs a formula after a leading tab or carriage return.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -29,10 +26,6 @@ def csv_bytes(frame: pl.DataFrame, text_columns: Iterable[str]) -> bytes:
     buffer = io.BytesIO()
     safe.write_csv(buffer, include_header=True, line_terminator="\n", quote_style="necessary")
     return buffer.getvalue()
-
-
-def write_csv(path: Path, frame: pl.DataFrame, text_columns: Iterable[str]) -> None:
-    write_atomically(path, csv_bytes(frame, text_columns))
 
 
 def json_with_tables(document: dict[str, Any], tables: dict[str, pl.DataFrame]) -> str:

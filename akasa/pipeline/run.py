@@ -14,8 +14,8 @@ from akasa.backends.open import open_backend
 from akasa.core import zones
 from akasa.core.config import Settings
 from akasa.core.errors import NoDataError
-from akasa.core.files import write_atomically
-from akasa.core.output import write_csv
+from akasa.core.files import replace_set
+from akasa.core.output import csv_bytes
 from akasa.kpi import spec, summary
 from akasa.kpi.context import AsOf, KpiContext, resolve
 from akasa.kpi.document import (
@@ -28,6 +28,7 @@ from akasa.kpi.document import (
     Watermark,
     kpis_json,
 )
+from akasa.pipeline.locking import outputs_lock
 
 log = logging.getLogger(__name__)
 TOP_REASONS = 10
@@ -109,8 +110,10 @@ def run(
         headline.unmatched_orders,
     )
     out = settings.outputs_dir / mode
-    for name in spec.KPIS:
-        write_csv(out / f"{name}.csv", tables[name], spec.TEXT_COLUMNS)
     text = kpis_json(document, tables)
-    write_atomically(out / "kpis.json", text.encode("utf-8"))
+    files = {f"{name}.csv": csv_bytes(tables[name], spec.TEXT_COLUMNS) for name in spec.KPIS}
+    files["kpis.json"] = text.encode("utf-8")
+    # One set: the report never reads this run's CSVs beside another run's kpis.json.
+    with outputs_lock(settings):
+        replace_set(out, files)
     return KpiRun(mode, ctx, tables, headline, document, text, out)
