@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ctypes
 import io
+import json
 import os
 import pyexpat
 import signal
@@ -119,6 +120,12 @@ def empty_columns() -> Columns:
     return {RECORD: [], **{c: [] for c in FIELDS}}
 
 
+def _text(value: Any) -> str:
+    if isinstance(value, dict):
+        return str(value.get("#text") or json.dumps(value, ensure_ascii=False))
+    return "" if value is None else str(value)
+
+
 class _Collector:
     """Receives `<order>` items as columns; hands full batches to `flush`, if given."""
 
@@ -145,11 +152,12 @@ class _Collector:
                 text = value.get("#text")
                 if any(not k.startswith(("@", "#")) for k in value):
                     problems.append(f"<{column}> holds nested elements")
-                    text = None
+                    text = json.dumps(value, ensure_ascii=False)  # kept for the quarantine
                 value = text
             elif isinstance(value, list):
                 problems.append(f"<{column}> appears more than once")
-                value = None
+                # Every value as read, for the quarantine (the record is rejected anyway).
+                value = " | ".join(_text(v) for v in value)
             columns[column].append(value)
         columns[MALFORMED].append("; ".join(problems) if problems else None)
         if self.flush is not None and len(columns[RECORD]) >= self.batch_rows:

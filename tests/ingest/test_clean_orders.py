@@ -185,6 +185,9 @@ def test_malformed_elements_are_rejected_records(tmp_path: Path) -> None:
     )
     result = clean_orders(read_orders(path), "Asia/Kolkata")
     assert result.rejects["reason"].to_list() == ["<order_id> appears more than once"]
+    # The quarantine keeps what was read, both values included.
+    raw = json.loads(result.rejects["raw"][0])
+    assert raw["order_id"] == "O1 | O2" and raw["sku_id"] == "S"
 
 
 def test_accounting_always_adds_up(settings: Settings, tmp_path: Path) -> None:
