@@ -48,5 +48,12 @@ def test_unknown_time_zone_is_a_one_line_error(monkeypatch: pytest.MonkeyPatch) 
     with pytest.raises(ConfigError) as caught:
         load_settings()
     assert str(caught.value) == (
-        "invalid setting AKASA_TIMEZONE: Value error, unknown time zone 'Mars/Olympus'"
+        "invalid setting AKASA_TIMEZONE: unknown time zone 'Mars/Olympus'"
     )
+
+
+def test_a_data_dir_that_is_a_file_is_one_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "data"
+    path.write_text("")
+    with pytest.raises(ConfigError, match=r"is a file, not a folder \(AKASA_DATA_DIR\)"):
+        load_settings(data_dir=path)
