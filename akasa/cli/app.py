@@ -39,7 +39,10 @@ class AkasaGroup(TyperGroup):
         argv = list(sys.argv[1:] if args is None else args)
         debug = "--debug" in argv
         try:
+            warnings = _warn_about_settings(argv, set(self.commands))
             _start_log(argv, set(self.commands))
+            for warning in warnings:  # shown first, even when the settings fail to load
+                logging.getLogger("akasa.cli").warning("%s", warning)
             code = super().main(
                 args=argv,
                 prog_name=prog_name or "akasa",
@@ -78,6 +81,24 @@ def _start_log(argv: list[str], commands: set[str]) -> None:
     settings = load_settings()
     logs.start(settings.logs_dir, command, settings.secrets())
     logging.getLogger("akasa.cli").info("akasa %s %s", __version__, " ".join(argv))
+
+
+# Commands that read the settings: each warns once about variables akasa would ignore.
+SETTINGS_COMMANDS = LOGGED_COMMANDS | {"status", "rejects"}
+
+
+def _warn_about_settings(argv: list[str], commands: set[str]) -> list[str]:
+    """Prints the settings' warnings (`Warning: ...` on stderr); returns them for the log."""
+    command = next((a for a in argv if a in commands), None)
+    if command not in SETTINGS_COMMANDS or {"--help", "-h"} & set(argv):
+        return []
+    from akasa.cli import render
+    from akasa.core.config import environment_warnings
+
+    warnings = environment_warnings()
+    for warning in warnings:
+        render.warning(warning)
+    return warnings
 
 
 def _stop_log() -> None:

@@ -108,6 +108,13 @@ def error(message: str, secrets: Iterable[str] = ()) -> None:
     sys.stderr.flush()
 
 
+def warning(message: str, secrets: Iterable[str] = ()) -> None:
+    """One line `Warning: ...` on stderr: something the user should know, not a failure."""
+    line = redact(" ".join(message.split()), secrets)
+    sys.stderr.write(f"Warning: {line}\n")
+    sys.stderr.flush()
+
+
 @contextmanager
 def step_progress(
     enabled: bool = True, console: Console | None = None

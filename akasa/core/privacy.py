@@ -6,7 +6,8 @@ import re
 from collections.abc import Iterable
 
 _MOBILE = re.compile(r"(?<!\d)([6-9]\d)(\d{6})(\d{2})(?!\d)")
-_URL_PASSWORD = re.compile(r"(?P<scheme>[a-zA-Z][\w+.-]*://)(?P<user>[^:/@\s]*):(?P<pw>[^@\s]*)@")
+# The password runs to the LAST '@' of the URL: an unencoded '@' may be part of it.
+_URL_PASSWORD = re.compile(r"(?P<scheme>[a-zA-Z][\w+.-]*://)(?P<user>[^:/@\s]*):(?P<pw>\S*)@")
 _PASSWORD_ARG = re.compile(r"(?i)(password|passwd|pwd)(['\"]?\s*[=:]\s*['\"]?)([^'\"\s,)]+)")
 
 

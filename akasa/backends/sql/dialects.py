@@ -69,12 +69,20 @@ class SqlDialect:
     """The behaviour every database shares; subclasses override where theirs differs."""
 
     names: ClassVar[tuple[str, ...]] = ()
-    install_extra: ClassVar[str | None] = None  # the pip extra with the driver
+    # How to install each driver (the `+driver` of a URL, or the dialect's default one).
+    installs: ClassVar[dict[str, str]] = {}
     # Most bound parameters one statement may carry (None: the driver inlines values).
     parameter_limit: ClassVar[int | None] = None
     drop_temporary: ClassVar[str] = "DROP TABLE"
 
     # ---- connecting ------------------------------------------------------------------------
+
+    def install_command(self, driver: str, missing_module: str | None) -> str:
+        """What installs `driver`: its package when known, else the module that was missing
+        (most drivers' package has the module's name)."""
+        if driver in self.installs:
+            return self.installs[driver]
+        return f"pip install {missing_module or driver}"
 
     def complete_url(self, url: URL) -> URL:
         """The configured URL with the connection options akasa relies on."""
@@ -197,7 +205,12 @@ class MySQL(SqlDialect):
     """MySQL and MariaDB."""
 
     names = ("mysql", "mariadb")
-    install_extra = "mysql"
+    installs: ClassVar[dict[str, str]] = {
+        "mysqldb": "pip install mysqlclient",  # the `mysql` extra; builds on libmariadb-dev
+        "pymysql": "pip install pymysql",
+        "mysqlconnector": "pip install mysql-connector-python",
+        "mariadbconnector": "pip install mariadb",
+    }
     drop_temporary = "DROP TEMPORARY TABLE"  # a plain DROP TABLE commits the transaction
     # Strict mode: a bad value fails its statement (and so the whole load) instead of being
     # stored as a silently adjusted value with a warning.
@@ -267,7 +280,11 @@ class MySQL(SqlDialect):
 
 class PostgreSQL(SqlDialect):
     names = ("postgresql",)
-    install_extra = "postgres"
+    installs: ClassVar[dict[str, str]] = {
+        "psycopg": "pip install 'psycopg[binary]'",  # the `postgres` extra
+        "psycopg2": "pip install psycopg2-binary",
+        "pg8000": "pip install pg8000",
+    }
     parameter_limit = 65_535
 
     def prepare_kpi_session(self, conn: Connection) -> None:
