@@ -110,7 +110,10 @@ PASSWORD = "Zq7@Xv9"  # unencoded '@': SQLAlchemy alone would take "Xv9@host" fo
         (f"mysql+mysqldb://u:{PASSWORD}:1@dbhost7:3306/db", "an '@' in the user name"),
         (f"postgresql+psycopg://u:{PASSWORD}/x@dbhost7/db", "an '@' in the user name"),
         ("mysql://u:Zq7Xv9@dbhost7:Zq7/db", "the port is not a number"),
-        (f"u:{PASSWORD}@dbhost7", "(expected dialect+driver:// followed by user:password@host:port/database)"),
+        (
+            f"u:{PASSWORD}@dbhost7",
+            "(expected dialect+driver:// followed by user:password@host:port/database)",
+        ),
     ],
 )
 def test_a_malformed_url_is_one_error_without_the_password(

@@ -17,6 +17,7 @@ from akasa.backends.sql.migrate import ensure_at_head
 from akasa.backends.sql.schema import TABLES, batches, customer_mobiles, orders, rejects
 from akasa.backends.sql.store import SqlWriter
 from akasa.core.tables import SCHEMAS
+from akasa.ingest.clean import reason_counts
 from akasa.kpi.context import KpiContext
 from akasa.kpi.spec import RawKpis
 
@@ -89,22 +90,15 @@ class SqlBackend:
         return pl.DataFrame(self._rows(query), schema=SCHEMAS["batches"], orient="row")
 
     def reject_reasons(self, limit: int) -> pl.DataFrame:
-        """Counted per reason text in SQL, then split into single reasons as memory mode
-        does."""
+        """Counted per reason text in SQL, then split into single problems and counted per
+        kind as memory mode does."""
         rows = self._rows(select(rejects.c.reason, func.count()).group_by(rejects.c.reason))
         counted = pl.DataFrame(
             [(reason, int(n)) for reason, n in rows],
             schema={"reason": pl.String, "records": pl.Int64},
             orient="row",
         )
-        return (
-            counted.with_columns(pl.col("reason").str.split("; "))
-            .explode("reason")
-            .group_by("reason")
-            .agg(pl.col("records").sum())
-            .sort(["records", "reason"], descending=[True, False])
-            .head(limit)
-        )
+        return reason_counts(counted.lazy()).head(limit).collect()
 
     def query(self, sql: str, limit: int) -> QueryResult:
         """The current tables are read into frames and queried with DuckDB, as in memory
