@@ -18,7 +18,14 @@ from typer.core import TyperGroup
 
 from akasa import __version__
 from akasa.backends.mode import Mode
-from akasa.cli.options import Format, FormatOption, IngestMode, ModeOption, QuietOption
+from akasa.cli.options import (
+    Format,
+    FormatOption,
+    IngestMode,
+    ModeOption,
+    QuietOption,
+    TableFormat,
+)
 from akasa.core.errors import AkasaError, UsageError
 
 EXIT_INTERRUPTED = 130
@@ -38,6 +45,9 @@ class AkasaGroup(TyperGroup):
     ) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
         debug = "--debug" in argv
+        if not logging.getLogger("akasa").handlers:
+            # A command without a log file logs nowhere: not Python's last-resort stderr.
+            logging.getLogger("akasa").addHandler(logging.NullHandler())
         try:
             warnings = _warn_about_settings(argv, set(self.commands))
             _start_log(argv, set(self.commands))
@@ -258,6 +268,52 @@ def sql(
     from akasa.pipeline.query import query as run_query
 
     render.render_query(run_query(load_settings(), mode, query, limit), fmt)
+
+
+@app.command()
+def status(
+    mode: ModeOption = Mode.memory,
+    fmt: FormatOption = Format.rich,
+    last: Annotated[
+        int, typer.Option("--last", min=0, help="Newest ledger entries (files) shown.")
+    ] = 10,
+) -> None:
+    """Configuration, store, ledger, freshness and outputs of one mode; exits 1 when the
+    store cannot be used (the rest is still shown)."""
+    from akasa.cli import render
+    from akasa.core.config import load_settings
+    from akasa.pipeline.status import status as run_status
+
+    result = run_status(load_settings(), mode, last)
+    render.render_status(result, fmt)
+    if result.problem is not None:
+        raise AkasaError(result.problem)
+
+
+@app.command()
+def rejects(
+    mode: ModeOption = Mode.memory,
+    file: Annotated[
+        str | None,
+        typer.Option("--file", help="Only this ingested file: its name, or a glob."),
+    ] = None,
+    reason: Annotated[
+        str | None,
+        typer.Option("--reason", help="Only problems containing this text (any case)."),
+    ] = None,
+    fmt: Annotated[
+        TableFormat,
+        typer.Option("--format", "-f", help="table: Rich tables; json; csv: the records."),
+    ] = TableFormat.rich,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Records listed at most.")] = 1000,
+) -> None:
+    """The quarantine: rejected records counted by kind of problem, then each with its file,
+    record number and reason."""
+    from akasa.cli import render
+    from akasa.core.config import load_settings
+    from akasa.pipeline.rejects import rejects as find_rejects
+
+    render.render_rejects(find_rejects(load_settings(), mode, file, reason, limit), fmt)
 
 
 @app.command()

@@ -12,7 +12,7 @@ from akasa.cli import app
 from tests.conftest import OFFICIAL_CUSTOMERS, OFFICIAL_ORDERS, SAMPLE_DIR
 
 runner = CliRunner()
-COMMANDS = ["ingest", "migrate", "run", "report", "sql", "generate"]
+COMMANDS = ["ingest", "migrate", "run", "report", "sql", "status", "rejects", "generate"]
 
 
 def invoke(*args: str):  # type: ignore[no-untyped-def]

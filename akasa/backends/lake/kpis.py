@@ -20,6 +20,13 @@ def newest_order_at(lake: Lake) -> datetime | None:
     return newest
 
 
+def oldest_order_at(lake: Lake) -> datetime | None:
+    oldest: datetime | None = (
+        lake.current("orders").select(pl.col("ordered_at").min()).collect().item()
+    )
+    return oldest
+
+
 def orders_in_scope(lake: Lake, ctx: KpiContext) -> pl.LazyFrame:
     """Orders at or before as_of, joined to their customer through any number they had."""
     owners = lake.current("customer_mobiles").select("mobile_number", "customer_id")

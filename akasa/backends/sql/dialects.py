@@ -102,6 +102,10 @@ class SqlDialect:
     def prepare_kpi_session(self, conn: Connection) -> None:
         """Isolation and session settings for the KPI read (one consistent snapshot)."""
 
+    def database_bytes(self, conn: Connection) -> int | None:
+        """What the database takes on disk (tables and indexes), None where unknown."""
+        return None
+
     # ---- ingest ----------------------------------------------------------------------------
 
     def try_ingest_lock(self, conn: Connection) -> bool:
@@ -189,6 +193,11 @@ class SQLite(SqlDialect):
     names = ("sqlite",)
     parameter_limit = 32_766 if sqlite3.sqlite_version_info >= (3, 32) else 999
 
+    def database_bytes(self, conn: Connection) -> int | None:
+        pages = conn.exec_driver_sql("PRAGMA page_count").scalar()
+        size = conn.exec_driver_sql("PRAGMA page_size").scalar()
+        return None if pages is None or size is None else int(pages) * int(size)
+
     def prepare_location(self, url: URL, data_dir: Path) -> None:
         """The default database file lives in the data dir, which may not exist yet."""
         if url.database in (None, "", ":memory:"):
@@ -245,6 +254,14 @@ class MySQL(SqlDialect):
         conn.execution_options(isolation_level="READ COMMITTED")
         conn.exec_driver_sql(self.KPI_SESSION)
 
+    def database_bytes(self, conn: Connection) -> int | None:
+        """InnoDB's own estimate of data and index pages."""
+        size = conn.exec_driver_sql(
+            "SELECT SUM(data_length + index_length) FROM information_schema.tables "
+            "WHERE table_schema = DATABASE()"
+        ).scalar()
+        return None if size is None else int(size)
+
     def try_ingest_lock(self, conn: Connection) -> bool:
         """A named lock held by this connection until it closes; lock names are
         server-wide, so the name includes the database."""
@@ -289,6 +306,10 @@ class PostgreSQL(SqlDialect):
 
     def prepare_kpi_session(self, conn: Connection) -> None:
         conn.execution_options(isolation_level="REPEATABLE READ")
+
+    def database_bytes(self, conn: Connection) -> int | None:
+        size = conn.exec_driver_sql("SELECT pg_database_size(current_database())").scalar()
+        return None if size is None else int(size)
 
     def try_ingest_lock(self, conn: Connection) -> bool:
         """An advisory lock (scoped to the database) that ends with the transaction."""
