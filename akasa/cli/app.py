@@ -219,6 +219,17 @@ def run(
     ] = 30,
     top: Annotated[int, typer.Option("--top", min=1, help="How many top customers.")] = 10,
     fmt: FormatOption = Format.rich,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            file_okay=False,
+            help="Write the outputs to this folder instead of data/outputs/<mode>/.",
+        ),
+    ] = None,
+    no_write: Annotated[
+        bool, typer.Option("--no-write", help="Print the KPIs only; write no files.")
+    ] = False,
 ) -> None:
     """Compute the four KPIs, print them and write the outputs."""
     from akasa.cli import render
@@ -226,8 +237,12 @@ def run(
     from akasa.kpi.context import AsOf
     from akasa.pipeline.run import run as run_kpis
 
+    if output is not None and no_write:
+        raise UsageError("give --output or --no-write, not both")
     parsed = AsOf.parse(as_of)
-    result = run_kpis(load_settings(), mode, parsed, window_days, top)
+    result = run_kpis(
+        load_settings(), mode, parsed, window_days, top, output_dir=output, write=not no_write
+    )
     render.render_run(result, fmt)
 
 

@@ -203,6 +203,8 @@ def render_ingest(result: IngestResult, quiet: bool = False) -> None:
 
 
 def render_run(run: KpiRun, fmt: str = "table") -> None:
+    for line in run.warnings:
+        warning(line)
     if fmt == "json":
         sys.stdout.write(run.json_text)
         return
@@ -214,7 +216,10 @@ def render_run(run: KpiRun, fmt: str = "table") -> None:
         out.print(_rich_table(title, frame.columns, frame.head(MAX_TABLE_ROWS).rows()))
         if frame.height > MAX_TABLE_ROWS:
             out.print(f"... {frame.height - MAX_TABLE_ROWS} more rows in {name}.csv")
-    out.print(f"Outputs written to {run.output_dir}")
+    if run.output_dir is None:
+        out.print("Outputs not written (--no-write).")
+    else:
+        out.print(f"Outputs written to {run.output_dir}")
     out.print()
     for line in summary_lines(run.document):
         out.print(mask_mobiles_in(line))
