@@ -369,11 +369,10 @@ def _disagreements(lines: pl.DataFrame, source_timezone: str) -> pl.DataFrame:
     reason says so."""
     if lines.is_empty():
         return pl.DataFrame(schema={RECORD: pl.Int64, REASON: pl.String})
-    lines = lines.sort(RECORD).with_columns(
+    lines = lines.sort(RECORD)
+    lines = lines.with_columns(
         _masked(pl.col("mobile_number")).alias("shown_mobile_number"),
-        _local_times(lines.sort(RECORD)["ordered_at"], source_timezone).alias(
-            "shown_order_date_time"
-        ),
+        _local_times(lines["ordered_at"], source_timezone).alias("shown_order_date_time"),
         fixed_2(pl.col("total_paise")).alias("shown_total_amount"),
     )
     per_field = []
