@@ -42,7 +42,7 @@ class Outputs:
     window_days: int | None = None
     generated_at: str | None = None
     problem: str | None = None  # no outputs yet, or unreadable
-    behind: bool = False  # files were ingested after the run that wrote them
+    behind: bool = False  # files were ingested after the run that wrote them (by batch id)
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,7 @@ def status(
         return replace(result, store=store, problem=store.problem)
     try:
         ledger = backend.ledger()
-        last_ingest = backend.last_ingest_at()
+        newest_batch = max(ledger["batch_id"].to_list(), default=None)
         return replace(
             result,
             store=store,
@@ -111,15 +111,17 @@ def status(
             ledger=[LedgerEntry(**row) for row in ledger.tail(ledger_entries).to_dicts()],
             newest_order_at=backend.newest_order_at(),
             oldest_order_at=backend.oldest_order_at(),
-            last_ingest_at=last_ingest,
+            last_ingest_at=backend.last_ingest_at(),
             tables=backend.table_sizes(),
-            outputs=_outputs(settings, mode, last_ingest),
+            outputs=_outputs(settings, mode, newest_batch),
         )
     except AkasaError as exc:  # e.g. the connection dropped between two reads
         return replace(result, store=store, problem=str(exc))
 
 
-def _outputs(settings: Settings, mode: Mode, last_ingest: datetime | None) -> Outputs:
+def _outputs(settings: Settings, mode: Mode, newest_batch: int | None) -> Outputs:
+    """`newest_batch`: the store's newest batch id; outputs whose data-quality files stop
+    before it were computed before that file was ingested."""
     path = (settings.outputs_dir / mode / "kpis.json").absolute()
     if not path.exists():
         return Outputs(path, problem="no outputs yet; run akasa run")
@@ -127,10 +129,8 @@ def _outputs(settings: Settings, mode: Mode, last_ingest: datetime | None) -> Ou
         document = read_document(path)
     except AkasaError as exc:
         return Outputs(path, problem=str(exc))
-    written = document.watermark.last_ingest_at
-    behind = last_ingest is not None and (
-        written is None or datetime.fromisoformat(written) < last_ingest.replace(microsecond=0)
-    )
+    seen = max((f.batch_id for f in document.data_quality.files), default=0)
+    behind = newest_batch is not None and newest_batch > seen
     return Outputs(
         path,
         as_of=document.as_of,
