@@ -89,3 +89,52 @@ def land(store: Any, pending: list[PendingBatch]) -> Any:
         writer.rollback()
         raise
     return writer
+
+
+def dirty_drop(folder: Path) -> tuple[Path, Path]:
+    """One customers file and one orders file with a reject of every common kind, an order
+    whose lines disagree on the total (ORD-9), and good records around them."""
+    customers = customers_csv(
+        folder / "customers.csv",
+        [
+            ("C1", "Asha", "9123456781", "North"),
+            ("C2", "Bala", "12345", "South"),  # too few digits
+            ("C3", "Chitra", "9123456781", "East"),  # C1's number
+            ("", "Dev", "9123456784", "West"),  # no id
+        ],
+    )
+    orders = orders_xml(
+        folder / "orders.xml",
+        [
+            line("ORD-1", "9123456781", "2025-11-01T10:00:00", "S1", 1, "100"),
+            line("ORD-1", "9123456781", "2025-11-01T10:00:00", "S2", "two", "100"),
+            line("ORD-9", "9123456781", "2025-11-02T09:00:00", "S1", 1, "1.00"),
+            line("ORD-9", "9123456781", "2025-11-02T09:00:00", "S2", 1, "1599.84"),
+            line("ORD-5", "98765", "2025-11-02T09:30:00", "S1", 1, "10"),
+            line("ORD-6", "9876543210", "2025-10-15T12:00:00", "S1", 1, "250"),
+        ],
+    )
+    return customers, orders
+
+
+# What `dirty_drop` rejects: (source file, record number, reason).
+DIRTY_REJECTS = [
+    (
+        "customers.csv",
+        2,
+        "invalid mobile_number: 12X45 has 5 digits (need 10 digits starting 6-9)",
+    ),
+    ("customers.csv", 3, "mobile_number already belongs to customer C1"),
+    ("customers.csv", 4, "missing customer_id"),
+    ("orders.xml", 2, 'invalid sku_count: "two" (need a whole number from 1 to 1000000000)'),
+    ("orders.xml", 3, "total_amount differs within order ORD-9: 1.00 vs 1599.84 on lines 3, 4"),
+    ("orders.xml", 4, "total_amount differs within order ORD-9: 1.00 vs 1599.84 on lines 3, 4"),
+    ("orders.xml", 5, "invalid mobile_number: 98X65 has 5 digits (need 10 digits starting 6-9)"),
+]
+DIRTY_REASONS = [
+    ("invalid mobile_number", 2),
+    ("total_amount differs within order", 2),
+    ("invalid sku_count", 1),
+    ("missing customer_id", 1),
+    ("mobile_number already belongs to customer", 1),
+]

@@ -68,6 +68,36 @@ class Writer(Protocol):
 
 
 @dataclass(frozen=True)
+class StoreState:
+    """Where a store is, which version of its layout it holds, and whether this akasa can use
+    it as it is (`akasa status`)."""
+
+    location: str  # memory: the store folder; table: the database URL without password
+    version: str | None  # the layout on disk (None: nothing stored yet)
+    expected: str  # the layout this akasa reads and writes
+    problem: str | None  # why this akasa cannot use the store as it is (None: it can)
+    bytes_on_disk: int | None  # None where the store cannot tell
+
+
+@dataclass(frozen=True)
+class TableSize:
+    """One stored table: its current rows (what queries see) and, where the store can tell,
+    the bytes its files take (every stored version)."""
+
+    table: str
+    rows: int
+    bytes_on_disk: int | None
+
+
+REJECT_ROW_SCHEMA = {
+    "batch_id": pl.Int64(),
+    "source_file": pl.String(),
+    "record_number": pl.Int64(),
+    "reason": pl.String(),
+}
+
+
+@dataclass(frozen=True)
 class QueryResult:
     """Rows of a read-only query (`akasa sql`)."""
 
@@ -116,6 +146,8 @@ class Backend(Protocol):
 
     def newest_order_at(self) -> datetime | None: ...
 
+    def oldest_order_at(self) -> datetime | None: ...
+
     def last_ingest_at(self) -> datetime | None: ...
 
     def compute(self, ctx: KpiContext) -> RawKpis:
@@ -131,6 +163,21 @@ class Backend(Protocol):
         with several problems counts once for each."""
         ...
 
+    def reject_rows(self) -> pl.DataFrame:
+        """Every rejected record (`REJECT_ROW_SCHEMA`), in batch and record order."""
+        ...
+
     def query(self, sql: str, limit: int, limits: QueryLimits = DEFAULT_LIMITS) -> QueryResult:
         """One read-only SELECT over the current tables (`akasa sql`)."""
+        ...
+
+    # ---- what the store is (`akasa status`) -------------------------------------------------
+
+    def state(self) -> StoreState:
+        """Answers even for a store this akasa cannot use as it is (an older schema, another
+        format); raises only when the store cannot be reached or read at all."""
+        ...
+
+    def table_sizes(self) -> list[TableSize]:
+        """Every stored table, in `akasa.core.tables.SCHEMAS` order."""
         ...

@@ -18,7 +18,14 @@ from typer.core import TyperGroup
 
 from akasa import __version__
 from akasa.backends.mode import Mode
-from akasa.cli.options import Format, FormatOption, IngestMode, ModeOption, QuietOption
+from akasa.cli.options import (
+    Format,
+    FormatOption,
+    IngestMode,
+    ModeOption,
+    QuietOption,
+    TableFormat,
+)
 from akasa.core.errors import AkasaError, UsageError
 
 EXIT_INTERRUPTED = 130
@@ -38,8 +45,14 @@ class AkasaGroup(TyperGroup):
     ) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
         debug = "--debug" in argv
+        if not logging.getLogger("akasa").handlers:
+            # A command without a log file logs nowhere: not Python's last-resort stderr.
+            logging.getLogger("akasa").addHandler(logging.NullHandler())
         try:
+            warnings = _warn_about_settings(argv, set(self.commands))
             _start_log(argv, set(self.commands))
+            for warning in warnings:  # shown first, even when the settings fail to load
+                logging.getLogger("akasa.cli").warning("%s", warning)
             code = super().main(
                 args=argv,
                 prog_name=prog_name or "akasa",
@@ -78,6 +91,24 @@ def _start_log(argv: list[str], commands: set[str]) -> None:
     settings = load_settings()
     logs.start(settings.logs_dir, command, settings.secrets())
     logging.getLogger("akasa.cli").info("akasa %s %s", __version__, " ".join(argv))
+
+
+# Commands that read the settings: each warns once about variables akasa would ignore.
+SETTINGS_COMMANDS = LOGGED_COMMANDS | {"status", "rejects"}
+
+
+def _warn_about_settings(argv: list[str], commands: set[str]) -> list[str]:
+    """Prints the settings' warnings (`Warning: ...` on stderr); returns them for the log."""
+    command = next((a for a in argv if a in commands), None)
+    if command not in SETTINGS_COMMANDS or {"--help", "-h"} & set(argv):
+        return []
+    from akasa.cli import render
+    from akasa.core.config import environment_warnings
+
+    warnings = environment_warnings()
+    for warning in warnings:
+        render.warning(warning)
+    return warnings
 
 
 def _stop_log() -> None:
@@ -188,6 +219,17 @@ def run(
     ] = 30,
     top: Annotated[int, typer.Option("--top", min=1, help="How many top customers.")] = 10,
     fmt: FormatOption = Format.rich,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            file_okay=False,
+            help="Write the outputs to this folder instead of data/outputs/<mode>/.",
+        ),
+    ] = None,
+    no_write: Annotated[
+        bool, typer.Option("--no-write", help="Print the KPIs only; write no files.")
+    ] = False,
 ) -> None:
     """Compute the four KPIs, print them and write the outputs."""
     from akasa.cli import render
@@ -195,8 +237,12 @@ def run(
     from akasa.kpi.context import AsOf
     from akasa.pipeline.run import run as run_kpis
 
+    if output is not None and no_write:
+        raise UsageError("give --output or --no-write, not both")
     parsed = AsOf.parse(as_of)
-    result = run_kpis(load_settings(), mode, parsed, window_days, top)
+    result = run_kpis(
+        load_settings(), mode, parsed, window_days, top, output_dir=output, write=not no_write
+    )
     render.render_run(result, fmt)
 
 
@@ -245,6 +291,52 @@ def sql(
 
     limits = QueryLimits(memory_mb=memory_limit, timeout_seconds=timeout)
     render.render_query(run_query(load_settings(), mode, query, limit, limits), fmt)
+
+
+@app.command()
+def status(
+    mode: ModeOption = Mode.memory,
+    fmt: FormatOption = Format.rich,
+    last: Annotated[
+        int, typer.Option("--last", min=0, help="Newest ledger entries (files) shown.")
+    ] = 10,
+) -> None:
+    """Configuration, store, ledger, freshness and outputs of one mode; exits 1 when the
+    store cannot be used (the rest is still shown)."""
+    from akasa.cli import render
+    from akasa.core.config import load_settings
+    from akasa.pipeline.status import status as run_status
+
+    result = run_status(load_settings(), mode, last)
+    render.render_status(result, fmt)
+    if result.problem is not None:
+        raise AkasaError(result.problem)
+
+
+@app.command()
+def rejects(
+    mode: ModeOption = Mode.memory,
+    file: Annotated[
+        str | None,
+        typer.Option("--file", help="Only this ingested file: its name, or a glob."),
+    ] = None,
+    reason: Annotated[
+        str | None,
+        typer.Option("--reason", help="Only problems containing this text (any case)."),
+    ] = None,
+    fmt: Annotated[
+        TableFormat,
+        typer.Option("--format", "-f", help="table: Rich tables; json; csv: the records."),
+    ] = TableFormat.rich,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Records listed at most.")] = 1000,
+) -> None:
+    """The quarantine: rejected records counted by kind of problem, then each with its file,
+    record number and reason."""
+    from akasa.cli import render
+    from akasa.core.config import load_settings
+    from akasa.pipeline.rejects import rejects as find_rejects
+
+    render.render_rejects(find_rejects(load_settings(), mode, file, reason, limit), fmt)
 
 
 @app.command()

@@ -28,6 +28,14 @@ class Format(StrEnum):
     json = "json"
 
 
+class TableFormat(StrEnum):
+    """`--format` of commands that print rows: also `csv` (on stdout)."""
+
+    rich = "table"
+    json = "json"
+    csv = "csv"
+
+
 ModeOption = Annotated[
     Mode, typer.Option("--mode", "-m", help="memory: Parquet store; table: SQL database.")
 ]

@@ -1,7 +1,13 @@
-"""Settings from the environment or a `.env` file in the working directory."""
+"""Settings from the environment or a `.env` file in the working directory, and the checks
+that catch a setting akasa would silently ignore (`environment_warnings`) or misread (the
+database URL)."""
 
 from __future__ import annotations
 
+import difflib
+import os
+import re
+from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,15 +21,127 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import URL
 
 
+ENV_FILE = ".env"
+# Every variable akasa reads, as documented (names are case-insensitive).
+VARIABLES = (
+    "AKASA_DATA_DIR",
+    "AKASA_DATABASE_URL",
+    "DB_HOST",
+    "DB_PORT",
+    "DB_USERNAME",
+    "DB_PASSWORD",
+    "DB_DATABASE",
+    "AKASA_TIMEZONE",
+    "AKASA_SOURCE_TIMEZONE",
+)
+# Read by the test suite only (README, Development); akasa itself ignores them.
+TEST_VARIABLES = ("AKASA_TEST_MARIADB_URL", "AKASA_TEST_POSTGRESQL_URL")
+# Names people write for the ones akasa reads. Other DB_* names are left alone: the prefix is
+# common to many programs, while AKASA_* is akasa's own.
+MISSPELLINGS = {
+    "DB_USER": "DB_USERNAME",
+    "DB_PASS": "DB_PASSWORD",
+    "DB_PWD": "DB_PASSWORD",
+    "DB_NAME": "DB_DATABASE",
+    "DB_HOSTNAME": "DB_HOST",
+    "AKASA_DB_URL": "AKASA_DATABASE_URL",
+    "AKASA_DB": "AKASA_DATABASE_URL",
+    "AKASA_TZ": "AKASA_TIMEZONE",
+}
+URL_SHAPE = "dialect+driver:// followed by user:password@host:port/database"
+
+
 def _env(*names: str) -> AliasChoices:
     return AliasChoices(*names, *(n.lower() for n in names))
+
+
+def environment_warnings(
+    environ: Mapping[str, str] | None = None, env_file: Path | None = None
+) -> list[str]:
+    """One line per variable akasa would ignore: an unknown `AKASA_*` name or a known
+    misspelling, naming the variable meant. Looks at the environment and the `.env` file
+    (`env_file`, default `.env` in the working directory), as the settings do."""
+    environ = os.environ if environ is None else environ
+    env_file = Path(ENV_FILE) if env_file is None else env_file
+    found = {name.upper(): name for name in environ}
+    for name in _dotenv_names(env_file):
+        found.setdefault(name.upper(), f"{name} (in {env_file})")
+    warnings = []
+    for key, written in sorted(found.items()):
+        problem = _unknown(key)
+        if problem is not None:
+            warnings.append(f"{written} {problem}")
+    return warnings
+
+
+def _dotenv_names(env_file: Path) -> list[str]:
+    if not env_file.is_file():
+        return []
+    from dotenv import dotenv_values
+
+    return list(dotenv_values(env_file, encoding="utf-8"))
+
+
+def _unknown(name: str) -> str | None:
+    """Why akasa ignores `name` (upper case), or None when it reads it or it is not akasa's."""
+    if name in VARIABLES or name in TEST_VARIABLES:
+        return None
+    if name in MISSPELLINGS:
+        return f"is not an akasa setting; did you mean {MISSPELLINGS[name]}?"
+    if not name.startswith("AKASA_"):
+        return None
+    own = [v for v in VARIABLES if v.startswith("AKASA_")]
+    close = difflib.get_close_matches(name, own, n=1, cutoff=0.8)
+    if close:
+        return f"is not an akasa setting; did you mean {close[0]}?"
+    return f"is not an akasa setting (akasa reads {', '.join(own)})"
+
+
+def parse_database_url(text: str) -> URL:
+    """`AKASA_DATABASE_URL` as a SQLAlchemy URL, or one `ConfigError` that shows no part of
+    the URL (any part of a malformed one may be password)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    invalid = "AKASA_DATABASE_URL is not a valid database URL"
+    match = re.match(r"[A-Za-z][\w+.-]*://", text)
+    if match is None:
+        raise ConfigError(f"{invalid} (expected {URL_SHAPE})")
+    unencoded = (
+        f"{invalid}: an '@' in the user name or password must be written as %40 "
+        "(percent-encode special characters there)"
+    )
+    # Credentials end at the first '@' for SQLAlchemy, which would take the rest of a
+    # password holding another '@' for the host or the database (and show it in errors).
+    rest = text[match.end() :].split("?", 1)[0]
+    if not rest.startswith("/") and ":" in rest.split("@", 1)[0] and rest.count("@") > 1:
+        raise ConfigError(unencoded)
+    try:
+        url = make_url(text)
+    except ArgumentError:
+        raise ConfigError(f"{invalid} (expected {URL_SHAPE})") from None
+    except ValueError:  # the port: never shown, it may hold the rest of a password
+        raise ConfigError(f"{invalid}: the port is not a number") from None
+    if url.password is not None and "@" in (url.host or ""):
+        raise ConfigError(unencoded)
+    return url
+
+
+def _password_guess(text: str) -> str | None:
+    """What follows the user name up to the last '@' of a malformed URL: the part to keep
+    out of every message and log."""
+    rest = text.partition("://")[2] or text
+    userinfo = rest.rpartition("@")[0]
+    if ":" not in userinfo:
+        return None
+    return userinfo.split(":", 1)[1] or None
 
 
 class Settings(BaseSettings):
     """Everything configurable; field names mirror the documented variables."""
 
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+        env_file=ENV_FILE, env_file_encoding="utf-8", extra="ignore", populate_by_name=True
     )
 
     data_dir: Path = Field(Path("data"), validation_alias=_env("AKASA_DATA_DIR"))
@@ -88,26 +206,29 @@ class Settings(BaseSettings):
         if self.db_password is not None:
             found.append(self.db_password.get_secret_value())
         if self.database_url is not None:
-            from sqlalchemy.engine import make_url
-
+            text = self.database_url.get_secret_value()
             try:
-                password = make_url(self.database_url.get_secret_value()).password
-            except Exception:  # an unparsable URL is reported elsewhere
-                password = None
+                password = parse_database_url(text).password
+            except ConfigError:  # reported where the URL is used; its password still hidden
+                password = _password_guess(text)
             if password:
                 found.append(str(password))
         return [s for s in found if s]
 
+    def warnings(self) -> list[str]:
+        """Variables in the environment or `.env` that akasa ignores (`environment_warnings`)."""
+        return environment_warnings()
+
+    def database_display(self) -> str:
+        """The table-mode database URL without its password; `ConfigError` when unusable."""
+        return self.sqlalchemy_url().render_as_string(hide_password=True)
+
     def sqlalchemy_url(self) -> URL:
         """The database URL: AKASA_DATABASE_URL, else the DB_* parts (MySQL), else SQLite."""
-        from sqlalchemy.engine import URL, make_url
-        from sqlalchemy.exc import ArgumentError
+        from sqlalchemy.engine import URL
 
         if self.database_url is not None:
-            try:
-                return make_url(self.database_url.get_secret_value())
-            except ArgumentError:
-                raise ConfigError("AKASA_DATABASE_URL is not a valid database URL") from None
+            return parse_database_url(self.database_url.get_secret_value())
         if self.db_host or self.db_database:
             return URL.create(
                 "mysql+mysqldb",

@@ -9,7 +9,8 @@ from collections.abc import Iterable
 # starting 6-9 with at most one space, dot or hyphen between any two (`+91 98765 43210`,
 # `098765-43210`, `9876543210`), not inside a longer number.
 _MOBILE = re.compile(r"(?<![\d+])(?:\+?91[\s.-]?|0)?[6-9](?:[\s.-]?\d){9}(?![\d])")
-_URL_PASSWORD = re.compile(r"(?P<scheme>[a-zA-Z][\w+.-]*://)(?P<user>[^:/@\s]*):(?P<pw>[^@\s]*)@")
+# The password runs to the LAST '@' of the URL: an unencoded '@' may be part of it.
+_URL_PASSWORD = re.compile(r"(?P<scheme>[a-zA-Z][\w+.-]*://)(?P<user>[^:/@\s]*):(?P<pw>\S*)@")
 _PASSWORD_ARG = re.compile(r"(?i)(password|passwd|pwd)(['\"]?\s*[=:]\s*['\"]?)([^'\"\s,)]+)")
 
 

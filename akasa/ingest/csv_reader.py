@@ -22,6 +22,12 @@ from akasa.core.tables import CUSTOMER_COLUMNS
 RECORD = "record_number"
 MALFORMED = "malformed CSV line"
 MAX_COLUMNS = 1000
+# What broke the quoting, from Python's csv module (strict) or the RFC 4180 pattern.
+_CSV_PROBLEMS = {
+    "',' expected after '\"'": "text after a closing quote",
+    "unexpected end of data": "a quote is never closed",
+}
+_QUOTE_INSIDE = "a quote inside an unquoted field"
 # The columns a malformed record carries instead of values: its reason and its text.
 MALFORMED_COLUMN, LINE_COLUMN = "__akasa_malformed", "__akasa_line"
 # One RFC 4180 field: quoted (a doubled quote inside stands for one) or plain (no quote).
@@ -126,20 +132,23 @@ def _read_quoted(path: object, data: bytes) -> pl.DataFrame:
         raise InputFileError(path, "not valid UTF-8 text") from None
     lines = io.StringIO(text, newline="").readlines()
     reader = csv.reader(iter(lines), strict=True)
-    records: list[tuple[list[str] | None, str]] = []
+    records: list[tuple[list[str] | None, str, str | None]] = []
     done = 0
     while True:
+        problem = None
         try:
             fields: list[str] | None = next(reader)
         except StopIteration:
             break
-        except csv.Error:
+        except csv.Error as exc:
             fields = None
+            problem = _CSV_PROBLEMS.get(str(exc), str(exc))
         raw = "".join(lines[done : reader.line_num]).rstrip("\r\n")
         done = reader.line_num
         if fields is not None and raw and not _RECORD.fullmatch(raw):
             fields = None
-        records.append((fields, raw))
+            problem = _QUOTE_INSIDE
+        records.append((fields, raw, problem))
     if not records or records[0][0] is None:
         raise InputFileError(path, "the header row cannot be read (malformed CSV quoting)")
     header = _unique(records[0][0] or [])
@@ -147,9 +156,9 @@ def _read_quoted(path: object, data: bytes) -> pl.DataFrame:
     rows: dict[str, list[str | None]] = {name: [] for name in header}
     malformed: list[str | None] = []
     line: list[str | None] = []
-    for fields, raw in records[1:]:
+    for fields, raw, broken in records[1:]:
         values: list[str | None] = [None] * width
-        problem = MALFORMED if fields is None else None
+        problem = f"{MALFORMED}: {broken}" if fields is None else None
         if fields is not None:
             values[: min(width, len(fields))] = [v or None for v in fields[:width]]
             if len(fields) != width and any(f.strip() for f in fields):

@@ -45,18 +45,29 @@ def region(expr: pl.Expr) -> pl.Expr:
     return pl.when(titled.str.len_chars() > 0).then(titled).otherwise(pl.lit("Unknown"))
 
 
+def digits(expr: pl.Expr) -> pl.Expr:
+    """The ASCII digits of a value, everything else dropped."""
+    return expr.cast(pl.String).fill_null("").str.replace_all(r"[^0-9]", "")
+
+
+def national(expr: pl.Expr) -> pl.Expr:
+    """Digits only, a leading `91` (12 digits) or `0` (11 digits) dropped: what must be a
+    10-digit mobile number."""
+    found = digits(expr)
+    n = found.str.len_chars()
+    return (
+        pl.when((n == 12) & found.str.starts_with("91"))
+        .then(found.str.slice(2))
+        .when((n == 11) & found.str.starts_with("0"))
+        .then(found.str.slice(1))
+        .otherwise(found)
+    )
+
+
 def mobile(expr: pl.Expr) -> pl.Expr:
     """Digits only; drops a leading `91` (12 digits) or `0` (11 digits); 10 digits, 6-9 first."""
-    digits = expr.cast(pl.String).fill_null("").str.replace_all(r"[^0-9]", "")
-    n = digits.str.len_chars()
-    national = (
-        pl.when((n == 12) & digits.str.starts_with("91"))
-        .then(digits.str.slice(2))
-        .when((n == 11) & digits.str.starts_with("0"))
-        .then(digits.str.slice(1))
-        .otherwise(digits)
-    )
-    return pl.when(national.str.contains(r"^[6-9][0-9]{9}$")).then(national)
+    number = national(expr)
+    return pl.when(number.str.contains(r"^[6-9][0-9]{9}$")).then(number)
 
 
 def sku_count(expr: pl.Expr) -> pl.Expr:

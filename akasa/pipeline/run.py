@@ -1,9 +1,10 @@
-"""`akasa run`: resolve the as-of point, compute the KPIs in one mode, write the outputs."""
+"""`akasa run`: resolve the as-of point, compute the KPIs in one mode, write the outputs
+(to `data/outputs/<mode>/`, to another folder for a what-if run, or nowhere)."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -42,7 +43,8 @@ class KpiRun:
     summary: Summary
     document: KpiHead  # kpis.json without the four tables (those are `tables`)
     json_text: str  # kpis.json as written
-    output_dir: Path
+    output_dir: Path | None  # None: nothing was written (`--no-write`)
+    warnings: list[str] = field(default_factory=list)  # e.g. an as-of beyond the orders
 
 
 def _iso(moment: datetime, timezone: str) -> str:
@@ -62,6 +64,30 @@ def data_quality(backend: Backend, timezone: str) -> DataQuality:
     )
 
 
+def as_of_warnings(
+    ctx: KpiContext, newest: datetime | None, oldest: datetime | None, mode: Mode
+) -> list[str]:
+    """What a reader of these KPIs should know about where as_of falls: after the business
+    day of the newest order (the last days of every window hold no data), before the oldest
+    order (the KPIs count nothing), or in a store without orders."""
+    tz = ctx.timezone
+    asked = f"--as-of {ctx.as_of_spec}"
+    if ctx.as_of_spec == "now":
+        asked += f" ({ctx.as_of_local.date()})"
+    if newest is None or oldest is None:
+        return [f"the {mode} store holds no orders, so the KPIs for {asked} are empty"]
+    if ctx.as_of_local.date() > newest.astimezone(ctx.zone).date():
+        return [
+            f"{asked} is after the newest order ({_iso(newest, tz)}): "
+            "the days after it hold no orders in these KPIs"
+        ]
+    if ctx.as_of < oldest:
+        return [
+            f"{asked} is before the oldest order ({_iso(oldest, tz)}): the KPIs count no orders"
+        ]
+    return []
+
+
 def run(
     settings: Settings,
     mode: Mode = Mode.memory,
@@ -69,7 +95,12 @@ def run(
     window_days: int = 30,
     top: int = 10,
     now: datetime | None = None,
+    output_dir: Path | None = None,
+    write: bool = True,
 ) -> KpiRun:
+    """The KPIs of `mode` as of `as_of`, written to `output_dir` (default the mode's folder
+    under data/outputs, which `akasa report` reads) unless `write` is false: a what-if run
+    leaves the day's outputs alone."""
     as_of = as_of if isinstance(as_of, AsOf) else AsOf.parse(as_of)
     mode = Mode(mode)
     backend = open_backend(settings, mode)
@@ -78,6 +109,7 @@ def run(
         raise NoDataError(f"the {mode} store holds no orders yet; run akasa ingest first")
     now = now or datetime.now(UTC)
     ctx = resolve(as_of, newest, settings.timezone, window_days, top, now=now)
+    warnings = as_of_warnings(ctx, newest, backend.oldest_order_at(), mode)
     raw = backend.compute(ctx)
     tables = spec.finalise(raw, ctx)
     headline = summary.build(raw, tables, ctx)
@@ -109,11 +141,16 @@ def run(
         headline.total_revenue,
         headline.unmatched_orders,
     )
-    out = settings.outputs_dir / mode
+    for warning in warnings:
+        log.warning("%s", warning)
     text = kpis_json(document, tables)
+    if not write:
+        return KpiRun(mode, ctx, tables, headline, document, text, None, warnings)
+    out = settings.outputs_dir / mode if output_dir is None else output_dir
     files = {f"{name}.csv": csv_bytes(tables[name], spec.TEXT_COLUMNS) for name in spec.KPIS}
     files["kpis.json"] = text.encode("utf-8")
     # One set: the report never reads this run's CSVs beside another run's kpis.json.
     with outputs_lock(settings):
         replace_set(out, files)
-    return KpiRun(mode, ctx, tables, headline, document, text, out)
+    log.info("outputs written to %s", out)
+    return KpiRun(mode, ctx, tables, headline, document, text, out, warnings)

@@ -12,7 +12,7 @@ from akasa.cli import app
 from tests.conftest import OFFICIAL_CUSTOMERS, OFFICIAL_ORDERS, SAMPLE_DIR
 
 runner = CliRunner()
-COMMANDS = ["ingest", "migrate", "run", "report", "sql", "generate"]
+COMMANDS = ["ingest", "migrate", "run", "report", "sql", "status", "rejects", "generate"]
 
 
 def invoke(*args: str):  # type: ignore[no-untyped-def]
@@ -196,3 +196,31 @@ def test_a_huge_window_is_a_usage_error(tmp_path: Path) -> None:
     result = invoke("run", "--window-days", "1000000")
     assert result.exit_code == 2
     assert result.stderr == "Error: --window-days must be from 1 to 36600, not 1000000\n"
+
+
+def test_what_if_runs_leave_the_days_outputs_alone(tmp_path: Path) -> None:
+    invoke("ingest", "-c", str(OFFICIAL_CUSTOMERS), "-o", str(OFFICIAL_ORDERS))
+    what_if = tmp_path / "what-if"
+    result = invoke("run", "--as-of", "2025-10-31", "--output", str(what_if))
+    assert result.exit_code == 0, result.output
+    assert f"Outputs written to {what_if}" in result.stdout
+    assert (what_if / "kpis.json").exists()
+    printed = invoke("run", "--no-write", "--format", "json")
+    assert printed.exit_code == 0 and json.loads(printed.stdout)["as_of"].startswith("2025-11-01")
+    assert not (tmp_path / "data" / "outputs").exists()
+    assert "Outputs not written (--no-write)." in invoke("run", "--no-write").stdout
+    both = invoke("run", "--no-write", "--output", str(what_if))
+    assert both.exit_code == 2
+    assert both.stderr == "Error: give --output or --no-write, not both\n"
+
+
+def test_an_as_of_after_the_newest_order_warns_on_stderr(tmp_path: Path) -> None:
+    invoke("ingest", "-c", str(OFFICIAL_CUSTOMERS), "-o", str(OFFICIAL_ORDERS))
+    result = invoke("run", "--as-of", "2025-12-01", "--no-write", "--format", "json")
+    assert result.exit_code == 0
+    assert result.stderr == (
+        "Warning: --as-of 2025-12-01 is after the newest order (2025-11-01T14:22:10+05:30): "
+        "the days after it hold no orders in these KPIs\n"
+    )
+    assert json.loads(result.stdout)["as_of"] == "2025-12-01T23:59:59+05:30"
+    assert invoke("run", "--no-write").stderr == ""

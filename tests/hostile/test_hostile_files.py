@@ -106,7 +106,7 @@ def test_ten_megabyte_field_is_a_quarantined_record(tmp_path: Path) -> None:
     assert result.exit_code == 0
     quarantine = next((tmp_path / "data" / "quarantine").glob("huge.*.csv"))
     (row,) = list(csv.DictReader(quarantine.open(encoding="utf-8")))
-    assert row["reason"] == "customer_name longer than 255 characters"
+    assert row["reason"] == "customer_name longer than 255 characters (it has 10000000)"
     assert row["customer_name"] == "x" * 1000 + "...[10000000 characters in all]"
 
 

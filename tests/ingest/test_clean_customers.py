@@ -48,7 +48,7 @@ def test_missing_id_and_bad_mobile_are_rejected() -> None:
     )
     assert result.rejects["reason"].to_list() == [
         "missing customer_id",
-        "invalid mobile_number (need 10 digits starting 6-9)",
+        "invalid mobile_number: XXX has 3 digits (need 10 digits starting 6-9)",
         "missing mobile_number",
     ]
     assert result.customers.is_empty()
@@ -121,9 +121,9 @@ def test_values_longer_than_the_stores_keep_are_rejected() -> None:
     )
     assert result.customers["customer_id"].to_list() == ["C" * 100]
     assert result.rejects["reason"].to_list() == [
-        "customer_id longer than 100 characters",
-        "customer_name longer than 255 characters",
-        "region longer than 100 characters",
+        "customer_id longer than 100 characters (it has 101)",
+        "customer_name longer than 255 characters (it has 256)",
+        "region longer than 100 characters (it has 101)",
     ]
 
 

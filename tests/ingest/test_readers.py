@@ -178,8 +178,8 @@ def test_a_malformed_csv_line_is_one_rejected_record_not_a_refused_file() -> Non
     assert cleaned.customers["customer_name"].to_list() == ["Ok", "Shah, Meera", 'Quote "x"']
     rejects = cleaned.rejects.to_dicts()
     assert [(r["record_number"], r["reason"]) for r in rejects] == [
-        (1, "malformed CSV line"),
-        (3, "malformed CSV line"),
+        (1, "malformed CSV line: text after a closing quote"),
+        (3, "malformed CSV line: a quote inside an unquoted field"),
     ]
     assert json.loads(rejects[1]["raw"]) == {"line": 'C1,O"Brien,9876543212,North'}
     assert cleaned.accounting.read == 5 and cleaned.accounting.rejected == 2

@@ -104,7 +104,7 @@ def test_quarantine_keeps_file_record_reason_and_raw_values(
         {
             "source_file": "o.xml",
             "record_number": "2",
-            "reason": "invalid mobile_number (need 10 digits starting 6-9)",
+            "reason": "invalid mobile_number: X has 1 digit (need 10 digits starting 6-9)",
             "order_id": "O2",
             "mobile_number": "'=cmd|' /C calc'!A0",  # formula escaped
             "order_date_time": "2025-11-01",

@@ -7,9 +7,17 @@ from pathlib import Path
 
 import polars as pl
 
-from akasa.backends.base import DEFAULT_LIMITS, Mode, QueryLimits, QueryResult
+from akasa.backends.base import (
+    DEFAULT_LIMITS,
+    REJECT_ROW_SCHEMA,
+    Mode,
+    QueryLimits,
+    QueryResult,
+    StoreState,
+    TableSize,
+)
 from akasa.backends.lake import kpis
-from akasa.backends.lake.store import Lake, LakeWriter
+from akasa.backends.lake.store import FORMAT, Lake, LakeWriter
 from akasa.backends.readonly_sql import run_query
 from akasa.core.tables import SCHEMAS
 from akasa.kpi.context import KpiContext
@@ -43,6 +51,9 @@ class LakeBackend:
     def newest_order_at(self) -> datetime | None:
         return kpis.newest_order_at(self.lake)
 
+    def oldest_order_at(self) -> datetime | None:
+        return kpis.oldest_order_at(self.lake)
+
     def last_ingest_at(self) -> datetime | None:
         return max((e.finished_at for e in self.lake.entries()), default=None)
 
@@ -55,5 +66,32 @@ class LakeBackend:
     def reject_reasons(self, limit: int) -> pl.DataFrame:
         return kpis.reject_reasons(self.lake.scan("rejects"), limit).collect()
 
+    def reject_rows(self) -> pl.DataFrame:
+        rows = self.lake.scan("rejects").select(list(REJECT_ROW_SCHEMA))
+        return rows.sort("batch_id", "record_number").collect()
+
     def query(self, sql: str, limit: int, limits: QueryLimits = DEFAULT_LIMITS) -> QueryResult:
         return run_query({t: self.lake.current(t) for t in SCHEMAS}, sql, limit, limits)
+
+    # ---- what the store is -----------------------------------------------------------------
+
+    def state(self) -> StoreState:
+        found = self.lake.format_on_disk()
+        problem = None
+        if found is not None and found != FORMAT:
+            problem = f"memory store format {found} is not supported by this version of akasa"
+        return StoreState(
+            location=str(self.lake.root),
+            version=None if found is None else str(found),
+            expected=str(FORMAT),
+            problem=problem,
+            bytes_on_disk=self.lake.bytes_on_disk(),
+        )
+
+    def table_sizes(self) -> list[TableSize]:
+        counts = pl.collect_all([self.lake.current(t).select(pl.len()) for t in SCHEMAS])
+        on_disk = self.lake.sizes()
+        return [
+            TableSize(table, int(count.item()), on_disk[table])
+            for table, count in zip(SCHEMAS, counts, strict=True)
+        ]

@@ -8,6 +8,7 @@ import polars as pl
 
 from akasa.backends.lake.store import Lake
 from akasa.core import zones
+from akasa.ingest.clean import reason_counts
 from akasa.kpi.context import KpiContext
 from akasa.kpi.spec import PAISE, UNKNOWN_REGION, RawKpis
 
@@ -17,6 +18,13 @@ def newest_order_at(lake: Lake) -> datetime | None:
         lake.current("orders").select(pl.col("ordered_at").max()).collect().item()
     )
     return newest
+
+
+def oldest_order_at(lake: Lake) -> datetime | None:
+    oldest: datetime | None = (
+        lake.current("orders").select(pl.col("ordered_at").min()).collect().item()
+    )
+    return oldest
 
 
 def orders_in_scope(lake: Lake, ctx: KpiContext) -> pl.LazyFrame:
@@ -145,12 +153,7 @@ def compute(lake: Lake, ctx: KpiContext) -> RawKpis:
 
 
 def reject_reasons(rejects: pl.LazyFrame, limit: int) -> pl.LazyFrame:
-    """The most common reject reasons; a record with several problems counts for each."""
-    return (
-        rejects.select(pl.col("reason").str.split("; ").alias("reason"))
-        .explode("reason")
-        .group_by("reason")
-        .agg(pl.len().alias("records"))
-        .sort(["records", "reason"], descending=[True, False])
-        .head(limit)
-    )
+    """The most common kinds of reject reason; a record with several problems counts for
+    each."""
+    counted = rejects.select("reason", pl.lit(1, pl.Int64).alias("records"))
+    return reason_counts(counted).head(limit)

@@ -64,6 +64,31 @@ class Lake:
                     )
         return self._manifest
 
+    def format_on_disk(self) -> int | None:
+        """The manifest's format as written (None: no manifest yet), whether or not this
+        akasa reads it."""
+        path = self.root / MANIFEST
+        if not path.exists():
+            return None
+        try:
+            found = json.loads(path.read_text("utf-8")).get("format")
+        except (OSError, ValueError, AttributeError) as exc:
+            raise StoreError(f"memory store manifest is unreadable: {path} ({exc})") from None
+        return found if isinstance(found, int) else -1
+
+    def sizes(self) -> dict[str, int]:
+        """Bytes on disk per table over the landed batches (every stored version), plus the
+        manifest as `batches`."""
+        sizes = {table: sum(_size(path) for path in self._files(table)) for table in SCHEMAS}
+        sizes["batches"] = _size(self.root / MANIFEST)
+        return sizes
+
+    def bytes_on_disk(self) -> int:
+        """Everything under the store folder, leftovers of a crashed ingest included."""
+        if not self.root.exists():
+            return 0
+        return sum(_size(path) for path in self.root.rglob("*") if path.is_file())
+
     def entries(self) -> list[LedgerEntry]:
         return [_entry_from_json(b) for b in self.manifest()["batches"]]
 
@@ -198,6 +223,13 @@ class LakeWriter:
         for entry in self.added:
             shutil.rmtree(self.lake.batches_dir / f"{entry['batch_id']:06d}", ignore_errors=True)
         self.added = []
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
 
 
 def _entry_to_json(entry: LedgerEntry) -> dict[str, Any]:

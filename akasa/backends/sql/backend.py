@@ -8,15 +8,25 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Select, func, select
 
-from akasa.backends.base import DEFAULT_LIMITS, Mode, QueryLimits, QueryResult
+from akasa.backends.base import (
+    DEFAULT_LIMITS,
+    REJECT_ROW_SCHEMA,
+    Mode,
+    QueryLimits,
+    QueryResult,
+    StoreState,
+    TableSize,
+)
 from akasa.backends.readonly_sql import check_read_only, run_query
 from akasa.backends.sql import kpis
 from akasa.backends.sql.engine import Database
 from akasa.backends.sql.load import DEFAULT_CHUNK_BYTES
-from akasa.backends.sql.migrate import ensure_at_head
+from akasa.backends.sql.migrate import current, ensure_at_head, head
 from akasa.backends.sql.schema import TABLES, batches, customer_mobiles, orders, rejects
 from akasa.backends.sql.store import SqlWriter
+from akasa.core.errors import DatabaseError
 from akasa.core.tables import SCHEMAS
+from akasa.ingest.clean import reason_counts
 from akasa.kpi.context import KpiContext
 from akasa.kpi.spec import RawKpis
 
@@ -73,6 +83,10 @@ class SqlBackend:
         newest: datetime | None = self._scalar(select(func.max(orders.c.ordered_at)))
         return newest
 
+    def oldest_order_at(self) -> datetime | None:
+        oldest: datetime | None = self._scalar(select(func.min(orders.c.ordered_at)))
+        return oldest
+
     def last_ingest_at(self) -> datetime | None:
         last: datetime | None = self._scalar(select(func.max(batches.c.finished_at)))
         return last
@@ -89,22 +103,21 @@ class SqlBackend:
         return pl.DataFrame(self._rows(query), schema=SCHEMAS["batches"], orient="row")
 
     def reject_reasons(self, limit: int) -> pl.DataFrame:
-        """Counted per reason text in SQL, then split into single reasons as memory mode
-        does."""
+        """Counted per reason text in SQL, then split into single problems and counted per
+        kind as memory mode does."""
         rows = self._rows(select(rejects.c.reason, func.count()).group_by(rejects.c.reason))
         counted = pl.DataFrame(
             [(reason, int(n)) for reason, n in rows],
             schema={"reason": pl.String, "records": pl.Int64},
             orient="row",
         )
-        return (
-            counted.with_columns(pl.col("reason").str.split("; "))
-            .explode("reason")
-            .group_by("reason")
-            .agg(pl.col("records").sum())
-            .sort(["records", "reason"], descending=[True, False])
-            .head(limit)
+        return reason_counts(counted.lazy()).head(limit).collect()
+
+    def reject_rows(self) -> pl.DataFrame:
+        query = select(*(rejects.c[name] for name in REJECT_ROW_SCHEMA)).order_by(
+            rejects.c.batch_id, rejects.c.record_number
         )
+        return pl.DataFrame(self._rows(query), schema=REJECT_ROW_SCHEMA, orient="row")
 
     def query(self, sql: str, limit: int, limits: QueryLimits = DEFAULT_LIMITS) -> QueryResult:
         """The current tables are read into frames and queried with DuckDB, as in memory
@@ -116,3 +129,32 @@ class SqlBackend:
             rows = self._rows(select(*(table.c[name] for name in schema)))
             frames[table.name] = pl.DataFrame(rows, schema=schema, orient="row")
         return run_query(frames, sql, limit, limits)
+
+    # ---- what the store is -----------------------------------------------------------------
+
+    def state(self) -> StoreState:
+        """The schema revision against the newest one; a database that cannot be reached
+        raises `DatabaseError`."""
+        with self.database.errors(), self.database.engine().connect() as conn:
+            revision = current(conn)
+            try:
+                ensure_at_head(conn)
+                problem = None
+            except DatabaseError as exc:
+                problem = str(exc)
+            size = self.database.dialect.database_bytes(conn)
+        return StoreState(
+            location=self.database.display,
+            version=revision,
+            expected=head(),
+            problem=problem,
+            bytes_on_disk=size,
+        )
+
+    def table_sizes(self) -> list[TableSize]:
+        by_name = {table.name: table for table in TABLES}
+        query = select(
+            *(select(func.count()).select_from(by_name[name]).scalar_subquery() for name in SCHEMAS)
+        )
+        counts = self._rows(query)[0]
+        return [TableSize(name, int(n), None) for name, n in zip(SCHEMAS, counts, strict=True)]

@@ -69,12 +69,20 @@ class SqlDialect:
     """The behaviour every database shares; subclasses override where theirs differs."""
 
     names: ClassVar[tuple[str, ...]] = ()
-    install_extra: ClassVar[str | None] = None  # the pip extra with the driver
+    # How to install each driver (the `+driver` of a URL, or the dialect's default one).
+    installs: ClassVar[dict[str, str]] = {}
     # Most bound parameters one statement may carry (None: the driver inlines values).
     parameter_limit: ClassVar[int | None] = None
     drop_temporary: ClassVar[str] = "DROP TABLE"
 
     # ---- connecting ------------------------------------------------------------------------
+
+    def install_command(self, driver: str, missing_module: str | None) -> str:
+        """What installs `driver`: its package when known, else the module that was missing
+        (most drivers' package has the module's name)."""
+        if driver in self.installs:
+            return self.installs[driver]
+        return f"pip install {missing_module or driver}"
 
     def complete_url(self, url: URL) -> URL:
         """The configured URL with the connection options akasa relies on."""
@@ -97,6 +105,10 @@ class SqlDialect:
 
     def prepare_kpi_session(self, conn: Connection) -> None:
         """Isolation and session settings for the KPI read (one consistent snapshot)."""
+
+    def database_bytes(self, conn: Connection) -> int | None:
+        """What the database takes on disk (tables and indexes), None where unknown."""
+        return None
 
     # ---- ingest ----------------------------------------------------------------------------
 
@@ -192,6 +204,11 @@ class SQLite(SqlDialect):
     def timed_out(self, exc: BaseException) -> Literal["connect", "lock"] | None:
         return "lock" if "database is locked" in str(getattr(exc, "orig", exc)) else None
 
+    def database_bytes(self, conn: Connection) -> int | None:
+        pages = conn.exec_driver_sql("PRAGMA page_count").scalar()
+        size = conn.exec_driver_sql("PRAGMA page_size").scalar()
+        return None if pages is None or size is None else int(pages) * int(size)
+
     def prepare_location(self, url: URL, data_dir: Path) -> None:
         """The default database file lives in the data dir, which may not exist yet."""
         if url.database in (None, "", ":memory:"):
@@ -208,7 +225,12 @@ class MySQL(SqlDialect):
     """MySQL and MariaDB."""
 
     names = ("mysql", "mariadb")
-    install_extra = "mysql"
+    installs: ClassVar[dict[str, str]] = {
+        "mysqldb": "pip install mysqlclient",  # the `mysql` extra; builds on libmariadb-dev
+        "pymysql": "pip install pymysql",
+        "mysqlconnector": "pip install mysql-connector-python",
+        "mariadbconnector": "pip install mariadb",
+    }
     drop_temporary = "DROP TEMPORARY TABLE"  # a plain DROP TABLE commits the transaction
     # Strict mode: a bad value fails its statement (and so the whole load) instead of being
     # stored as a silently adjusted value with a warning.
@@ -265,6 +287,14 @@ class MySQL(SqlDialect):
         conn.execution_options(isolation_level="READ COMMITTED")
         conn.exec_driver_sql(self.KPI_SESSION)
 
+    def database_bytes(self, conn: Connection) -> int | None:
+        """InnoDB's own estimate of data and index pages."""
+        size = conn.exec_driver_sql(
+            "SELECT SUM(data_length + index_length) FROM information_schema.tables "
+            "WHERE table_schema = DATABASE()"
+        ).scalar()
+        return None if size is None else int(size)
+
     def try_ingest_lock(self, conn: Connection) -> bool:
         """A named lock held by this connection until it closes; lock names are
         server-wide, so the name includes the database."""
@@ -300,7 +330,11 @@ class MySQL(SqlDialect):
 
 class PostgreSQL(SqlDialect):
     names = ("postgresql",)
-    install_extra = "postgres"
+    installs: ClassVar[dict[str, str]] = {
+        "psycopg": "pip install 'psycopg[binary]'",  # the `postgres` extra
+        "psycopg2": "pip install psycopg2-binary",
+        "pg8000": "pip install pg8000",
+    }
     parameter_limit = 65_535
 
     def connect_args(self, url: URL, *, local_infile: bool, timeout: int) -> dict[str, Any]:
@@ -318,6 +352,10 @@ class PostgreSQL(SqlDialect):
 
     def prepare_kpi_session(self, conn: Connection) -> None:
         conn.execution_options(isolation_level="REPEATABLE READ")
+
+    def database_bytes(self, conn: Connection) -> int | None:
+        size = conn.exec_driver_sql("SELECT pg_database_size(current_database())").scalar()
+        return None if size is None else int(size)
 
     def try_ingest_lock(self, conn: Connection) -> bool:
         """An advisory lock (scoped to the database) that ends with the transaction."""

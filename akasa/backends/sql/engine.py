@@ -73,11 +73,10 @@ class Database:
                 ),
                 insertmanyvalues_page_size=INSERT_PAGE_ROWS,
             )
-        except ImportError:
-            extra = self.dialect.install_extra or self.url.get_backend_name()
+        except ImportError as exc:
+            command = self.dialect.install_command(self.url.get_driver_name(), exc.name)
             raise ConfigError(
-                f"the database driver for {self.url.drivername} is not installed "
-                f"(pip install 'akasa[{extra}]')"
+                f"the database driver for {self.url.drivername} is not installed ({command})"
             ) from None
         except ArgumentError as exc:
             raise ConfigError(f"unusable database URL {self.display}: {exc}") from None

@@ -339,8 +339,8 @@ def test_data_quality_in_kpis_json(settings: Settings, tmp_path: Path, customers
         ("q.xml", 3, 2),
     ]
     assert [r.model_dump() for r in quality.top_reject_reasons] == [
-        {"reason": "invalid mobile_number (need 10 digits starting 6-9)", "records": 2},
-        {"reason": "invalid sku_count (need a whole number >= 1)", "records": 1},
+        {"reason": "invalid mobile_number", "records": 2},  # counted by kind
+        {"reason": "invalid sku_count", "records": 1},
     ]
 
 
