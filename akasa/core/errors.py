@@ -68,3 +68,10 @@ class NoOutputsError(AkasaError):
 
 class OutputsUnreadableError(AkasaError):
     """A `kpis.json` exists but is not a KPI document this version can read."""
+
+
+class Interrupted(AkasaError):
+    """Ctrl-C (SIGINT) stopped a command; the message says what it left behind."""
+
+    exit_code = 130
+
