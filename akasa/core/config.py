@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     db_database: str | None = Field(None, validation_alias=_env("DB_DATABASE"))
     timezone: str = Field("Asia/Kolkata", validation_alias=_env("AKASA_TIMEZONE"))
     source_timezone: str = Field("Asia/Kolkata", validation_alias=_env("AKASA_SOURCE_TIMEZONE"))
+    log_days: int = Field(90, ge=1, validation_alias=_env("AKASA_LOG_DAYS"))
 
     @field_validator("timezone", "source_timezone")
     @classmethod
