@@ -75,3 +75,7 @@ class Interrupted(AkasaError):
 
     exit_code = 130
 
+
+class OutputError(AkasaError):
+    """A command cannot write where it was told to (a folder that is not empty without
+    --force, or not writable)."""
