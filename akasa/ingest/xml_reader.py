@@ -8,6 +8,7 @@ import multiprocessing
 import os
 import pyexpat
 import signal
+import threading
 from collections import deque
 from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -17,6 +18,7 @@ from typing import IO, TYPE_CHECKING, TypeGuard
 
 import polars as pl
 
+from akasa.core import interrupts
 from akasa.core.errors import InputFileError
 from akasa.ingest import xml_parse
 from akasa.ingest.xml_parse import (
@@ -89,9 +91,7 @@ def iter_orders(
             path = next(upcoming, None)
             if path is not None:
                 jobs = _jobs(path, workers)
-                # Workers start on demand, inside submit: born with Ctrl-C blocked, they
-                # cannot be hit by one before `start_worker` has them ignore it.
-                with _sigint_blocked():
+                with _spawning():
                     futures = [pool.submit(xml_parse.parse_range, j) for j in jobs or []]
                 queue.append((path, jobs, futures))
 
@@ -116,16 +116,21 @@ def iter_orders(
 
 
 @contextmanager
-def _sigint_blocked() -> Iterator[None]:
-    """SIGINT held pending in this thread (and what it starts); delivered at the end."""
-    if not hasattr(signal, "pthread_sigmask"):  # not POSIX: nothing to hold
-        yield
-        return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+def _spawning() -> Iterator[None]:
+    """Workers start on demand, inside `submit`: a Ctrl-C then waits until they have, so
+    none is left half-started (and complaining) when the parent stops; and they are born
+    with SIGINT blocked, so none is hit by it before `start_worker` has it ignored."""
+    with interrupts.held_back() as held:
+        if hasattr(signal, "pthread_sigmask"):
+            previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+            try:
+                yield
+            finally:
+                signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        else:  # not POSIX
+            yield
+    if held.interrupted:
+        raise KeyboardInterrupt
 
 
 def _result(future: Future[Packed | None]) -> Packed | None:
@@ -146,9 +151,15 @@ def stop_now(pool: ProcessPoolExecutor) -> None:
     nobody wants after a Ctrl-C or a refused file.
     """
     workers = list((pool._processes or {}).values())  # shutdown() forgets them
-    pool.shutdown(wait=False, cancel_futures=True)
+    manager = getattr(pool, "_executor_manager_thread", None)  # typeshed mistypes it
     for worker in workers:
         worker.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
+    # The pool's manager thread sees the workers gone and releases the pool's queues (and
+    # their semaphores, which would otherwise be reported leaked should the process end
+    # without its usual clean-up, as an interrupted command does).
+    if isinstance(manager, threading.Thread):
+        manager.join(timeout=1.0)
     for worker in workers:
         worker.join(timeout=1.0)
 
