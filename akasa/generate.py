@@ -190,13 +190,14 @@ def generate(
     seed: int = 1,
     dirty: float = 0.0,
     start: str | date = "2025-01-01",
-    force: bool = False,
+    require_empty: bool = False,
     progress: Progress | None = None,
 ) -> GenerateResult:
     """Writes `days` pairs of files; `order_lines` counts `<order>` elements over all days.
 
-    `out_dir` must be new or empty unless `force` (files of the same names are replaced,
-    others left alone). `progress` hears (file being written, order lines written, total).
+    Files of the same names in `out_dir` are replaced, others left alone; with
+    `require_empty` (the command line without --force) a folder holding anything is
+    refused. `progress` hears (file being written, order lines written, total).
     """
     if not 0 <= dirty <= 1:
         raise UsageError("--dirty must be between 0 and 1")
@@ -208,7 +209,7 @@ def generate(
         first + timedelta(days=days - 1)
     except OverflowError:
         raise UsageError(f"--start {first} plus --days {days} goes past the year 9999") from None
-    _prepare(out_dir, force)
+    _prepare(out_dir, require_empty)
     plan = _Plan(customers, days, seed)
     files: list[Path] = []
     customer_rows = orders = written = 0
@@ -232,11 +233,11 @@ def generate(
     return GenerateResult(out_dir, days, customer_rows, order_lines, orders, files)
 
 
-def _prepare(out_dir: Path, force: bool) -> None:
-    """A new or empty folder, or any folder with `force`; one-line errors otherwise."""
+def _prepare(out_dir: Path, require_empty: bool) -> None:
+    """A folder to write into (new or, if required, empty); one-line errors otherwise."""
     if out_dir.exists() and not out_dir.is_dir():
         raise OutputError(f"{out_dir} exists and is not a folder")
-    if not force and out_dir.is_dir() and any(out_dir.iterdir()):
+    if require_empty and out_dir.is_dir() and any(out_dir.iterdir()):
         raise OutputError(
             f"{out_dir} is not empty; choose a new folder or add --force to write into it"
         )
