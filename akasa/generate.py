@@ -17,12 +17,17 @@ from __future__ import annotations
 import csv
 import io
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
+from functools import partial
 from pathlib import Path
 
-from akasa.core.errors import UsageError
+from akasa.core.errors import OutputError, UsageError
+
+# What `generate` tells its caller as it goes: (what, order lines written, total).
+Progress = Callable[[str, int, int], None]
 
 IST = timezone(timedelta(hours=5, minutes=30))
 REGIONS = ["North", "South", "East", "West", "Central", "North East"]
@@ -185,28 +190,74 @@ def generate(
     seed: int = 1,
     dirty: float = 0.0,
     start: str | date = "2025-01-01",
+    require_empty: bool = False,
+    progress: Progress | None = None,
 ) -> GenerateResult:
-    """Writes `days` pairs of files; `order_lines` counts `<order>` elements over all days."""
+    """Writes `days` pairs of files; `order_lines` counts `<order>` elements over all days.
+
+    Files of the same names in `out_dir` are replaced, others left alone; with
+    `require_empty` (the command line without --force) a folder holding anything is
+    refused. `progress` hears (file being written, order lines written, total).
+    """
     if not 0 <= dirty <= 1:
         raise UsageError("--dirty must be between 0 and 1")
     try:
         first = start if isinstance(start, date) else date.fromisoformat(start)
     except ValueError:
         raise UsageError(f"--start must be a date YYYY-MM-DD, not {start!r}") from None
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        first + timedelta(days=days - 1)
+    except OverflowError:
+        raise UsageError(f"--start {first} plus --days {days} goes past the year 9999") from None
+    _prepare(out_dir, require_empty)
     plan = _Plan(customers, days, seed)
     files: list[Path] = []
-    customer_rows = orders = 0
+    customer_rows = orders = written = 0
     for day, lines in enumerate(_split(order_lines, days)):
         stamp = (first + timedelta(days=day)).isoformat()
         rng = random.Random(f"akasa-day:{seed}:{day}")
         path = out_dir / f"customers_{stamp}.csv"
-        customer_rows += _write_customers(path, plan, day, rng, dirty)
+        if progress:
+            progress(f"Writing {path.name}", written, order_lines)
+        with _writing(path):
+            customer_rows += _write_customers(path, plan, day, rng, dirty)
         files.append(path)
         path = out_dir / f"orders_{stamp}.xml"
-        orders += _write_orders(path, plan, day, first, lines, rng, dirty)
+        report = progress and partial(_advance, progress, path.name, written, order_lines)
+        with _writing(path):
+            orders += _write_orders(path, plan, day, first, lines, rng, dirty, report)
         files.append(path)
+        written += lines
+    if progress:
+        progress("Done", order_lines, order_lines)
     return GenerateResult(out_dir, days, customer_rows, order_lines, orders, files)
+
+
+def _prepare(out_dir: Path, require_empty: bool) -> None:
+    """A folder to write into (new or, if required, empty); one-line errors otherwise."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputError(f"{out_dir} exists and is not a folder")
+    if require_empty and out_dir.is_dir() and any(out_dir.iterdir()):
+        raise OutputError(
+            f"{out_dir} is not empty; choose a new folder or add --force to write into it"
+        )
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create {out_dir}: {exc.strerror or exc}") from None
+
+
+@contextmanager
+def _writing(path: Path) -> Iterator[None]:
+    """A failure to write `path` as one line naming it."""
+    try:
+        yield
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _advance(progress: Progress, name: str, before: int, total: int, done: int) -> None:
+    progress(f"Writing {name}", before + done, total)
 
 
 def _write_customers(path: Path, plan: _Plan, day: int, rng: random.Random, dirty: float) -> int:
@@ -269,6 +320,7 @@ def _write_orders(
     lines: int,
     rng: random.Random,
     dirty: float,
+    progress: Callable[[int], None] | None = None,
 ) -> int:
     the_day = datetime.combine(first + timedelta(days=day), datetime.min.time(), IST)
     known = plan.arrived_by[day]
@@ -324,6 +376,8 @@ def _write_orders(
             if len(chunk) > 5000:
                 out.write("".join(chunk))
                 chunk.clear()
+                if progress:
+                    progress(written)
         out.write("".join(chunk))
         out.write("</orders>\n")
     return orders

@@ -100,7 +100,7 @@ def help_text(*command: str) -> str:
 
 
 def command_names() -> set[str]:
-    listed = help_text().split("Commands:\n", 1)[1]
+    listed = help_text().split("Commands:\n", 1)[1].split("\n\n", 1)[0]  # the epilog follows
     return {line.split()[0] for line in listed.splitlines() if line.strip()}
 
 

@@ -37,10 +37,19 @@ class TableFormat(StrEnum):
 
 
 ModeOption = Annotated[
-    Mode, typer.Option("--mode", "-m", help="memory: Parquet store; table: SQL database.")
+    Mode,
+    typer.Option(
+        "--mode", "-m", metavar="memory|table", help="memory: Parquet store; table: SQL database."
+    ),
 ]
 FormatOption = Annotated[
-    Format, typer.Option("--format", "-f", help="table: Rich tables; json: JSON on stdout.")
+    Format,
+    typer.Option(
+        "--format",
+        "-f",
+        metavar="table|json",
+        help="table: tables for people; json: JSON on stdout, for scripts.",
+    ),
 ]
 QuietOption = Annotated[
     bool, typer.Option("--quiet", "-q", help="Print only the final result line(s).")

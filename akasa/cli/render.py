@@ -1,19 +1,29 @@
-"""Everything akasa shows in a terminal: Rich tables, the manager's summary, JSON, errors.
+"""Everything akasa shows in a terminal: tables, the manager's summary, JSON, errors.
 
 The library returns result objects and never prints; this module is the only place that
-turns them into text. Free text is passed through `privacy.redact` on the way out.
+turns them into text. Free text is passed through `privacy.redact` on the way out, and
+every cell through `mask_mobiles_in`.
+
+Tables fit the console's width (`layout`): on a terminal its own width, else `COLUMNS`,
+else 160 columns of plain text (no colour codes when the output is redirected). Every
+`render_*` function takes the console to write to, for tests and callers that know better.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
 import sys
+import textwrap
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -28,8 +38,11 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 from rich.table import Table as RichTable
+from rich.text import Text
 
-from akasa.core import zones
+from akasa.cli import layout
+from akasa.cli.layout import Column
+from akasa.core.numbers import count, grouped, paise_of, rupees
 from akasa.core.privacy import mask_mobiles_in, redact
 from akasa.kpi.narrative import summary_lines
 
@@ -39,12 +52,14 @@ if TYPE_CHECKING:
     from akasa.backends.base import QueryResult
     from akasa.backends.sql.migrate import MigrateResult
     from akasa.generate import GenerateResult
-    from akasa.pipeline.ingest import IngestResult
+    from akasa.pipeline.ingest import FileReport, IngestResult
     from akasa.pipeline.rejects import RejectsResult
     from akasa.pipeline.run import KpiRun
     from akasa.pipeline.status import Status
     from akasa.report.build import ReportResult
 
+PIPED_WIDTH = 160
+_AMOUNT_UNIT = re.compile(r"(\d) (L|Cr)\b")  # compact rupees: a number and its unit
 MAX_TABLE_ROWS = 20
 KPI_TITLES = {
     "repeat_customers": "Repeat customers",
@@ -54,12 +69,17 @@ KPI_TITLES = {
 }
 
 
-def stdout() -> Console:
-    """A console bound to the current stdout (tests swap it), wide enough when piped."""
+def stdout(width: int | None = None) -> Console:
+    """A console bound to the current stdout (tests swap it).
+
+    Its width: `width`, else the terminal's (Rich reads `COLUMNS` first), else, when the
+    output is redirected, `COLUMNS` or 160; redirected output is plain text, and long
+    lines are left whole for whatever reads them.
+    """
     terminal = sys.stdout.isatty()
-    return Console(
-        file=sys.stdout, width=None if terminal else 160, highlight=False, soft_wrap=not terminal
-    )
+    if width is None and not terminal and not os.environ.get("COLUMNS", "").isdigit():
+        width = PIPED_WIDTH
+    return Console(file=sys.stdout, width=width, highlight=False, soft_wrap=not terminal)
 
 
 class TerminalProgress:
@@ -107,10 +127,15 @@ class TerminalProgress:
             self._bar = None
 
 
-def error(message: str, secrets: Iterable[str] = ()) -> None:
-    """The one-line `Error: ...` on stderr."""
+# ---- errors, help, interrupts (stderr) -----------------------------------------------------
+
+
+def error(message: str, secrets: Iterable[str] = (), usage: tuple[str, str] | None = None) -> None:
+    """The one-line `Error: ...` on stderr; a usage error first gets Click's short hint
+    (`usage`: the usage line and the `Try ... -h` line)."""
     line = redact(" ".join(message.split()), secrets)
-    sys.stderr.write(f"Error: {line}\n")
+    hint = f"{usage[0]}\n{usage[1]}\n\n" if usage else ""
+    sys.stderr.write(f"{hint}Error: {line}\n")
     sys.stderr.flush()
 
 
@@ -119,6 +144,28 @@ def warning(message: str, secrets: Iterable[str] = ()) -> None:
     line = redact(" ".join(message.split()), secrets)
     sys.stderr.write(f"Warning: {line}\n")
     sys.stderr.flush()
+
+
+def interrupted(line: str) -> None:
+    """`Interrupted: ...`, one line on stderr."""
+    sys.stderr.write(f"{line}\n")
+    sys.stderr.flush()
+
+
+def help_page(text: str) -> None:
+    """`akasa` alone: the help, on stderr like any usage error."""
+    sys.stderr.write(text.rstrip("\n") + "\n")
+    sys.stderr.flush()
+
+
+def stop_writing() -> None:
+    """The reader of stdout went away (`| head`): nothing more is written to it, not even
+    by the interpreter's last flush."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # not a real file (tests): nothing to do
+        pass
 
 
 @contextmanager
@@ -149,6 +196,386 @@ def step_progress(
         yield update
 
 
+# ---- cells ----------------------------------------------------------------------------------
+
+
+def _cell(value: object) -> str:
+    return "" if value is None else mask_mobiles_in(str(value))
+
+
+def _money(text: object, decimals: bool = True) -> str:
+    return "" if text is None else rupees(paise_of(str(text)), decimals=decimals)
+
+
+def _pct(text: object) -> str:
+    return "–" if text is None else f"{text}%"
+
+
+def _time(text: object, seconds: bool) -> str:
+    """An output timestamp (ISO, already in the business zone): `2025-10-02 21:02[:06]`."""
+    if text is None:
+        return ""
+    return str(text)[: 19 if seconds else 16].replace("T", " ")
+
+
+def _prose(out: Console, line: str) -> None:
+    """A line of words, wrapped between words only (a bullet's lines indented under it);
+    left whole when the output is not a terminal."""
+    if out.soft_wrap or cell_len(line) <= out.width:
+        out.print(Text(line), soft_wrap=True)
+        return
+    indent = "  " if line.startswith("- ") else ""
+    kept = _AMOUNT_UNIT.sub("\\1\u00a0\\2", line)  # `₹7.35 L` stays on one line
+    for part in textwrap.wrap(
+        kept,
+        width=out.width,
+        subsequent_indent=indent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    ):
+        out.print(Text(part.replace("\u00a0", " ")), soft_wrap=True)
+
+
+def _print_table(
+    out: Console, columns: Sequence[Column], title: str | None, where: str | None = None
+) -> None:
+    """A fitted table, then a note naming the columns it had no room for."""
+    grid, fitted = layout.table(columns, out.width, title)
+    out.print(grid)
+    if fitted.dropped:
+        names = ", ".join(c.label for c in fitted.dropped)
+        more = f" ({where})" if where else ""
+        _prose(out, f"Not shown at this width: {names}{more}.")
+
+
+# ---- ingest ---------------------------------------------------------------------------------
+
+
+def ingest_columns(files: Sequence[FileReport]) -> list[Column]:
+    """One row per file landed: its accounting (read = accepted + rejected + duplicates +
+    superseded) and the batch it became."""
+
+    def counts(field: str) -> list[str]:
+        return [count(getattr(f.accounting, field)) if f.accounting else "" for f in files]
+
+    return [
+        Column("file", [_cell(f.source_file) for f in files], "path", value=9),
+        Column("kind", [f.kind for f in files], "fixed", droppable=True, value=1),
+        Column("read", counts("read"), "number", value=8),
+        Column("accepted", counts("accepted"), "number", value=8),
+        Column("rejected", counts("rejected"), "number", value=8),
+        Column("duplicates", counts("duplicates"), "number", "dupl.", value=3, droppable=True),
+        Column("superseded", counts("superseded"), "number", "supers.", value=2, droppable=True),
+        Column("batch", [str(f.batch_id) for f in files], "number", value=9),
+    ]
+
+
+def ingest_document(result: IngestResult) -> dict[str, Any]:
+    """`ingest --format json`: each store's files with their accounting, for scripts."""
+    stores = []
+    for store in result.stores:
+        files = []
+        for f in store.files:
+            acc = f.accounting
+            files.append(
+                {
+                    "file": _cell(f.source_file),
+                    "kind": f.kind,
+                    "sha256": f.sha256,
+                    "status": f.status,
+                    "batch_id": f.batch_id,
+                    "read": acc.read if acc else None,
+                    "accepted": acc.accepted if acc else None,
+                    "rejected": acc.rejected if acc else None,
+                    "duplicates": acc.duplicates if acc else None,
+                    "superseded": acc.superseded if acc else None,
+                    "note": f.note,
+                    "quarantine_file": None
+                    if f.quarantine_file is None
+                    else str(f.quarantine_file),
+                }
+            )
+        stores.append(
+            {
+                "store": str(store.store),
+                "ingested": sum(1 for f in store.files if f.status == "ingested"),
+                "skipped": sum(1 for f in store.files if f.status == "skipped"),
+                "rejected": sum(f.accounting.rejected for f in store.files if f.accounting),
+                "files": files,
+            }
+        )
+    return {"stores": stores}
+
+
+def render_ingest(
+    result: IngestResult, fmt: str = "table", quiet: bool = False, console: Console | None = None
+) -> None:
+    if fmt == "json":
+        sys.stdout.write(json.dumps(ingest_document(result), indent=2, ensure_ascii=False) + "\n")
+        return
+    out = console or stdout()
+    for store in result.stores:
+        landed = [f for f in store.files if f.status == "ingested"]
+        if not quiet and landed:
+            _print_table(
+                out,
+                ingest_columns(landed),
+                f"Ingest into the {store.store} store",
+                "--format json has everything",
+            )
+        if not quiet:
+            for f in store.files:
+                if f.status == "skipped":
+                    out.print(Text(f"  skipped {_cell(f.source_file)}: {f.note}"))
+        skipped = len(store.files) - len(landed)
+        rejected = sum(f.accounting.rejected for f in store.files if f.accounting)
+        out.print(
+            Text(
+                f"{store.store}: {count(len(landed))} file(s) ingested, {count(skipped)} skipped, "
+                f"{count(rejected)} record(s) rejected."
+            )
+        )
+        for f in store.files:
+            if f.quarantine_file is not None:
+                out.print(Text(f"  quarantine: {_cell(f.quarantine_file)}"), soft_wrap=True)
+
+
+# ---- run ------------------------------------------------------------------------------------
+
+# How each output column is shown: header, short header, and kind of cell.
+KPI_COLUMNS: dict[str, tuple[str, str | None, str]] = {
+    "rank": ("#", None, "count"),
+    "month": ("month", None, "fixed"),
+    "customer_id": ("customer", None, "fixed"),
+    "customer_name": ("name", None, "text"),
+    "region": ("region", None, "text"),
+    "orders": ("orders", None, "count"),
+    "customers": ("customers", "cust.", "count"),
+    "units": ("units", None, "count"),
+    "revenue": ("revenue", None, "money"),
+    "avg_order_value": ("avg order", None, "money"),
+    "revenue_growth_pct": ("growth", None, "pct"),
+    "revenue_share_pct": ("share", None, "pct"),
+    "complete": ("complete", "done", "bool"),
+    "first_order_at": ("first order", None, "time"),
+    "last_order_at": ("last order", None, "time"),
+}
+_LAYOUT_KIND: dict[str, layout.Kind] = {
+    "count": "number",
+    "money": "number",
+    "pct": "number",
+    "fixed": "fixed",
+    "time": "fixed",
+    "bool": "fixed",
+    "text": "text",
+}
+# Per table, the columns that may go when the terminal is narrow, least useful first.
+KPI_DROPPABLE: dict[str, tuple[str, ...]] = {
+    "repeat_customers": ("first_order_at", "region", "last_order_at"),
+    "monthly_trends": ("units", "avg_order_value", "complete", "customers"),
+    "regional_revenue": ("customers", "orders"),
+    "top_customers": ("region", "orders"),
+}
+
+
+def kpi_columns(name: str, frame: pl.DataFrame) -> list[Column]:
+    """A KPI output table as columns for people: rupees and counts grouped the Indian way,
+    shares and growth in %, times to the second (to the minute when space is short)."""
+    droppable = KPI_DROPPABLE.get(name, ())
+    columns = []
+    for column in frame.columns:
+        header, short, kind = KPI_COLUMNS.get(column, (column, None, "text"))
+        values = frame[column].to_list()
+        value = 1 + droppable.index(column) if column in droppable else 20
+        compact: list[str] | None = None
+        if kind == "count":
+            cells = [count(v) if isinstance(v, int) else _cell(v) for v in values]
+        elif kind == "money":
+            cells = [_money(v) for v in values]
+            compact = [_money(v, decimals=False) for v in values]
+        elif kind == "pct":
+            cells = [_pct(v) for v in values]
+        elif kind == "bool":
+            cells = ["" if v is None else "yes" if v else "no" for v in values]
+        elif kind == "time":
+            cells = [_time(v, seconds=True) for v in values]
+            compact = [_time(v, seconds=False) for v in values]
+        else:
+            cells = [_cell(v) for v in values]
+        columns.append(
+            Column(
+                header,
+                cells,
+                _LAYOUT_KIND[kind],
+                short_header=short,
+                compact=compact,
+                value=value,
+                droppable=column in droppable,
+                name=column,
+            )
+        )
+    return columns
+
+
+def render_run(
+    run: KpiRun, fmt: str = "table", quiet: bool = False, console: Console | None = None
+) -> None:
+    """The four KPI tables, where the outputs went, and the summary (only the summary with
+    --quiet)."""
+    for line in run.warnings:
+        warning(line)
+    if fmt == "json":
+        sys.stdout.write(run.json_text)
+        return
+    out = console or stdout()
+    if not quiet:
+        for name, frame in run.tables.items():
+            title = KPI_TITLES[name]
+            if name == "top_customers":
+                title += f", last {run.context.window_days} days"
+            shown = frame.head(MAX_TABLE_ROWS)
+            _print_table(out, kpi_columns(name, shown), title, f"all in {name}.csv")
+            if frame.height > MAX_TABLE_ROWS:
+                more = count(frame.height - MAX_TABLE_ROWS)
+                out.print(Text(f"... {more} more rows in {name}.csv"))
+        if run.output_dir is None:
+            out.print(Text("Outputs not written (--no-write)."))
+        else:
+            out.print(Text(f"Outputs written to {run.output_dir}"), soft_wrap=True)
+        out.print()
+    for line in summary_lines(run.document):
+        _prose(out, mask_mobiles_in(line))
+
+
+# ---- report, sql, migrate, generate ---------------------------------------------------------
+
+
+def render_report(
+    result: ReportResult, quiet: bool = False, console: Console | None = None
+) -> None:
+    """A staleness warning (unless quiet), then one line naming every file written."""
+    out = console or stdout()
+    warning = result.freshness.warning()
+    if warning and not quiet:
+        _prose(out, f"Warning: {warning}")
+    charts = ", ".join(path.name for path in result.files[1:])
+    out.print(
+        Text(
+            f"Wrote {result.report} and {len(result.files) - 1} chart files in "
+            f"{result.report.parent}: {charts}"
+        )
+    )
+
+
+def _is_hash(text: str) -> bool:
+    return len(text) >= 32 and all(c in "0123456789abcdef" for c in text)
+
+
+def _id_like(name: str) -> bool:
+    """Integers that name something rather than count it: shown without grouping."""
+    return name.lower().endswith(("id", "number", "year"))
+
+
+def query_columns(result: QueryResult, timezone: str | None = None) -> list[Column]:
+    """Any query's columns, typed by their values: numbers right-aligned and grouped
+    (ids and numbers-as-names ungrouped), times in the business zone, hashes and other
+    single words never cut, text cut with an ellipsis. The first column always stays;
+    the others may go, the last first."""
+    from akasa.core import zones
+
+    zone = zones.zone(timezone) if timezone else None
+    columns = []
+    for index, name in enumerate(result.columns):
+        values = [row[index] for row in result.rows]
+        present = [v for v in values if v is not None]
+        compact: list[str] | None = None
+        kind: layout.Kind = "text"
+        if present and all(isinstance(v, int | float | Decimal) for v in present):
+            kind = "number"
+            cells = [_number(v, _id_like(name)) for v in values]
+        elif present and all(isinstance(v, datetime) for v in present):
+            kind = "fixed"
+            local = [v.astimezone(zone) if zone and v.tzinfo else v for v in present]
+            it = iter(local)
+            shown = [None if v is None else next(it) for v in values]
+            cells = ["" if v is None else v.isoformat(" ", "seconds") for v in shown]
+            compact = ["" if v is None else v.strftime("%Y-%m-%d %H:%M") for v in shown]
+        else:
+            cells = [_cell(v) for v in values]
+            words = [c for c in cells if c]
+            if words and all(_is_hash(c) for c in words):
+                kind = "fixed"
+                compact = [c[:12] + layout.ELLIPSIS if c else c for c in cells]
+            elif words and all(" " not in c and len(c) <= 32 for c in words):
+                kind = "fixed"
+        columns.append(
+            Column(
+                name,
+                cells,
+                kind,
+                compact=compact,
+                value=len(result.columns) - index,
+                droppable=index > 0,
+                name=name,
+            )
+        )
+    return columns
+
+
+def _number(value: object, as_is: bool) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool) or as_is:
+        return str(value)
+    if isinstance(value, int):
+        return count(value)
+    if isinstance(value, Decimal):
+        return grouped(value)
+    return str(value)
+
+
+def render_query(
+    result: QueryResult,
+    fmt: str = "table",
+    quiet: bool = False,
+    timezone: str | None = None,
+    console: Console | None = None,
+) -> None:
+    rows = [
+        [mask_mobiles_in(str(v)) if isinstance(v, str) else v for v in row] for row in result.rows
+    ]
+    if fmt == "json":
+        records = [dict(zip(result.columns, row, strict=True)) for row in rows]
+        sys.stdout.write(json.dumps(records, indent=2, ensure_ascii=False, default=str) + "\n")
+        return
+    out = console or stdout()
+    _print_table(out, query_columns(result, timezone), None, "--format json has everything")
+    if not quiet:
+        more = " (more rows not shown; add a LIMIT)" if result.truncated else ""
+        out.print(Text(f"{count(len(rows))} row(s){more}"))
+
+
+def render_migrate(result: MigrateResult, console: Console | None = None) -> None:
+    """One line: what changed, and where (the URL never carries its password)."""
+    before = result.before or "empty"
+    if result.changed:
+        line = f"Database schema upgraded from {before} to {result.after}: {result.database}"
+    else:
+        line = f"Database schema already at {result.after} (newest): {result.database}"
+    (console or stdout()).print(Text(redact(line)), soft_wrap=True)
+
+
+def render_generate(result: GenerateResult, console: Console | None = None) -> None:
+    out = console or stdout()
+    out.print(
+        Text(
+            f"Wrote {count(result.customers)} customer rows and {count(result.order_lines)} "
+            f"order lines ({count(result.orders)} orders) over {count(result.days)} day(s) "
+            f"to {result.out_dir}"
+        )
+    )
+
+
 def _rich_table(
     title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> RichTable:
@@ -158,116 +585,6 @@ def _rich_table(
     for row in rows:
         grid.add_row(*("" if v is None else mask_mobiles_in(str(v)) for v in row))
     return grid
-
-
-def render_ingest(result: IngestResult, quiet: bool = False) -> None:
-    out = stdout()
-    for store in result.stores:
-        rows = []
-        for f in store.files:
-            acc = f.accounting
-            counts = (
-                [acc.read, acc.accepted, acc.rejected, acc.duplicates, acc.superseded]
-                if acc
-                else ["", "", "", "", ""]
-            )
-            status = f"batch {f.batch_id}" if f.status == "ingested" else f"skipped: {f.note}"
-            rows.append([f.source_file, f.kind, *counts, status])
-        if not quiet:
-            out.print(
-                _rich_table(
-                    f"Ingest into the {store.store} store",
-                    [
-                        "file",
-                        "kind",
-                        "read",
-                        "accepted",
-                        "rejected",
-                        "duplicates",
-                        "superseded",
-                        "result",
-                    ],
-                    rows,
-                )
-            )
-        landed = sum(1 for f in store.files if f.status == "ingested")
-        skipped = len(store.files) - landed
-        rejected = sum(f.accounting.rejected for f in store.files if f.accounting)
-        out.print(
-            f"{store.store}: {landed} file(s) ingested, {skipped} skipped, "
-            f"{rejected} record(s) rejected."
-        )
-        for f in store.files:
-            if f.quarantine_file is not None:
-                out.print(f"  quarantine: {f.quarantine_file}")
-
-
-def render_run(run: KpiRun, fmt: str = "table") -> None:
-    for line in run.warnings:
-        warning(line)
-    if fmt == "json":
-        sys.stdout.write(run.json_text)
-        return
-    out = stdout()
-    for name, frame in run.tables.items():
-        title = KPI_TITLES[name]
-        if name == "top_customers":
-            title += f", last {run.context.window_days} days"
-        out.print(_rich_table(title, frame.columns, frame.head(MAX_TABLE_ROWS).rows()))
-        if frame.height > MAX_TABLE_ROWS:
-            out.print(f"... {frame.height - MAX_TABLE_ROWS} more rows in {name}.csv")
-    if run.output_dir is None:
-        out.print("Outputs not written (--no-write).")
-    else:
-        out.print(f"Outputs written to {run.output_dir}")
-    out.print()
-    for line in summary_lines(run.document):
-        out.print(mask_mobiles_in(line))
-
-
-def render_report(result: ReportResult, quiet: bool = False) -> None:
-    """A staleness warning (unless quiet), then one line naming every file written."""
-    out = stdout()
-    warning = result.freshness.warning()
-    if warning and not quiet:
-        out.print(f"Warning: {warning}")
-    charts = ", ".join(path.name for path in result.files[1:])
-    out.print(
-        f"Wrote {result.report} and {len(result.files) - 1} chart files in "
-        f"{result.report.parent}: {charts}"
-    )
-
-
-def render_query(result: QueryResult, fmt: str = "table") -> None:
-    rows = [
-        [mask_mobiles_in(str(v)) if isinstance(v, str) else v for v in row] for row in result.rows
-    ]
-    if fmt == "json":
-        records = [dict(zip(result.columns, row, strict=True)) for row in rows]
-        sys.stdout.write(json.dumps(records, indent=2, ensure_ascii=False, default=str) + "\n")
-        return
-    out = stdout()
-    out.print(_rich_table(None, result.columns, rows))
-    more = " (more rows not shown; add a LIMIT)" if result.truncated else ""
-    out.print(f"{len(rows)} row(s){more}")
-
-
-def render_migrate(result: MigrateResult) -> None:
-    """One line: what changed, and where (the URL never carries its password)."""
-    before = result.before or "empty"
-    if result.changed:
-        line = f"Database schema upgraded from {before} to {result.after}: {result.database}"
-    else:
-        line = f"Database schema already at {result.after} (newest): {result.database}"
-    stdout().print(redact(line), markup=False)
-
-
-def render_generate(result: GenerateResult) -> None:
-    out = stdout()
-    out.print(
-        f"Wrote {result.customers} customer rows and {result.order_lines} order lines "
-        f"({result.orders} orders) over {result.days} day(s) to {result.out_dir}"
-    )
 
 
 # ---- akasa status ---------------------------------------------------------------------------
@@ -329,6 +646,8 @@ def _local(moment: datetime | None, timezone: str) -> str | None:
     """An instant in the business zone, to the second: `2025-11-01 14:22:10+05:30`."""
     if moment is None:
         return None
+    from akasa.core import zones  # Polars comes with it: not for `akasa --help`
+
     return moment.astimezone(zones.zone(timezone)).isoformat(sep=" ", timespec="seconds")
 
 

@@ -33,6 +33,8 @@ VARIABLES = (
     "DB_DATABASE",
     "AKASA_TIMEZONE",
     "AKASA_SOURCE_TIMEZONE",
+    "AKASA_DB_TIMEOUT",
+    "AKASA_LOG_DAYS",
 )
 # Read by the test suite only (README, Development); akasa itself ignores them.
 TEST_VARIABLES = ("AKASA_TEST_MARIADB_URL", "AKASA_TEST_POSTGRESQL_URL")
@@ -156,6 +158,8 @@ class Settings(BaseSettings):
     # Seconds to wait for the database to answer a connection, and for a lock another
     # session holds: an unreachable server or a held lock becomes one clear error.
     db_timeout: int = Field(30, ge=1, le=3600, validation_alias=_env("AKASA_DB_TIMEOUT"))
+    # Days a log file is kept after its last line.
+    log_days: int = Field(90, ge=1, validation_alias=_env("AKASA_LOG_DAYS"))
 
     @field_validator("timezone", "source_timezone")
     @classmethod

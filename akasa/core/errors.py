@@ -68,3 +68,14 @@ class NoOutputsError(AkasaError):
 
 class OutputsUnreadableError(AkasaError):
     """A `kpis.json` exists but is not a KPI document this version can read."""
+
+
+class Interrupted(AkasaError):
+    """Ctrl-C (SIGINT) stopped a command; the message says what it left behind."""
+
+    exit_code = 130
+
+
+class OutputError(AkasaError):
+    """A command cannot write where it was told to (a folder that is not empty without
+    --force, or not writable)."""

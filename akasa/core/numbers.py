@@ -72,3 +72,14 @@ def count(n: int) -> str:
     """A count for people, grouped the Indian way: 330357 -> `3,30,357`."""
     sign = "-" if n < 0 else ""
     return sign + _grouped(Decimal(abs(n)), "#,##,##0")
+
+
+def grouped(value: Decimal) -> str:
+    """An exact decimal grouped the Indian way with its own places: `17992.690` ->
+    `17,992.690` (query results, whose scale is the column's)."""
+    if not value.is_finite():
+        return str(value)
+    exponent = value.as_tuple().exponent
+    places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    sign = "-" if value < 0 else ""
+    return sign + _grouped(abs(value), "#,##,##0" + ("." + "0" * places if places else ""))

@@ -297,6 +297,20 @@ def parse_range(job: Job) -> Packed | None:
     return pack(columns)
 
 
+def start_worker(parent: int) -> None:
+    """A worker process's initializer: the parent alone decides when workers stop.
+
+    Ctrl-C in a terminal signals the whole process group; a worker ignores it (no traceback
+    of its own) and the parent, which gets it too, stops every worker at once. The parent
+    starts workers with SIGINT blocked, so none arrives before this point. A worker must
+    not outlive a killed ingest either (`die_with_parent`).
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):  # started with it blocked (xml_reader)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    die_with_parent(parent)
+
+
 def die_with_parent(parent: int) -> None:
     """A worker must not outlive a killed ingest: on Linux the kernel kills it with its
     parent (PR_SET_PDEATHSIG); if the parent is already gone, stop at once."""

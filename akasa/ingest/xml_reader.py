@@ -7,14 +7,18 @@ from __future__ import annotations
 import multiprocessing
 import os
 import pyexpat
+import signal
+import threading
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, TypeGuard
 
 import polars as pl
 
+from akasa.core import interrupts
 from akasa.core.errors import InputFileError
 from akasa.ingest import xml_parse
 from akasa.ingest.xml_parse import (
@@ -35,6 +39,7 @@ SCHEMA = {RECORD: pl.Int64, **{c: pl.String for c in FIELDS}}
 PARALLEL_MIN_BYTES = 16 << 20  # below this, starting worker processes costs more than it saves
 RANGE_BYTES = 8 << 20
 BATCH_ROWS = 100_000
+WAIT_STEP = 0.1  # seconds: how late a Ctrl-C may be noticed while workers parse
 
 
 def read_orders(
@@ -55,7 +60,7 @@ def iter_orders(
     progress: Callable[[int], None] | None = None,
     workers: int | None = None,
     lookahead: int = 1,
-) -> Iterator[tuple[Path, pl.DataFrame]]:
+) -> Generator[tuple[Path, pl.DataFrame]]:
     """Yields each file's frame in order, reading ahead at most `lookahead` files.
 
     Large inputs are cut into byte ranges at `</order>` and parsed by worker processes while
@@ -72,12 +77,13 @@ def iter_orders(
             yield path, _read_sequential(path, progress)
         return
     # Spawned, not forked: Polars (in this process) is not fork-safe.
-    with ProcessPoolExecutor(
+    pool = ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
-        initializer=xml_parse.die_with_parent,
+        initializer=xml_parse.start_worker,
         initargs=(os.getpid(),),
-    ) as pool:
+    )
+    try:
         queue: deque[tuple[Path, list[Job] | None, list[Future[Packed | None]]]] = deque()
         upcoming = iter(paths)
 
@@ -85,7 +91,8 @@ def iter_orders(
             path = next(upcoming, None)
             if path is not None:
                 jobs = _jobs(path, workers)
-                futures = [pool.submit(xml_parse.parse_range, j) for j in jobs or []]
+                with _spawning():
+                    futures = [pool.submit(xml_parse.parse_range, j) for j in jobs or []]
                 queue.append((path, jobs, futures))
 
         for _ in range(lookahead):
@@ -93,7 +100,7 @@ def iter_orders(
         while queue:
             path, jobs, futures = queue.popleft()
             submit()
-            parts: list[Packed | None] = [f.result() for f in futures] if jobs else [None]
+            parts: list[Packed | None] = [_result(f) for f in futures] if jobs else [None]
             del futures  # the futures hold the results too
             if not _all_parsed(parts):
                 yield path, _read_sequential(path, progress)
@@ -102,6 +109,59 @@ def iter_orders(
                 progress(path.stat().st_size)
             frame = _assemble(parts)
             yield path, frame
+    except BaseException:  # an error, Ctrl-C, or the caller closing this generator early
+        stop_now(pool)
+        raise
+    pool.shutdown()
+
+
+@contextmanager
+def _spawning() -> Iterator[None]:
+    """Workers start on demand, inside `submit`: a Ctrl-C then waits until they have, so
+    none is left half-started (and complaining) when the parent stops; and they are born
+    with SIGINT blocked, so none is hit by it before `start_worker` has it ignored."""
+    with interrupts.held_back() as held:
+        if hasattr(signal, "pthread_sigmask"):
+            previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+            try:
+                yield
+            finally:
+                signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        else:  # not POSIX
+            yield
+    if held.interrupted:
+        raise KeyboardInterrupt
+
+
+def _result(future: Future[Packed | None]) -> Packed | None:
+    """A range's result, waited for in short steps: Python runs a Ctrl-C's handler only
+    between its own steps, and a signal the kernel gives another thread does not end a
+    wait of this one."""
+    while True:
+        try:
+            return future.result(timeout=WAIT_STEP)
+        except TimeoutError:
+            continue
+
+
+def stop_now(pool: ProcessPoolExecutor) -> None:
+    """Stops a pool at once: queued ranges are dropped and running workers are terminated.
+
+    `shutdown()` alone would let every queued range be parsed first, seconds of work that
+    nobody wants after a Ctrl-C or a refused file.
+    """
+    workers = list((pool._processes or {}).values())  # shutdown() forgets them
+    manager = getattr(pool, "_executor_manager_thread", None)  # typeshed mistypes it
+    for worker in workers:
+        worker.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
+    # The pool's manager thread sees the workers gone and releases the pool's queues (and
+    # their semaphores, which would otherwise be reported leaked should the process end
+    # without its usual clean-up, as an interrupted command does).
+    if isinstance(manager, threading.Thread):
+        manager.join(timeout=1.0)
+    for worker in workers:
+        worker.join(timeout=1.0)
 
 
 def _all_parsed(parts: list[Packed | None]) -> TypeGuard[list[Packed]]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import logging
 import shutil
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Generator, Iterator, Sequence
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
@@ -18,8 +18,10 @@ import polars as pl
 
 from akasa.backends.base import Backend, LedgerEntry, Mode, PendingBatch
 from akasa.backends.open import open_backend
+from akasa.core import interrupts
 from akasa.core.config import Settings
-from akasa.core.errors import InputFileError, RejectRateExceededError
+from akasa.core.errors import InputFileError, Interrupted, RejectRateExceededError
+from akasa.core.interrupts import APPLIED_IN_FULL, NOTHING_APPLIED
 from akasa.core.progress import Progress
 from akasa.ingest import quarantine
 from akasa.ingest.clean import (
@@ -98,12 +100,22 @@ def ingest(
                     f"{'; '.join(too_many)}, more than --max-reject-rate {max_reject_rate:g}; "
                     f"nothing was applied (see {settings.quarantine_dir})"
                 )
+            # The commit point: a Ctrl-C here waits until every store has switched.
+            with interrupts.held_back() as held:
+                for landing in landings:
+                    landing.commit()
+        except KeyboardInterrupt:
             for landing in landings:
-                landing.commit()
+                landing.rollback()
+            log.warning("interrupted: %s", NOTHING_APPLIED)
+            raise Interrupted(NOTHING_APPLIED) from None
         except BaseException:
             for landing in landings:
                 landing.rollback()
             raise
+    if held.interrupted:
+        log.warning("interrupted: %s", APPLIED_IN_FULL)
+        raise Interrupted(APPLIED_IN_FULL)
     return IngestResult(stores=[landing.report(quarantined) for landing in landings])
 
 
@@ -115,17 +127,26 @@ def _stage(
     Returns the quarantine file of each source (by content hash), if it has one.
     """
     needed = {s.sha256: s for landing in landings for s in landing.wanted()}
+    size = sum(s.size_bytes for s in needed.values())
+    log.info(
+        "reading %d file(s), %d bytes, for the %s store(s)",
+        len(needed),
+        size,
+        " and ".join(landing.store.mode for landing in landings),
+    )
     if progress:
-        progress.start(sum(s.size_bytes for s in needed.values()), "reading")
+        progress.start(size, "reading")
     rendered: dict[str, tuple[SourceFile, bytes | None]] = {}
+    reads = _read(list(needed.values()), progress)
     try:
-        for source, raw in _read(list(needed.values()), progress):
+        for source, raw in reads:
             cleaned_orders = _Once(partial(clean_orders, raw, settings.source_timezone, started))
             for landing in landings:
                 if landing.wants(source):
                     cleaned = landing.add(source, raw, cleaned_orders)
                     rendered[source.sha256] = (source, quarantine.render(source, cleaned.rejects))
     finally:
+        reads.close()  # on an error or Ctrl-C: stops the XML workers now, not at exit
         if progress:
             progress.finish()
     return {
@@ -186,7 +207,7 @@ def _staging(data_dir: Path) -> Iterator[Path]:
 
 def _read(
     sources: list[SourceFile], progress: Progress | None
-) -> Iterator[tuple[SourceFile, pl.DataFrame]]:
+) -> Generator[tuple[SourceFile, pl.DataFrame]]:
     """Each source's raw records, customers first, in the given order. Errors name the
     file as the user gave it, not its staged copy."""
     by_copy = {str(s.path): s.named for s in sources}
@@ -200,7 +221,7 @@ def _read(
 
 def _parse(
     sources: list[SourceFile], progress: Progress | None
-) -> Iterator[tuple[SourceFile, pl.DataFrame]]:
+) -> Generator[tuple[SourceFile, pl.DataFrame]]:
     for source in sources:
         if source.kind == "customers":
             data = source.path.read_bytes()
@@ -209,9 +230,9 @@ def _parse(
                 progress.advance(len(data))
     orders = [s for s in sources if s.kind == "orders"]
     advance = progress.advance if progress else None
-    frames = iter_orders([s.path for s in orders], advance)
-    for source, (_, frame) in zip(orders, frames, strict=True):
-        yield source, frame
+    with closing(iter_orders([s.path for s in orders], advance)) as frames:
+        for source, (_, frame) in zip(orders, frames, strict=True):
+            yield source, frame
 
 
 class _Landing:

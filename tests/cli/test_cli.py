@@ -65,32 +65,73 @@ def test_sample_directory_ingest(tmp_path: Path) -> None:
     assert "memory: 10 file(s) ingested, 0 skipped" in result.stdout
 
 
+def usage_error(command: str, message: str) -> str:
+    """Click's short usage hint of `akasa COMMAND`, then one `Error:` line."""
+    usage = f"akasa {command} [OPTIONS]" if command else "akasa [OPTIONS] COMMAND [ARGS]..."
+    path = f"akasa {command}" if command else "akasa"
+    return f"Usage: {usage}\nTry '{path} -h' for help.\n\nError: {message}\n"
+
+
 @pytest.mark.parametrize(
-    ("args", "message"),
+    ("args", "command", "message"),
     [
         (
             ["run", "--as-of", "yesterday"],
-            "Error: --as-of must be latest, now or a date YYYY-MM-DD, not 'yesterday'",
+            "run",
+            "--as-of must be latest, now or a date YYYY-MM-DD, not 'yesterday'",
         ),
-        (["run", "--mode", "bogus"], "Error: Invalid value for '--mode' / '-m': "),
-        (["run", "--top", "0"], "Error: Invalid value for '--top': "),
-        (["ingest"], "Error: give --customers and/or --orders"),
-        (["nosuchcommand"], "Error: No such command 'nosuchcommand'."),
+        (["ingest"], "ingest", "give --customers and/or --orders"),
+        (["nosuchcommand"], "", "No such command 'nosuchcommand'."),
+        (["inget"], "", "No such command 'inget'. Did you mean 'ingest'?"),
         (
             ["run", "--as-of", "9999-12-31"],
-            "Error: --as-of must be a date from 1000-01-01 to 9998-12-31, not '9999-12-31'",
+            "run",
+            "--as-of must be a date from 1000-01-01 to 9998-12-31, not '9999-12-31'",
         ),
         (
             ["run", "--as-of", "0001-01-01"],
-            "Error: --as-of must be a date from 1000-01-01 to 9998-12-31, not '0001-01-01'",
+            "run",
+            "--as-of must be a date from 1000-01-01 to 9998-12-31, not '0001-01-01'",
         ),
+        (["run", "--bogus"], "run", "No such option: --bogus"),
     ],
 )
-def test_bad_usage_exits_2_with_one_line(args: list[str], message: str) -> None:
+def test_bad_usage_exits_2_with_the_usage_hint_and_one_error(
+    args: list[str], command: str, message: str
+) -> None:
     result = invoke(*args)
     assert result.exit_code == 2
-    assert result.stderr.startswith(message)
-    assert result.stderr.count("\n") == 1
+    assert result.stderr == usage_error(command, message)
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "command", "start"),
+    [
+        (["run", "--mode", "bogus"], "run", "Invalid value for '--mode' / '-m': "),
+        (["run", "--top", "0"], "run", "Invalid value for '--top': "),
+        (["sql"], "sql", "Missing argument 'QUERY'."),
+    ],
+)
+def test_click_usage_errors_keep_the_short_hint(args: list[str], command: str, start: str) -> None:
+    result = invoke(*args)
+    assert result.exit_code == 2
+    hint, error = result.stderr.split("\n\n")
+    assert (
+        hint == f"Usage: akasa {command} [OPTIONS]{' {QUERY}' if command == 'sql' else ''}\n"
+        f"Try 'akasa {command} -h' for help."
+    )
+    assert error.startswith(f"Error: {start}") and error.count("\n") == 1
+
+
+def test_no_arguments_prints_the_help_once_and_exits_2() -> None:
+    result = invoke()
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("Usage: akasa [OPTIONS] COMMAND [ARGS]...\n")
+    assert result.stderr.count("Usage:") == 1 and "Commands:" in result.stderr
+    assert "Error" not in result.stderr and "exit 2" not in result.stderr
+    assert result.stderr == invoke("--help").stdout
 
 
 def test_refused_file_exits_1_naming_the_file(tmp_path: Path) -> None:
@@ -148,13 +189,20 @@ def test_ingest_run_report_names_the_files_written(tmp_path: Path) -> None:
     assert loud.stdout.splitlines()[-1] == result.stdout.strip()
 
 
-def test_debug_shows_the_traceback(tmp_path: Path) -> None:
-    result = invoke("--debug", "run")
+@pytest.mark.parametrize(
+    "args", [["--debug", "run"], ["run", "--debug"], ["run", "--debug", "-m", "memory"]]
+)
+def test_debug_anywhere_shows_the_traceback(tmp_path: Path, args: list[str]) -> None:
+    result = invoke(*args)
     assert result.exit_code == 1
-    assert "Traceback (most recent call last)" in result.stderr
-    assert result.stderr.rstrip().endswith(
-        "Error: the memory store holds no orders yet; run akasa ingest first"
+    assert result.stderr.startswith("Traceback (most recent call last)")
+    assert "No such option" not in result.stderr
+    assert result.stderr.endswith(
+        "\nError: the memory store holds no orders yet; run akasa ingest first\n"
     )
+    assert [line for line in result.stderr.splitlines() if line.startswith("Error:")] == [
+        "Error: the memory store holds no orders yet; run akasa ingest first"
+    ]
 
 
 def test_sql_reads_and_refuses_writes(tmp_path: Path) -> None:
@@ -195,7 +243,7 @@ def test_a_huge_window_is_a_usage_error(tmp_path: Path) -> None:
     )
     result = invoke("run", "--window-days", "1000000")
     assert result.exit_code == 2
-    assert result.stderr == "Error: --window-days must be from 1 to 36600, not 1000000\n"
+    assert result.stderr == usage_error("run", "--window-days must be from 1 to 36600, not 1000000")
 
 
 def test_what_if_runs_leave_the_days_outputs_alone(tmp_path: Path) -> None:
@@ -211,7 +259,7 @@ def test_what_if_runs_leave_the_days_outputs_alone(tmp_path: Path) -> None:
     assert "Outputs not written (--no-write)." in invoke("run", "--no-write").stdout
     both = invoke("run", "--no-write", "--output", str(what_if))
     assert both.exit_code == 2
-    assert both.stderr == "Error: give --output or --no-write, not both\n"
+    assert both.stderr == usage_error("run", "give --output or --no-write, not both")
 
 
 def test_an_as_of_after_the_newest_order_warns_on_stderr(tmp_path: Path) -> None:

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
+import re
+import time
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from typer.testing import CliRunner
@@ -15,16 +20,34 @@ from tests.conftest import OFFICIAL_CUSTOMERS, OFFICIAL_ORDERS
 runner = CliRunner()
 
 
-def test_each_run_writes_its_own_log(tmp_path: Path) -> None:
+ISO_WITH_OFFSET = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}[+-]\d{2}:\d{2} ")
+
+
+def test_each_command_logs_to_its_own_file_of_the_day(tmp_path: Path) -> None:
     runner.invoke(app, ["ingest", "-c", str(OFFICIAL_CUSTOMERS), "-o", str(OFFICIAL_ORDERS)])
     runner.invoke(app, ["run"])
+    runner.invoke(app, ["run"])
+    today = datetime.now(ZoneInfo("Asia/Kolkata")).date().isoformat()
     files = sorted((tmp_path / "data" / "logs").glob("*.log"))
-    assert [f.name.rsplit("-", 1)[-1] for f in files] == ["ingest.log", "run.log"]
+    assert [f.name for f in files] == [f"ingest-{today}.log", f"run-{today}.log"]
     text = files[0].read_text()
     assert "task_DE_new_orders.xml -> batch 2: read 10, accepted 10, rejected 0" in text
-    assert "run memory as_of 2025-11-01T23:59:59+05:30: 3 orders, revenue 21679.00" in (
-        files[1].read_text()
-    )
+    runs = files[1].read_text()
+    assert runs.count("run memory as_of 2025-11-01T23:59:59+05:30: 3 orders, revenue 21679.00") == 2
+    for line in (text + runs).splitlines():
+        assert ISO_WITH_OFFSET.match(line), line  # every line's time carries its zone
+        assert "+05:30 " in line[:30]
+        assert f"[{os.getpid()}]" in line  # which run wrote it
+
+
+def test_log_times_are_in_the_business_zone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AKASA_TIMEZONE", "America/New_York")
+    runner.invoke(app, ["run"])
+    (log_file,) = (tmp_path / "data" / "logs").glob("run-*.log")
+    offset = log_file.read_text()[23:29]
+    assert offset in ("-05:00", "-04:00")
 
 
 def test_help_writes_no_log(tmp_path: Path) -> None:
@@ -46,12 +69,41 @@ def test_errors_are_logged_with_secrets_and_mobiles_masked(
         assert "***-98XXXXXX10.xml" in text
 
 
-def test_old_logs_are_pruned(tmp_path: Path) -> None:
-    for _ in range(logs.KEEP + 5):
-        logs.start(tmp_path / "logs", "run")
-        logging.getLogger("akasa.test").info("hello")
+def test_logs_older_than_the_retention_are_removed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    logs_dir = tmp_path / "data" / "logs"
+    logs_dir.mkdir(parents=True)
+    day = 86_400
+    ages = {"run-old.log": 91, "run-recent.log": 89, "20250101T000000.000000Z-1-ingest.log": 400}
+    for name, age in ages.items():
+        path = logs_dir / name
+        path.write_text("x\n")
+        then = time.time() - age * day
+        os.utime(path, (then, then))
+    runner.invoke(app, ["run"])  # the default: 90 days
+    left = {p.name for p in logs_dir.glob("*.log")}
+    assert "run-recent.log" in left and "run-old.log" not in left
+    assert "20250101T000000.000000Z-1-ingest.log" not in left  # old style names too
+    monkeypatch.setenv("AKASA_LOG_DAYS", "30")
+    runner.invoke(app, ["run"])
+    assert not (logs_dir / "run-recent.log").exists()
+
+
+def test_prune_keeps_what_is_recent(tmp_path: Path) -> None:
+    path = logs.start(tmp_path / "logs", "run", days=1)
+    logging.getLogger("akasa.test").info("hello")
     logs.stop()
-    assert len(list((tmp_path / "logs").glob("*.log"))) == logs.KEEP
+    assert logs.prune(tmp_path / "logs", 1) == []
+    assert "hello" in path.read_text()
+
+
+def test_log_days_must_be_a_positive_number(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AKASA_LOG_DAYS", "0")
+    result = runner.invoke(app, ["run"])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: invalid setting AKASA_LOG_DAYS: ")
+    assert result.stderr.count("\n") == 1
 
 
 def test_max_reject_rate_on_the_command_line(tmp_path: Path) -> None:

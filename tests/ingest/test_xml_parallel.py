@@ -3,6 +3,8 @@ where the file was cut."""
 
 from __future__ import annotations
 
+import multiprocessing
+import time
 from pathlib import Path
 
 import pytest
@@ -103,3 +105,19 @@ def test_dtd_is_refused_on_the_parallel_path_too(tmp_path: Path, parallel_always
     )
     with pytest.raises(InputFileError, match="DTD or entity declarations are not allowed"):
         read_orders(path, workers=2)
+
+
+def test_closing_the_reader_early_stops_every_worker_at_once(
+    tmp_path: Path, parallel_always: None
+) -> None:
+    """Ctrl-C or an error while the next file is still being parsed: the queued ranges are
+    dropped and the workers terminated, nobody waits for them."""
+    generate(tmp_path, customers=50, order_lines=20_000, days=3, seed=3)
+    paths = sorted(tmp_path.glob("*.xml"))
+    reader = xml_reader.iter_orders(paths, workers=2)
+    first, _ = next(reader)
+    assert first == paths[0] and multiprocessing.active_children()
+    started = time.monotonic()
+    reader.close()
+    assert time.monotonic() - started < 2.0
+    assert multiprocessing.active_children() == []

@@ -215,9 +215,11 @@ class LakeWriter:
         self.added.append({**_entry_to_json(batch.entry), "tables": tables})
 
     def commit(self) -> None:
-        if self.added:
-            self.lake._switch(self.added)
-        self.added = []
+        # Forgotten first: once the manifest may have switched, a rollback must not remove
+        # these folders (a failed switch leaves orphans, which the next ingest removes).
+        added, self.added = self.added, []
+        if added:
+            self.lake._switch(added)
 
     def rollback(self) -> None:
         for entry in self.added:
