@@ -43,7 +43,6 @@ from akasa.cli import layout
 from akasa.cli.layout import Column
 from akasa.core.numbers import count, grouped, paise_of, rupees
 from akasa.core.privacy import mask_mobiles_in, redact
-from akasa.kpi.narrative import summary_lines
 
 if TYPE_CHECKING:
     import polars as pl
@@ -412,6 +411,8 @@ def render_run(
 ) -> None:
     """The four KPI tables, where the outputs went, and the summary (only the summary with
     --quiet)."""
+    from akasa.kpi.narrative import summary_lines  # with the KPI model: not for --help
+
     if fmt == "json":
         sys.stdout.write(run.json_text)
         return
