@@ -52,6 +52,7 @@ def test_help_imports_no_heavy_library(tmp_path: Path) -> None:
         "from typer.testing import CliRunner\n"
         "assert CliRunner().invoke(app, ['--help']).exit_code == 0\n"
         "assert CliRunner().invoke(app, ['ingest', '--help']).exit_code == 0\n"
+        "assert CliRunner().invoke(app, []).exit_code == 2\n"  # the help, on stderr
         "heavy = {'polars', 'duckdb', 'altair', 'sqlalchemy', 'pyarrow', 'vl_convert'}\n"
         "print(sorted(heavy & {m.split('.')[0] for m in sys.modules}))\n"
     )

@@ -127,10 +127,10 @@ class AkasaGroup(TyperGroup):
                 return _hint(ctx)
 
     def _run(self, argv: list[str], prog_name: str, debug: bool, extra: dict[str, Any]) -> int:
-        from akasa.cli import render
-
         _reported.reset()
         if not argv:  # the help once, on stderr like every usage error
+            from akasa.cli import render
+
             with self.make_context(prog_name, [], resilient_parsing=True) as ctx:
                 render.help_page(ctx.get_help())
             return EXIT_USAGE
@@ -163,6 +163,8 @@ class AkasaGroup(TyperGroup):
         except AkasaError as exc:
             return _fail(str(exc), exc.exit_code, debug)
         except BrokenPipeError:  # `akasa sql ... | head`: the reader has what it wanted
+            from akasa.cli import render
+
             render.stop_writing()
             return 1
         except Exception as exc:  # a bug: still one line, traceback only with --debug

@@ -44,7 +44,6 @@ from akasa.cli import layout
 from akasa.cli.layout import Column
 from akasa.core.numbers import count, grouped, paise_of, rupees
 from akasa.core.privacy import mask_mobiles_in, redact
-from akasa.kpi.narrative import summary_lines
 
 if TYPE_CHECKING:
     import polars as pl
@@ -422,6 +421,8 @@ def render_run(
 ) -> None:
     """The four KPI tables, where the outputs went, and the summary (only the summary with
     --quiet)."""
+    from akasa.kpi.narrative import summary_lines  # with the KPI model: not for --help
+
     for line in run.warnings:
         warning(line)
     if fmt == "json":
@@ -439,9 +440,9 @@ def render_run(
                 more = count(frame.height - MAX_TABLE_ROWS)
                 out.print(Text(f"... {more} more rows in {name}.csv"))
         if run.output_dir is None:
-            out.print(Text("Outputs not written (--no-write)."))
+            _prose(out, "Outputs not written (--no-write).")
         else:
-            out.print(Text(f"Outputs written to {run.output_dir}"), soft_wrap=True)
+            _prose(out, f"Outputs written to {run.output_dir}")
         out.print()
     for line in summary_lines(run.document):
         _prose(out, mask_mobiles_in(line))
@@ -459,11 +460,10 @@ def render_report(
     if warning and not quiet:
         _prose(out, f"Warning: {warning}")
     charts = ", ".join(path.name for path in result.files[1:])
-    out.print(
-        Text(
-            f"Wrote {result.report} and {len(result.files) - 1} chart files in "
-            f"{result.report.parent}: {charts}"
-        )
+    _prose(
+        out,
+        f"Wrote {result.report} and {len(result.files) - 1} chart files in "
+        f"{result.report.parent}: {charts}",
     )
 
 
@@ -562,17 +562,15 @@ def render_migrate(result: MigrateResult, console: Console | None = None) -> Non
         line = f"Database schema upgraded from {before} to {result.after}: {result.database}"
     else:
         line = f"Database schema already at {result.after} (newest): {result.database}"
-    (console or stdout()).print(Text(redact(line)), soft_wrap=True)
+    _prose(console or stdout(), redact(line))
 
 
 def render_generate(result: GenerateResult, console: Console | None = None) -> None:
-    out = console or stdout()
-    out.print(
-        Text(
-            f"Wrote {count(result.customers)} customer rows and {count(result.order_lines)} "
-            f"order lines ({count(result.orders)} orders) over {count(result.days)} day(s) "
-            f"to {result.out_dir}"
-        )
+    _prose(
+        console or stdout(),
+        f"Wrote {count(result.customers)} customer rows and {count(result.order_lines)} "
+        f"order lines ({count(result.orders)} orders) over {count(result.days)} day(s) "
+        f"to {result.out_dir}",
     )
 
 

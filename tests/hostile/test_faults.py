@@ -50,13 +50,16 @@ def table_ingest(data_dir: Path, drop: Path) -> subprocess.Popen[bytes]:
 
 
 def wait_for_log(data_dir: Path, victim: subprocess.Popen[bytes], line: str) -> None:
-    """Returns once the victim's log (`<data dir>/logs/<time>-<pid>-ingest.log`) holds
-    `line`: the ingest has reached that point and is still running (or just past it)."""
+    """Returns once the victim's lines in the ingest log (`<data dir>/logs/ingest-<day>.log`,
+    each line naming its process) hold `line`: the ingest has reached that point and is
+    still running (or just past it)."""
     deadline = time.monotonic() + 120
+    mine = f" [{victim.pid}] "
     while True:
         ended = victim.poll() is not None
-        logs = (data_dir / "logs").glob(f"*-{victim.pid}-ingest.log")
-        if any(line in log.read_text(encoding="utf-8") for log in logs):
+        logs = (data_dir / "logs").glob("ingest-*.log")
+        texts = [log.read_text(encoding="utf-8") for log in logs]
+        if any(mine in row and line in row for text in texts for row in text.splitlines()):
             return
         if ended:
             pytest.fail(f"the ingest ended (exit {victim.returncode}) before logging {line!r}")
@@ -116,7 +119,7 @@ def test_sigkill_at_each_stage_then_ingest_again(
     # batch written, the XML workers starting; one and two orders batches written, the
     # workers parsing the next file.
     for line in (
-        "INFO akasa.cli: akasa ",
+        "akasa.cli: akasa ",
         "-> batch 1:",
         "-> batch 3:",
         "-> batch 4:",
