@@ -20,6 +20,12 @@ runner = CliRunner()
 SECRET = "Sup3r-Secret-pw"
 
 
+@pytest.fixture(autouse=True)
+def wide(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests read whole lines; the layout at 80 columns is tested in test_layout."""
+    monkeypatch.setenv("COLUMNS", "200")
+
+
 def invoke(*args: str):  # type: ignore[no-untyped-def]
     return runner.invoke(app, list(args))
 
