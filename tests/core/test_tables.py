@@ -1,0 +1,34 @@
+"""The one table definition: both stores' shapes come from `akasa.core.tables`."""
+
+from __future__ import annotations
+
+import polars as pl
+from sqlalchemy import BigInteger, Integer, Numeric, String
+
+from akasa.backends.sql import schema
+from akasa.core.tables import SCHEMAS, TABLE_DEFS, Kind
+
+
+def test_the_sql_tables_and_the_polars_schemas_agree_column_for_column() -> None:
+    """A column added to one store's shape but not the other's fails here."""
+    for table in schema.TABLES:
+        sql_columns = [c for c in table.columns if c.name != "reject_id"]
+        assert [c.name for c in sql_columns] == list(SCHEMAS[table.name]), table.name
+        for column in sql_columns:
+            dtype = SCHEMAS[table.name][column.name]
+            kind = column.type
+            if isinstance(kind, schema.UtcDateTime):
+                assert dtype == pl.Datetime("us", "UTC"), column
+            elif isinstance(kind, Numeric) and not isinstance(kind, Integer):
+                assert dtype == pl.Decimal(kind.precision, kind.scale), column
+            elif isinstance(kind, Integer | BigInteger):
+                assert dtype == pl.Int64(), column
+            else:
+                assert isinstance(kind, String) and dtype == pl.String(), column
+
+
+def test_only_the_surrogate_key_is_sql_only() -> None:
+    sql_only = [
+        (t.name, c.name) for t in TABLE_DEFS.values() for c in t.columns if c.kind is Kind.SURROGATE
+    ]
+    assert sql_only == [("rejects", "reject_id")]
