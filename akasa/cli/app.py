@@ -618,6 +618,9 @@ def generate(
 INTERRUPT_GRACE = 1.0  # seconds a Ctrl-C'd command has to end before the process is ended
 
 
+PRIVATE_UMASK = 0o077
+
+
 def main() -> None:
     """The `akasa` program.
 
@@ -625,8 +628,13 @@ def main() -> None:
     message written, and tearing down a process that holds a large ingest (its modules,
     its memory) can take longer than the 2 s an operator waits. Should the command itself
     be stuck in a long native call, `interrupts.deadline` ends it after INTERRUPT_GRACE.
+
+    Everything akasa creates (store, outputs, quarantine, logs: personal data) is for
+    this user only: files 0600, folders 0700.
     """
     from akasa.core import interrupts
+
+    os.umask(PRIVATE_UMASK)
 
     command = next((word for word in sys.argv[1:] if not word.startswith("-")), None)
     what = interrupts.NOTHING_APPLIED if command == "ingest" else None
