@@ -146,12 +146,17 @@ class QualityFile(Part):
 
 
 class RejectReason(Part):
+    """One kind of problem among the rejected records of one kind (customers or orders)."""
+
+    kind: Literal["customers", "orders"]
     reason: str
     records: Count
 
 
 class DataQuality(Part):
     files: list[QualityFile]
+    # The most common reasons of each kind: customers' first, then orders', each most
+    # frequent first.
     top_reject_reasons: list[RejectReason]
 
 
@@ -164,6 +169,8 @@ class KpiHead(Part):
 
     version: int
     mode: Annotated[str, Field(pattern=r"^(memory|table)$")]  # the mode's name, as users say it
+    # Table mode's kind of database (`SQLite`, `MySQL`, `PostgreSQL`); None in memory mode.
+    database: str | None
     as_of: Timestamp
     as_of_requested: str
     timezone: str

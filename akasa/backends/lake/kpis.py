@@ -6,9 +6,9 @@ from datetime import datetime
 
 import polars as pl
 
+from akasa.backends.base import top_reasons_per_kind
 from akasa.backends.lake.store import Lake
 from akasa.core import zones
-from akasa.ingest.clean import reason_counts
 from akasa.kpi.context import KpiContext
 from akasa.kpi.spec import PAISE, UNKNOWN_REGION, RawKpis
 
@@ -152,8 +152,11 @@ def compute(lake: Lake, ctx: KpiContext) -> RawKpis:
     return RawKpis.of(dict(zip(queries, frames, strict=True)))
 
 
-def reject_reasons(rejects: pl.LazyFrame, limit: int) -> pl.LazyFrame:
-    """The most common kinds of reject reason; a record with several problems counts for
-    each."""
-    counted = rejects.select("reason", pl.lit(1, pl.Int64).alias("records"))
-    return reason_counts(counted).head(limit)
+def reject_reasons(rejects: pl.LazyFrame, ledger: pl.LazyFrame, limit: int) -> pl.DataFrame:
+    """The most common kinds of reject reason per kind of record (each reject's kind is its
+    batch's); a record with several problems counts for each."""
+    kinds = ledger.select("batch_id", "kind")
+    counted = rejects.join(kinds, on="batch_id", how="left").select(
+        "kind", "reason", pl.lit(1, pl.Int64).alias("records")
+    )
+    return top_reasons_per_kind(counted, limit)
