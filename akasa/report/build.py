@@ -7,8 +7,8 @@ written (each file atomically), so a failure part-way leaves the previous report
 
 from __future__ import annotations
 
+import importlib.metadata
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -27,6 +27,7 @@ Progress = Callable[[str, int, int], None]
 
 PNG_SCALE = 2  # twice the chart's CSS size: sharp on high-density screens and in print
 REPORT_FILE = "report.html"
+CACHE_DIR = "cache"  # under the data dir: the Vega JavaScript, built once per vl-convert
 
 
 @dataclass(frozen=True)
@@ -69,19 +70,19 @@ def load_document(settings: Settings, mode: str) -> tuple[Path, Path, KpiDocumen
     if not path.is_file():
         raise NoOutputsError()
     folder = outputs_folder(settings, mode)
-    return path, folder, read_document(folder / "kpis.json")
+    return path, folder, read_document(folder / "kpis.json", shown_as=path)
 
 
-def load_csvs(folder: Path) -> dict[str, bytes]:
-    """Each KPI's CSV as `akasa run` wrote it beside kpis.json: the bytes the page embeds."""
+def load_csvs(folder: Path, shown_as: Path) -> dict[str, bytes]:
+    """Each KPI's CSV as `akasa run` wrote it beside kpis.json: the bytes the page embeds.
+    Read from `folder`; a problem names the file in `shown_as`, the folder people know."""
     found = {}
     for name in ROWS:
-        path = folder / f"{name}.csv"
         try:
-            found[name] = path.read_bytes()
+            found[name] = (folder / f"{name}.csv").read_bytes()
         except OSError as exc:
-            problem = f"{path} cannot be read ({exc.strerror or exc}); run akasa run again"
-            raise OutputsUnreadableError(problem) from None
+            problem = f"{shown_as / f'{name}.csv'} cannot be read ({exc.strerror or exc})"
+            raise OutputsUnreadableError(f"{problem}; run akasa run again") from None
     return found
 
 
@@ -95,24 +96,35 @@ def vl_version() -> str | None:
 
 
 @cache
-def javascript_bundle() -> str:
-    """Vega, Vega-Lite and vega-embed as one script (built once per process: ~1 s)."""
+def javascript_bundle(cache_dir: Path | None = None) -> str:
+    """Vega, Vega-Lite and vega-embed as one script. Building it is the slowest part of a
+    report (about a second), and it only changes with vl-convert, so it is kept in
+    `cache_dir` under a name that says which vl-convert and Vega-Lite made it."""
     import vl_convert as vlc
 
+    version = vl_version()
+    path = None
+    if cache_dir is not None:
+        made_by = importlib.metadata.version("vl-convert-python")
+        path = cache_dir / f"vega-bundle-{made_by}-vl{version or 'newest'}.js"
+        try:
+            return path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            pass  # not built yet (or unreadable): build it again
     # vl-convert's stub marks `snippet` required; the function defaults it to None.
-    return vlc.javascript_bundle(vl_version=vl_version())  # type: ignore[call-arg]
+    bundle: str = vlc.javascript_bundle(vl_version=version)  # type: ignore[call-arg]
+    if path is not None:
+        write_atomically(path, bundle.encode("utf-8"))
+    return bundle
 
 
 def render_png(spec: dict[str, Any]) -> bytes:
+    """One chart's PNG. vl-convert keeps its converter between calls, so the charts of a
+    report share one session (its start-up is paid once); its one worker draws them in
+    turn, so threads would not make it faster."""
     import vl_convert as vlc
 
     return vlc.vegalite_to_png(spec, vl_version=vl_version(), scale=PNG_SCALE)
-
-
-def render_pngs(specs: list[dict[str, Any]]) -> list[bytes]:
-    """Every chart's PNG, drawn at the same time (vl-convert draws outside the GIL)."""
-    with ThreadPoolExecutor(max_workers=len(specs) or 1) as pool:
-        return list(pool.map(render_png, specs))
 
 
 def build_report(
@@ -140,16 +152,14 @@ def build_report(
         done += 1
 
     step("Reading the outputs")
-    csvs = load_csvs(folder)
+    csvs = load_csvs(folder, source.parent)
     step("Building the charts")
     specs = charts.specs(document)
     step("Drawing the PNGs" if png else "Skipping the PNGs")
-    pngs: list[bytes | None] = [None] * len(names)
-    if png:
-        pngs = list(render_pngs([specs[n] for n in names]))
+    pngs: list[bytes | None] = [render_png(specs[n]) if png else None for n in names]
     drawn = [Chart(n, charts.for_page(specs[n]), pngs[i]) for i, n in enumerate(names)]
     step("Bundling the Vega JavaScript")
-    bundle = javascript_bundle()
+    bundle = javascript_bundle(settings.data_dir / CACHE_DIR)
     out = report_dir(settings, mode)
     pages: dict[Path, str] = {}
     for chart in drawn:

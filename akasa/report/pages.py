@@ -133,14 +133,15 @@ class Card:
 
 
 def _window_card(document: KpiDocument) -> Card:
-    """What the top customers of the window spent (the window's chart and table)."""
-    paise = sum(paise_of(r.revenue) for r in document.top_customers)
-    shown = len(document.top_customers)
+    """The revenue of the top-customers window: every order in it, matched or not."""
+    s = document.summary
+    paise = paise_of(s.window_revenue)
+    start, end = document.window_start[:10], as_of_day(document)
+    noun = "order" if s.window_orders == 1 else "orders"
     return Card(
-        f"Top {document.top} customers, last {document.window_days} days",
+        f"Last {document.window_days} days",
         rupees_compact(paise),
-        f"{rupees(paise)} from {count(shown)} customer{'' if shown == 1 else 's'} · "
-        f"{window_text(document)}",
+        f"{rupees(paise)} · {count(s.window_orders)} {noun}, {start} to {end}",
     )
 
 

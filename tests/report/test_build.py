@@ -16,7 +16,7 @@ import pytest
 from akasa.core.config import Settings
 from akasa.core.errors import NoOutputsError, OutputsUnreadableError
 from akasa.report import charts
-from akasa.report.build import build_report
+from akasa.report.build import CACHE_DIR, build_report, javascript_bundle
 from akasa.report.freshness import Freshness, age, freshness
 from akasa.report.pages import Chart, report_page
 from akasa.report.templating import json_for_script, script_text, table
@@ -167,10 +167,7 @@ def test_page_says_as_of_window_freshness_and_headline(official_report: Official
     assert "Newest order's age at the run 1 day" in words
     assert 'role="alert"' not in official_report.html  # a day old: fresh
     assert "Revenue ₹21,679 ₹21,679.00 · all orders to date" in words
-    assert (
-        "Top 10 customers, last 30 days ₹12,749 ₹12,749.00 from 1 customer · "
-        "last 30 days (2025-10-03 to 2025-11-01)"
-    ) in words
+    assert "Last 30 days ₹12,749 ₹12,749.00 · 2 orders, 2025-10-03 to 2025-11-01" in words
     assert "Month to date ₹5,299 2025-11, first 1 day" in words  # 1 October: no revenue
     assert "Orders 3" in words
     assert "Customers 2 ₹10,839.50 per customer" in words
@@ -337,3 +334,18 @@ def test_tables_cap_rows_and_align_numbers() -> None:
     assert '<td class="num">–</td>' not in html  # a column with no number stays left
     assert "Showing 1 of 2 rows." in html
     assert table([], empty="Nothing.") == '<p class="note empty">Nothing.</p>'
+
+
+def test_the_vega_javascript_is_built_once_per_data_dir(official_report: OfficialReport) -> None:
+    cache = official_report.settings.data_dir / CACHE_DIR
+    [kept] = cache.glob("vega-bundle-*.js")
+    assert "window.vegaEmbed=" in kept.read_text(encoding="utf-8")
+    kept.write_text(kept.read_text(encoding="utf-8") + "/* from the cache */\n", "utf-8")
+    javascript_bundle.cache_clear()  # a new process: only the file remembers
+    try:
+        result = build_report(official_report.settings, "memory", now=REPORT_AT)
+        assert "/* from the cache */" in result.report.read_text(encoding="utf-8")
+    finally:
+        kept.unlink()
+        javascript_bundle.cache_clear()
+        build_report(official_report.settings, "memory", now=REPORT_AT)  # as it was

@@ -129,6 +129,13 @@ def previous_month_to_date(scope: pl.LazyFrame, ctx: KpiContext) -> pl.LazyFrame
     )
 
 
+def window_totals(scope: pl.LazyFrame, ctx: KpiContext) -> pl.LazyFrame:
+    """Every order of the top-customers window, with a customer record or not."""
+    return scope.filter(pl.col("ordered_at") >= ctx.window_start).select(
+        pl.len().alias("orders"), pl.col("paise").sum().alias("revenue_paise")
+    )
+
+
 def totals(scope: pl.LazyFrame) -> pl.LazyFrame:
     return scope.select(
         pl.len().alias("orders"),
@@ -146,6 +153,7 @@ def compute(lake: Lake, ctx: KpiContext) -> RawKpis:
         "regional_revenue": regional_revenue(scope),
         "top_customers": top_customers(scope, ctx),
         "previous_month_to_date": previous_month_to_date(scope, ctx),
+        "window_totals": window_totals(scope, ctx),
         "totals": totals(scope),
     }
     frames = pl.collect_all(list(queries.values()))
