@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.metadata
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -118,6 +119,25 @@ def javascript_bundle(cache_dir: Path | None = None) -> str:
     return bundle
 
 
+# The smallest chart: drawing it starts vl-convert's converter (about a second of CPU).
+WARM_UP = {"data": {"values": [{"x": 1}]}, "mark": "point", "encoding": {}}
+
+
+def start_converter() -> Future[None]:
+    """Starts vl-convert's converter in the background, so its start-up overlaps with
+    reading the outputs and building the specs (vl-convert works outside the GIL)."""
+
+    def draw() -> None:
+        import vl_convert as vlc
+
+        vlc.vegalite_to_svg(WARM_UP, vl_version=vl_version())
+
+    pool = ThreadPoolExecutor(max_workers=1)
+    started = pool.submit(draw)
+    pool.shutdown(wait=False)  # the thread ends when the drawing does
+    return started
+
+
 def render_png(spec: dict[str, Any]) -> bytes:
     """One chart's PNG. vl-convert keeps its converter between calls, so the charts of a
     report share one session (its start-up is paid once); its one worker draws them in
@@ -137,10 +157,11 @@ def build_report(
     """Draw the report and the charts of the newest `mode` outputs into `reports/<mode>/`;
     without `png` the charts are HTML only (faster; a page shows its charts only where
     scripts run) and older PNGs of this mode are removed, so none outlives its data."""
-    from akasa.report import charts
+    source, folder, document = load_document(settings, mode)
+    converter = start_converter() if png else None
+    from akasa.report import charts  # Altair: imported while the converter starts
     from akasa.report.pages import Chart, chart_page, report_page
 
-    source, folder, document = load_document(settings, mode)
     names = list(charts.ORDER)
     total = 4 + len(names)
     done = 0
@@ -156,6 +177,8 @@ def build_report(
     step("Building the charts")
     specs = charts.specs(document)
     step("Drawing the PNGs" if png else "Skipping the PNGs")
+    if converter is not None:
+        converter.result()  # started, or its error raised here
     pngs: list[bytes | None] = [render_png(specs[n]) if png else None for n in names]
     drawn = [Chart(n, charts.for_page(specs[n]), pngs[i]) for i, n in enumerate(names)]
     step("Bundling the Vega JavaScript")

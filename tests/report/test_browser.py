@@ -310,3 +310,55 @@ def test_each_chart_page_draws_offline(
     assert list(seen.charts) == [name]
     assert seen.charts[name]["rendered"] == "true"
     assert seen.charts[name]["bars"] > 0
+
+
+# Rupee amounts (in paise) whose axis label Vega writes with `charts.COMPACT_RUPEES`.
+AXIS_AMOUNTS = [
+    0,
+    99_900,
+    1_00_000,
+    45_300_00,
+    1_00_000_00,
+    7_35_000_00,
+    12_50_000_00,
+    99_99_999_00,
+    1_00_00_000_00,
+    33_20_00_000_00,
+    3_32_32_39_896_68,
+    1_000_00_00_000_00,
+    -7_35_000_00,
+]
+COMPACT_IN_VEGA = """async ([expr, values, config]) => {
+  const spec = {
+    data: {values: values.map(v => ({value: v}))},
+    transform: [{calculate: expr, as: 'label'}],
+    mark: 'text',
+    encoding: {text: {field: 'label'}},
+    config: config,
+  };
+  const holder = document.createElement('div');
+  document.body.appendChild(holder);
+  const result = await vegaEmbed(holder, spec, {renderer: 'svg', actions: false});
+  const rows = result.view.data('data_0').map(d => [d.value, d.label]);
+  result.finalize();
+  holder.remove();
+  return rows;
+}"""
+
+
+def test_axis_labels_say_what_rupees_compact_says(
+    browser: Any, official_report: OfficialReport
+) -> None:
+    from akasa.core.numbers import rupees_compact
+    from akasa.report.charts import COMPACT_RUPEES, THEME
+
+    context = browser.new_context(offline=True)
+    try:
+        page = context.new_page()
+        page.goto(official_report.result.report.resolve().as_uri())
+        page.wait_for_function(ALL_DRAWN, timeout=15_000)
+        rupees = [paise / 100 for paise in AXIS_AMOUNTS]
+        labels = page.evaluate(COMPACT_IN_VEGA, [COMPACT_RUPEES, rupees, THEME])
+    finally:
+        context.close()
+    assert [label for _, label in labels] == [rupees_compact(p) for p in AXIS_AMOUNTS]
