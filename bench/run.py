@@ -257,6 +257,12 @@ WHY = {
     ),
 }
 
+WHY["report, sample"] = (
+    "About 1 s of CPU to start vl-convert's converter (overlapped with building the specs) "
+    "and about 0.1-0.3 s per PNG at twice the chart size, on top of Python, Altair and Polars "
+    "start-up; `--no-png` skips the converter altogether. See docs/report.md, Speed."
+)
+
 
 def notes(measures: list[Measure]) -> list[str]:
     missed = {m.step for m in measures if "NOT met" in verdict(m)}
