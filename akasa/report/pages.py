@@ -151,7 +151,7 @@ def _month_card(document: KpiDocument) -> Card | None:
     if mtd is None:
         return None
     days = f"{mtd.days} day{'' if mtd.days == 1 else 's'}"
-    detail = f"{mtd.month}, first {days}"
+    detail = f"{mtd.month}, {days} so far"
     if mtd.growth_pct is not None:
         sign = "+" if not mtd.growth_pct.startswith("-") else ""
         detail += f" · {sign}{mtd.growth_pct}% on the same days of {mtd.previous_month}"

@@ -18,7 +18,7 @@ from akasa.core.errors import NoOutputsError, OutputsUnreadableError
 from akasa.report import charts
 from akasa.report.build import CACHE_DIR, build_report, javascript_bundle
 from akasa.report.freshness import Freshness, age, freshness
-from akasa.report.pages import Chart, report_page
+from akasa.report.pages import Chart, cards, report_page
 from akasa.report.templating import json_for_script, script_text, table
 from tests.report.conftest import REPORT_AT, OfficialReport, pinned_settings, typed
 
@@ -168,7 +168,7 @@ def test_page_says_as_of_window_freshness_and_headline(official_report: Official
     assert 'role="alert"' not in official_report.html  # a day old: fresh
     assert "Revenue ₹21,679 ₹21,679.00 · all orders to date" in words
     assert "Last 30 days ₹12,749 ₹12,749.00 · 2 orders, 2025-10-03 to 2025-11-01" in words
-    assert "Month to date ₹5,299 2025-11, first 1 day" in words  # 1 October: no revenue
+    assert "Month to date ₹5,299 2025-11, 1 day so far" in words  # 1 October: no revenue
     assert "Orders 3" in words
     assert "Customers 2 ₹10,839.50 per customer" in words
     assert "Repeat rate 50.00% 1 ordered more than once" in words
@@ -349,3 +349,12 @@ def test_the_vega_javascript_is_built_once_per_data_dir(official_report: Officia
         kept.unlink()
         javascript_bundle.cache_clear()
         build_report(official_report.settings, "memory", now=REPORT_AT)  # as it was
+
+
+def test_month_to_date_card_says_its_like_for_like_growth(official_report: OfficialReport) -> None:
+    document = json.loads(json.dumps(official_report.document))
+    document["summary"]["month_to_date"]["growth_pct"] = "12.40"
+    [card] = [c for c in cards(typed(document)) if c.label == "Month to date"]
+    assert card.detail == "2025-11, 1 day so far · +12.40% on the same days of 2025-10"
+    document["summary"]["month_to_date"] = None  # the as-of month is complete: no card
+    assert "Month to date" not in [c.label for c in cards(typed(document))]
