@@ -46,10 +46,9 @@ NOTES = {
 
 
 def store_text(document: KpiHead) -> str:
-    """Where the KPIs were computed, in words: `table mode (MySQL)` or `file store`."""
-    if document.mode == "table":
-        return f"table mode ({document.database})" if document.database else "table mode"
-    return "file store"
+    """Where the KPIs were computed, in words: `table mode (MySQL)` or `file store` (only
+    table mode records a database)."""
+    return "file store" if document.database is None else f"table mode ({document.database})"
 
 
 def data_uri(data: bytes, media_type: str) -> Markup:
