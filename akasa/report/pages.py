@@ -135,12 +135,11 @@ def _window_card(document: KpiDocument) -> Card:
     """The revenue of the top-customers window: every order in it, matched or not."""
     s = document.summary
     paise = paise_of(s.window_revenue)
-    start, end = document.window_start[:10], as_of_day(document)
     noun = "order" if s.window_orders == 1 else "orders"
     return Card(
         f"Last {document.window_days} days",
         rupees_compact(paise),
-        f"{rupees(paise)} · {count(s.window_orders)} {noun}, {start} to {end}",
+        f"{rupees(paise)} · {count(s.window_orders)} {noun} since {document.window_start[:10]}",
     )
 
 

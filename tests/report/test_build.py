@@ -167,7 +167,7 @@ def test_page_says_as_of_window_freshness_and_headline(official_report: Official
     assert "Newest order's age at the run 1 day" in words
     assert 'role="alert"' not in official_report.html  # a day old: fresh
     assert "Revenue ₹21,679 ₹21,679.00 · all orders to date" in words
-    assert "Last 30 days ₹12,749 ₹12,749.00 · 2 orders, 2025-10-03 to 2025-11-01" in words
+    assert "Last 30 days ₹12,749 ₹12,749.00 · 2 orders since 2025-10-03" in words
     assert "Month to date ₹5,299 2025-11, 1 day so far" in words  # 1 October: no revenue
     assert "Orders 3" in words
     assert "Customers 2 ₹10,839.50 per customer" in words
