@@ -249,7 +249,7 @@ def _prose(out: Console, line: str, indent: str | None = None, style: str = "") 
     if indent is None:
         indent = "  " if line.startswith("- ") else ""
     lead = line[: len(line) - len(line.lstrip(" "))]
-    kept = _UNBROKEN.sub("\u00a0", line)  # `₹7.35 L`, `2025-11-01 10:00` stay whole
+    kept = _UNBROKEN.sub("\u00a0", line[len(lead) :])  # `₹7.35 L`, `2025-11-01 10:00` whole
     for part in textwrap.wrap(
         kept,
         width=out.width,
@@ -615,12 +615,17 @@ LEDGER_COLUMNS = (
 
 
 def _facts(out: Console, title: str, rows: Sequence[tuple[str, str]]) -> None:
-    """A titled list of `name  value` lines; a value too long for its line goes on under
-    itself, wrapped between words (see `_prose`)."""
+    """A titled list of `name  value` lines; a value too long for its line goes on the
+    next, indented under its name (wrapped between words, a path whole: see `_prose`)."""
     out.print(Text(title, style="bold"))
     width = max(cell_len(name) for name, _ in rows)
     for name, value in rows:
-        _prose(out, f"  {name.ljust(width)}  {redact(value)}", indent=" " * (width + 4))
+        line = printable(f"  {name.ljust(width)}  {redact(value)}")
+        if out.soft_wrap or cell_len(line) <= out.width:
+            out.print(Text(line), soft_wrap=True)
+        else:
+            out.print(Text(f"  {name}"), soft_wrap=True)
+            _prose(out, f"    {redact(value)}", indent="    ")
 
 
 def _bytes(size: int | None) -> str:
@@ -889,15 +894,26 @@ def record_columns(rows: pl.DataFrame) -> list[Column]:
 
 def _records(out: Console, rows: pl.DataFrame) -> None:
     """The records as a table when every reason fits whole beside its file, batch and
-    record number; else each record on a line and its reason on the next."""
+    record number. Else a list: the file, batch and record numbers on one line (records
+    in a row with the same reason together), the reason on the next, indented when it
+    fits so (wrapped between words only when longer than a line)."""
     columns = record_columns(rows)
-    if layout.fit(columns, out.width).width <= out.width:
+    if out.soft_wrap or layout.fit(columns, out.width).width <= out.width:
         _print_table(out, columns, "Records")
         return
     out.print(Text("Records", style="bold"))
+    groups: list[tuple[str, int, str, list[int]]] = []
     for r in rows.to_dicts():
-        _prose(out, f"{r['source_file']}, batch {r['batch_id']}, record {r['record_number']}:")
-        _prose(out, f"  {r['reason']}", indent="  ")
+        key = (r["source_file"], r["batch_id"], r["reason"])
+        if groups and groups[-1][:3] == key:
+            groups[-1][3].append(r["record_number"])
+        else:
+            groups.append((*key, [r["record_number"]]))
+    for file, batch, reason, numbers in groups:
+        records = ", ".join(str(n) for n in numbers)
+        _prose(out, f"{file}, batch {batch}, record{'s' if len(numbers) > 1 else ''} {records}:")
+        fits = cell_len(reason) + 2 <= out.width or cell_len(reason) > out.width
+        _prose(out, f"  {reason}" if fits else reason, indent="  ")
 
 
 def render_rejects(
