@@ -238,11 +238,20 @@ def _time(text: object, seconds: bool) -> str:
     return str(text)[: 19 if seconds else 16].replace("T", " ")
 
 
-def _prose(out: Console, line: str, indent: str | None = None, style: str = "") -> None:
+def _prose(
+    out: Console,
+    line: str,
+    indent: str | None = None,
+    style: str = "",
+    keep: Iterable[object] = (),
+) -> None:
     """A line of words, wrapped between words only, its further lines indented by `indent`
     (a bullet's under its text); left whole when the output is not a terminal. A word
-    longer than the room (a path) is never cut: it gets a line of its own."""
+    longer than the room is never cut: it gets a line of its own; so does each of `keep`
+    (paths and URLs, which may hold spaces)."""
     line = printable(line)
+    for whole in {printable(str(k)) for k in keep}:
+        line = line.replace(whole, whole.replace(" ", "\u00a0"))
     if out.soft_wrap or cell_len(line) <= out.width:
         out.print(Text(line, style=style), soft_wrap=True)
         return
@@ -468,7 +477,7 @@ def render_run(
         if run.output_dir is None:
             _prose(out, "Outputs not written (--no-write).")
         else:
-            _prose(out, f"Outputs written to {run.output_dir}")
+            _prose(out, f"Outputs written to {run.output_dir}", keep=[run.output_dir])
         out.print()
     for line in summary_lines(run.document):
         _prose(out, visible(line))
@@ -490,6 +499,7 @@ def render_report(
         out,
         f"Wrote {result.report} and {len(result.files) - 1} chart files in "
         f"{result.report.parent}: {charts}",
+        keep=[result.report, result.report.parent, *(p.name for p in result.files[1:])],
     )
 
 
@@ -588,7 +598,7 @@ def render_migrate(result: MigrateResult, console: Console | None = None) -> Non
         line = f"Database schema upgraded from {before} to {result.after}: {result.database}"
     else:
         line = f"Database schema already at {result.after} (newest): {result.database}"
-    _prose(console or stdout(), redact(line))
+    _prose(console or stdout(), redact(line), keep=[redact(result.database)])
 
 
 def render_generate(result: GenerateResult, console: Console | None = None) -> None:
@@ -597,6 +607,7 @@ def render_generate(result: GenerateResult, console: Console | None = None) -> N
         f"Wrote {count(result.customers)} customer rows and {count(result.order_lines)} "
         f"order lines ({count(result.orders)} orders) over {count(result.days)} day(s) "
         f"to {result.out_dir}",
+        keep=[result.out_dir],
     )
 
 
@@ -625,7 +636,8 @@ def _facts(out: Console, title: str, rows: Sequence[tuple[str, str]]) -> None:
             out.print(Text(line), soft_wrap=True)
         else:
             out.print(Text(f"  {name}"), soft_wrap=True)
-            _prose(out, f"    {redact(value)}", indent="    ")
+            whole = [redact(value)] if value.startswith("/") or "://" in value else []
+            _prose(out, f"    {redact(value)}", indent="    ", keep=whole)
 
 
 def _bytes(size: int | None) -> str:
