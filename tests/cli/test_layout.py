@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -24,9 +24,9 @@ from akasa.core.config import Settings, load_settings
 from akasa.generate import generate
 from akasa.ingest.clean import Accounting
 from akasa.pipeline.ingest import FileReport, IngestResult, StoreReport, ingest
-from akasa.pipeline.rejects import rejects
+from akasa.pipeline.rejects import RejectsResult, rejects
 from akasa.pipeline.run import KpiRun, run
-from akasa.pipeline.status import status
+from akasa.pipeline.status import Status, status
 from tests.builders import DIRTY_REJECTS, dirty_drop, load
 from tests.conftest import SAMPLE_DIR
 from tests.db import TestDatabase
@@ -191,13 +191,19 @@ def test_ingest_fits_and_keeps_every_number_whole(width: int) -> None:
 
 
 @pytest.fixture(scope="module")
-def kpi_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KpiRun]:
-    """A run over generated data big enough for lakh-sized counts and crore rupees."""
+def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, KpiRun]:
+    """A memory store of generated daily files big enough for lakh-sized counts and crore
+    rupees, and a run over it."""
     root = tmp_path_factory.mktemp("layout")
     generate(root / "drops", customers=400, order_lines=30_000, days=3, seed=11, dirty=0.01)
     settings = load_settings(data_dir=root / "data")
     ingest(settings, [root / "drops"], [root / "drops"])
-    yield run(settings)
+    return settings, run(settings)
+
+
+@pytest.fixture(scope="module")
+def kpi_run(generated: tuple[Settings, KpiRun]) -> KpiRun:
+    return generated[1]
 
 
 @pytest.mark.parametrize("width", WIDTHS)
@@ -330,14 +336,9 @@ def test_commands_follow_columns_and_stay_plain_when_redirected(
 
 
 @pytest.fixture(scope="module")
-def big_store(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """A memory store of generated daily files: lakh-sized counts, many ledger entries."""
-    root = tmp_path_factory.mktemp("status")
-    generate(root / "drops", customers=400, order_lines=30_000, days=3, seed=11, dirty=0.01)
-    settings = load_settings(data_dir=root / "data")
-    ingest(settings, [root / "drops"], [root / "drops"])
-    run(settings)
-    return settings
+def big_store(generated: tuple[Settings, KpiRun]) -> Settings:
+    """That store: six ledger entries, counts of ten thousand."""
+    return generated[0]
 
 
 def check_status(text: str, width: int, columns: dict[str, list[Column]]) -> list[str]:
@@ -376,15 +377,22 @@ def test_status_fits_and_keeps_every_token_whole(big_store: Settings, width: int
         assert all(e.sha256 in text for e in entries) and "+05:30" in ledger
 
 
-@pytest.mark.parametrize("width", WIDTHS)
-def test_status_of_a_table_store_fits(migrated: TestDatabase, tmp_path: Path, width: int) -> None:
+def test_status_and_rejects_of_both_modes_fit(migrated: TestDatabase, tmp_path: Path) -> None:
+    """One ingest into both stores (each database in turn), then status and rejects of
+    each mode at each width."""
     settings = migrated.settings()
     customers, orders = dirty_drop(tmp_path / "drop")
-    load(settings, [customers], [orders], "table")
-    result = status(settings, Mode.table)
+    load(settings, [customers], [orders], "both")
+    for mode, width in [(m, w) for m in Mode for w in WIDTHS]:
+        check_status_of_a_small_store(status(settings, mode), width)
+        check_rejects(rejects(settings, mode), width)
+
+
+def check_status_of_a_small_store(result: Status, width: int) -> None:
     text = rendered(width, render.render_status, result)
     columns = {"Ledger": render.ledger_columns(result), "Tables": render.table_columns(result)}
     lines = check_status(text, width, columns)
+    assert len(result.ledger) == 2
     for e in result.ledger:
         row = (
             rf"\s+{e.batch_id}\s+{e.source_file}(\s+{e.kind})?\s+{e.records_read}\s+{e.accepted}\s"
@@ -392,18 +400,10 @@ def test_status_of_a_table_store_fits(migrated: TestDatabase, tmp_path: Path, wi
         assert any(re.match(row, line) for line in lines), row
 
 
-@pytest.mark.parametrize("mode", ["memory", "table"])
-@pytest.mark.parametrize("width", WIDTHS)
-def test_rejects_fit_and_keep_every_reason_whole(
-    migrated: TestDatabase, tmp_path: Path, width: int, mode: str
-) -> None:
-    settings = migrated.settings()
-    customers, orders = dirty_drop(tmp_path / "drop")
-    load(settings, [customers], [orders], "both")
-    result = rejects(settings, Mode(mode))
+def check_rejects(result: RejectsResult, width: int) -> None:
     text = rendered(width, render.render_rejects, result)
     lines = check_fits(text, width)
-    assert lines[0] == f"7 rejected record(s) in the {mode} store."
+    assert lines[0] == f"7 rejected record(s) in the {result.mode} store."
     check_cells_intact(render.reason_columns(result), lines, width)
     records = lines[[line.rstrip() for line in lines].index("Records") :]
     if width == 80:  # each reason on a line of its own, under its records
@@ -431,19 +431,19 @@ def deep(root: Path) -> Path:
     return root / ("a-rather-long-folder-name-" * 3) / "daily drops 2025"
 
 
-@pytest.mark.parametrize("width", WIDTHS)
-def test_migrate_and_generate_lines_break_between_words(tmp_path: Path, width: int) -> None:
+def test_migrate_and_generate_lines_break_between_words(tmp_path: Path) -> None:
     from akasa.pipeline.migrate import migrate
 
     settings = load_settings(data_dir=deep(tmp_path))
     url = settings.database_display()
-    upgraded = rendered(width, render.render_migrate, migrate(settings))
-    lines = check_fits(upgraded, width, whole=(url,))
-    assert url in lines or any(line.endswith(f": {url}") for line in lines)
-    assert " ".join(lines).startswith("Database schema upgraded from empty to ")
-
+    upgraded = migrate(settings)
     made = generate(deep(tmp_path) / "out", customers=12, order_lines=1_00_000, days=1, seed=3)
-    lines = check_fits(rendered(width, render.render_generate, made), width, (str(made.out_dir),))
-    text = " ".join(lines)
-    assert text.startswith("Wrote 12 customer rows and 1,00,000 order lines (")
-    assert text.endswith(f"over 1 day(s) to {made.out_dir}")
+    for width in WIDTHS:
+        lines = check_fits(rendered(width, render.render_migrate, upgraded), width, (url,))
+        assert url in lines or any(line.endswith(f": {url}") for line in lines)
+        assert " ".join(lines).startswith("Database schema upgraded from empty to ")
+        whole = (str(made.out_dir),)
+        lines = check_fits(rendered(width, render.render_generate, made), width, whole)
+        text = " ".join(lines)
+        assert text.startswith("Wrote 12 customer rows and 1,00,000 order lines (")
+        assert text.endswith(f"over 1 day(s) to {made.out_dir}")
