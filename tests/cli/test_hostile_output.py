@@ -112,8 +112,38 @@ def test_table_mode_shows_data_as_text(migrated: TestDatabase, tmp_path: Path) -
     check_every_command(tmp_path, "table")
 
 
-@pytest.mark.parametrize("fmt", ["table", "json"])
-def test_an_error_quoting_a_value_is_one_plain_line(tmp_path: Path, fmt: str) -> None:
-    result = invoke("sql", "SELECT 1 FROM [/]\x1b[31m", "-f", fmt)
-    assert result.exit_code == 1
-    assert result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1
+HOSTILE_VALUE = "x\x1b[2J\x9b[/]"
+# An error quotes a value as Python writes it: escape sequences spelled out.
+QUOTED = "'x\\x1b[2J\\x9b[/]'"
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "stderr"),
+    [
+        (
+            ["run"],
+            {"AKASA_TIMEZONE": HOSTILE_VALUE},
+            f"Error: invalid setting AKASA_TIMEZONE: unknown time zone {QUOTED}\n",
+        ),
+        (
+            ["run", "--as-of", HOSTILE_VALUE],
+            {},
+            "Usage: akasa run [OPTIONS]\nTry 'akasa run -h' for help.\n\n"
+            f"Error: --as-of must be latest, now or a date YYYY-MM-DD, not {QUOTED}\n",
+        ),
+        (
+            ["ingest", "-c", f"{HOSTILE_VALUE}.csv"],
+            {},
+            "Error: x?[2J?[/].csv: no files match this pattern\n",
+        ),
+    ],
+    ids=["setting", "usage", "file"],
+)
+def test_an_error_quoting_a_value_shows_it_as_text(
+    monkeypatch: pytest.MonkeyPatch, args: list[str], env: dict[str, str], stderr: str
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    result = invoke(*args)
+    assert result.exit_code in (1, 2)
+    assert result.stderr == stderr
