@@ -229,9 +229,9 @@ def _stop_log() -> None:
 
 def _traceback(debug: bool) -> None:
     if debug:  # the traceback too goes through the redaction
-        from akasa.core.privacy import redact
+        from akasa.core.privacy import printable, redact
 
-        sys.stderr.write(redact(traceback.format_exc(), _secrets()))
+        sys.stderr.write(printable(redact(traceback.format_exc(), _secrets()), lines=True))
 
 
 def _fail(message: str, code: int, debug: bool, hint: tuple[str, str] | None = None) -> int:
