@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Literal
 
-from akasa.core.errors import InputFileError
+from akasa.core.errors import DiskFullError, InputFileError
+from akasa.core.files import is_disk_full
 
 Kind = Literal["customers", "orders"]
 SUFFIX: dict[Kind, str] = {"customers": ".csv", "orders": ".xml"}
@@ -83,6 +84,8 @@ def _identify(kind: Kind, path: Path, staging: Path | None) -> SourceFile:
                 if out is not None:
                     out.write(chunk)
     except OSError as exc:
+        if is_disk_full(exc):  # the copy, not the input, ran out of room
+            raise DiskFullError(staging or path) from None
         raise InputFileError(path, f"cannot be read ({exc.strerror or exc})") from None
     if copy is None:
         return SourceFile(kind=kind, path=path, sha256=digest.hexdigest(), size_bytes=size)

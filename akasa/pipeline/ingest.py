@@ -20,7 +20,13 @@ from akasa.backends.base import Backend, LedgerEntry, Mode, PendingBatch
 from akasa.backends.open import open_backend
 from akasa.core import interrupts
 from akasa.core.config import Settings
-from akasa.core.errors import InputFileError, Interrupted, RejectRateExceededError
+from akasa.core.errors import (
+    DiskFullError,
+    InputFileError,
+    Interrupted,
+    RejectRateExceededError,
+)
+from akasa.core.files import is_disk_full, writing
 from akasa.core.interrupts import APPLIED_IN_FULL, NOTHING_APPLIED
 from akasa.core.progress import Progress
 from akasa.ingest import quarantine
@@ -38,6 +44,7 @@ from akasa.ingest.xml_reader import iter_orders
 from akasa.pipeline.locking import store_lock
 
 log = logging.getLogger(__name__)
+NOTHING_WAS_APPLIED = "nothing was applied"
 
 
 @dataclass(frozen=True)
@@ -83,15 +90,16 @@ def ingest(
     landings: list[_Landing] = []
     with store_lock(settings), _staging(settings.data_dir) as staging:
         by_name = attrgetter("name")  # files of a kind are taken in name order
-        sources = sorted(
-            (f for spec in customers for f in resolve("customers", spec, staging)), key=by_name
-        )
-        sources += sorted(
-            (f for spec in orders for f in resolve("orders", spec, staging)), key=by_name
-        )
         try:
+            sources = sorted(
+                (f for spec in customers for f in resolve("customers", spec, staging)),
+                key=by_name,
+            )
+            sources += sorted(
+                (f for spec in orders for f in resolve("orders", spec, staging)), key=by_name
+            )
             for mode in modes:
-                landings.append(_Landing(open_backend(settings, mode), sources))
+                landings.append(_Landing(open_backend(settings, mode), sources, settings))
             quarantined = _stage(landings, settings, progress, datetime.now(UTC))
             too_many = sorted({p for landing in landings for p in landing.over(max_reject_rate)})
             if too_many:
@@ -103,15 +111,20 @@ def ingest(
             # The commit point: a Ctrl-C here waits until every store has switched.
             with interrupts.held_back() as held:
                 for landing in landings:
-                    landing.commit()
+                    with writing(landing.where):
+                        landing.commit()
         except KeyboardInterrupt:
             for landing in landings:
                 landing.rollback()
             log.warning("interrupted: %s", NOTHING_APPLIED)
             raise Interrupted(NOTHING_APPLIED) from None
-        except BaseException:
+        except BaseException as exc:
             for landing in landings:
                 landing.rollback()
+            if isinstance(exc, DiskFullError):
+                raise DiskFullError(exc.path, NOTHING_WAS_APPLIED) from None
+            if is_disk_full(exc):  # somewhere no `writing` names
+                raise DiskFullError(settings.data_dir, NOTHING_WAS_APPLIED) from None
             raise
     if held.interrupted:
         log.warning("interrupted: %s", APPLIED_IN_FULL)
@@ -143,16 +156,18 @@ def _stage(
             cleaned_orders = _Once(partial(clean_orders, raw, settings.source_timezone, started))
             for landing in landings:
                 if landing.wants(source):
-                    cleaned = landing.add(source, raw, cleaned_orders)
+                    with writing(landing.where):
+                        cleaned = landing.add(source, raw, cleaned_orders)
                     rendered[source.sha256] = (source, quarantine.render(source, cleaned.rejects))
     finally:
         reads.close()  # on an error or Ctrl-C: stops the XML workers now, not at exit
         if progress:
             progress.finish()
-    return {
-        sha: quarantine.write(settings.quarantine_dir, source, data)
-        for sha, (source, data) in rendered.items()
-    }
+    with writing(settings.quarantine_dir):
+        return {
+            sha: quarantine.write(settings.quarantine_dir, source, data)
+            for sha, (source, data) in rendered.items()
+        }
 
 
 def _plan(store: Backend, sources: list[SourceFile]) -> list[tuple[SourceFile | None, FileReport]]:
@@ -238,8 +253,10 @@ def _parse(
 class _Landing:
     """One store's side of an ingest: what it still needs, its batches, its accounting."""
 
-    def __init__(self, store: Backend, sources: list[SourceFile]) -> None:
+    def __init__(self, store: Backend, sources: list[SourceFile], settings: Settings) -> None:
         self.store = store
+        # Where this store writes locally, for a full disk's message.
+        self.where = settings.store_dir if store.mode is Mode.memory else settings.data_dir
         # Begin first: the writer holds the store's ingest lock, so what is read next
         # cannot change under this ingest.
         self.writer = store.begin()

@@ -74,6 +74,8 @@ class SqlDialect:
     # Most bound parameters one statement may carry (None: the driver inlines values).
     parameter_limit: ClassVar[int | None] = None
     drop_temporary: ClassVar[str] = "DROP TABLE"
+    # The URL's database is a local file (a full disk then names that file).
+    local_file: ClassVar[bool] = False
 
     # ---- connecting ------------------------------------------------------------------------
 
@@ -195,6 +197,7 @@ def _offset_at(moment: ColumnElement[datetime], periods: OffsetPeriods) -> Colum
 
 class SQLite(SqlDialect):
     names = ("sqlite",)
+    local_file = True
     parameter_limit = 32_766 if sqlite3.sqlite_version_info >= (3, 32) else 999
 
     def connect_args(self, url: URL, *, local_infile: bool, timeout: int) -> dict[str, Any]:

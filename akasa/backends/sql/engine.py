@@ -20,7 +20,8 @@ from sqlalchemy.pool import NullPool
 
 from akasa.backends.sql.dialects import SqlDialect, dialect_named
 from akasa.core.config import Settings
-from akasa.core.errors import ConfigError, DatabaseError
+from akasa.core.errors import ConfigError, DatabaseError, DiskFullError
+from akasa.core.files import is_disk_full
 from akasa.core.privacy import redact
 
 # Rows per multi-row INSERT that SQLAlchemy writes for PostgreSQL and SQLite (it makes a page
@@ -95,6 +96,9 @@ class Database:
         try:
             yield
         except SQLAlchemyError as exc:
+            if is_disk_full(exc):
+                local = self.dialect.local_file and self.url.database
+                raise DiskFullError(self.url.database if local else self.display) from None
             waited = self.dialect.timed_out(exc)
             if waited == "connect":
                 message = (
