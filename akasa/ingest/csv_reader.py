@@ -43,7 +43,7 @@ def read_customers(path: object, data: bytes) -> pl.DataFrame:
     """
     if not data.strip():
         raise InputFileError(path, "file is empty (no header row)")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or _utf16_without_bom(data):
         raise InputFileError(path, "UTF-16 text; save the file as UTF-8")
     end = data.find(b"\n")
     header = data if end == -1 else data[:end]
@@ -68,6 +68,12 @@ def read_customers(path: object, data: bytes) -> pl.DataFrame:
             raise InputFileError(path, "not valid UTF-8 text") from None
         raise InputFileError(path, f"not a readable CSV file ({message})") from None
     return _checked(_with_field_counts(frame, data), path)
+
+
+def _utf16_without_bom(data: bytes) -> bool:
+    """ASCII text saved as UTF-16 has a NUL beside every character (a BOM is optional)."""
+    head = data[:64]
+    return len(head) >= 4 and (head[1::2].count(0) == len(head[1::2]) or not any(head[0::2]))
 
 
 def _with_field_counts(frame: pl.DataFrame, data: bytes) -> pl.DataFrame:

@@ -83,6 +83,8 @@ def _identify(kind: Kind, path: Path, staging: Path | None) -> SourceFile:
                 size += len(chunk)
                 if out is not None:
                     out.write(chunk)
+    except FileNotFoundError:  # listed a moment ago: deleted or moved since
+        raise InputFileError(path, "was removed before it could be read") from None
     except OSError as exc:
         if is_disk_full(exc):  # the copy, not the input, ran out of room
             raise DiskFullError(staging or path) from None

@@ -387,12 +387,20 @@ class PostgreSQL(SqlDialect):
 
 
 DIALECTS: tuple[SqlDialect, ...] = (SQLite(), MySQL(), PostgreSQL())
-_GENERIC = SqlDialect()  # any other database SQLAlchemy can reach: the portable paths
+SUPPORTED = tuple(name for d in DIALECTS for name in d.names)
+
+
+class UnsupportedDatabase(ValueError):
+    """A URL for a database akasa has no dialect class for."""
 
 
 def dialect_named(name: str) -> SqlDialect:
-    """The class for a SQLAlchemy dialect name (`mysql`, `postgresql`, ...)."""
-    return next((d for d in DIALECTS if name in d.names), _GENERIC)
+    """The class for a SQLAlchemy dialect name (`mysql`, `postgresql`, ...). Raises
+    `UnsupportedDatabase` for any other: akasa's SQL is written and tested for these only."""
+    found = next((d for d in DIALECTS if name in d.names), None)
+    if found is None:
+        raise UnsupportedDatabase(name)
+    return found
 
 
 def dialect_of(bind: Connection | Dialect) -> SqlDialect:

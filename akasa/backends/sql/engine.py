@@ -18,7 +18,12 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
-from akasa.backends.sql.dialects import SqlDialect, dialect_named
+from akasa.backends.sql.dialects import (
+    SUPPORTED,
+    SqlDialect,
+    UnsupportedDatabase,
+    dialect_named,
+)
 from akasa.core.config import Settings
 from akasa.core.errors import ConfigError, DatabaseError, DiskFullError
 from akasa.core.files import is_disk_full
@@ -118,7 +123,13 @@ class Database:
 def open_database(settings: Settings) -> Database:
     """The configured database. No connection is made yet."""
     configured = settings.sqlalchemy_url()
-    dialect = dialect_named(configured.get_backend_name())
+    try:
+        dialect = dialect_named(configured.get_backend_name())
+    except UnsupportedDatabase as exc:
+        raise ConfigError(
+            f"AKASA_DATABASE_URL: akasa does not support {exc} databases; "
+            f"use one of {', '.join(f'{name}://' for name in SUPPORTED)}"
+        ) from None
     url = dialect.complete_url(configured)
     dialect.prepare_location(url, settings.data_dir)
     return Database(
