@@ -29,6 +29,7 @@ from akasa.core.errors import (
 from akasa.core.files import is_disk_full, writing
 from akasa.core.interrupts import APPLIED_IN_FULL, NOTHING_APPLIED
 from akasa.core.progress import Progress
+from akasa.core.waiting import NO_WAIT, LockWait
 from akasa.ingest import quarantine
 from akasa.ingest.clean import (
     Accounting,
@@ -79,16 +80,19 @@ def ingest(
     modes: Sequence[Mode] = (Mode.memory,),
     max_reject_rate: float | None = None,
     progress: Progress | None = None,
+    wait: LockWait = NO_WAIT,
 ) -> IngestResult:
     """Lands the given files in the backend of each of `modes`, all or nothing.
 
     Files are read one after another (orders read ahead by worker processes) and each is
     staged in every store as soon as it is clean, so memory holds about one file at a time.
     A refused file, a crash or too many rejects roll every store back: nothing lands.
+    Another ingest's lock (on the data directory, or on the database) is waited for as
+    `wait` says.
     """
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     landings: list[_Landing] = []
-    with store_lock(settings), _staging(settings.data_dir) as staging:
+    with store_lock(settings, wait), _staging(settings.data_dir) as staging:
         by_name = attrgetter("name")  # files of a kind are taken in name order
         try:
             sources = sorted(
@@ -99,7 +103,7 @@ def ingest(
                 (f for spec in orders for f in resolve("orders", spec, staging)), key=by_name
             )
             for mode in modes:
-                landings.append(_Landing(open_backend(settings, mode), sources, settings))
+                landings.append(_Landing(open_backend(settings, mode), sources, settings, wait))
             quarantined = _stage(landings, settings, progress, datetime.now(UTC))
             too_many = sorted({p for landing in landings for p in landing.over(max_reject_rate)})
             if too_many:
@@ -253,13 +257,15 @@ def _parse(
 class _Landing:
     """One store's side of an ingest: what it still needs, its batches, its accounting."""
 
-    def __init__(self, store: Backend, sources: list[SourceFile], settings: Settings) -> None:
+    def __init__(
+        self, store: Backend, sources: list[SourceFile], settings: Settings, wait: LockWait
+    ) -> None:
         self.store = store
         # Where this store writes locally, for a full disk's message.
         self.where = settings.store_dir if store.mode is Mode.memory else settings.data_dir
         # Begin first: the writer holds the store's ingest lock, so what is read next
         # cannot change under this ingest.
-        self.writer = store.begin()
+        self.writer = store.begin(wait)
         try:
             self.plan = _plan(store, sources)
             self.owners = store.mobile_owners()
