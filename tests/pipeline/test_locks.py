@@ -77,11 +77,12 @@ def table_ingest(settings: Settings, wait: LockWait) -> None:
     ingest(settings, [OFFICIAL_CUSTOMERS], [], IngestMode.table.modes(), wait=wait)
 
 
-def test_ingest_waits_for_the_database_lock(server_database: TestDatabase) -> None:
+def test_ingest_waits_for_the_database_lock(database: TestDatabase) -> None:
     """Another data directory's ingest holds the database's ingest lock (MariaDB's named
-    lock, PostgreSQL's advisory lock); after a SIGKILL the server holds it until its
-    rollback ends. Waited for, with a note, then the ingest lands."""
-    settings = server_database.settings()
+    lock, PostgreSQL's advisory lock, SQLite's write lock on the file); after a SIGKILL a
+    server holds it until its rollback ends. Waited for, with a note, then the ingest
+    lands."""
+    settings = database.settings()
     migrate(settings)
     holder = open_backend(settings, Mode.table).begin()
     notes: list[str] = []
@@ -90,11 +91,12 @@ def test_ingest_waits_for_the_database_lock(server_database: TestDatabase) -> No
     assert notes == [
         "waiting up to 30 s for another akasa ingest on this database to finish (--wait)"
     ]
-    assert server_database.counts()["customers"] == 5
+    assert database.counts()["customers"] == 5
 
 
-def test_a_database_lock_wait_that_runs_out(server_database: TestDatabase) -> None:
-    settings = server_database.settings()
+def test_a_database_lock_wait_that_runs_out(database: TestDatabase) -> None:
+    """SQLite too says it in akasa's words, never `database is locked`."""
+    settings = database.settings()
     migrate(settings)
     holder = open_backend(settings, Mode.table).begin()
     try:

@@ -48,6 +48,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.sql.dml import Insert
 
 from akasa.core.zones import OffsetPeriods
@@ -206,6 +207,25 @@ class SQLite(SqlDialect):
 
     def timed_out(self, exc: BaseException) -> Literal["connect", "lock"] | None:
         return "lock" if "database is locked" in str(getattr(exc, "orig", exc)) else None
+
+    def try_ingest_lock(self, conn: Connection) -> bool:
+        """SQLite locks the whole file for a writer: take that lock now (a write that
+        changes nothing), without waiting, so a second writer is told at once in akasa's
+        words (or waits, `--wait`) instead of failing mid-load with `database is locked`.
+        A refused try holds nothing, not even a read lock the other writer would wait on."""
+        raw: Any = conn.connection.dbapi_connection
+        timeout = raw.execute("PRAGMA busy_timeout").fetchone()[0]
+        raw.execute("PRAGMA busy_timeout = 0")
+        try:
+            conn.exec_driver_sql("UPDATE batches SET batch_id = batch_id WHERE 0")
+        except OperationalError as exc:
+            if "database is locked" not in str(exc.orig):
+                raise
+            raw.rollback()
+            return False
+        finally:
+            raw.execute(f"PRAGMA busy_timeout = {int(timeout)}")
+        return True
 
     def database_bytes(self, conn: Connection) -> int | None:
         pages = conn.exec_driver_sql("PRAGMA page_count").scalar()
