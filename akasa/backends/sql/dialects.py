@@ -20,6 +20,7 @@ Shared by every database (so not overridden anywhere):
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -96,6 +97,11 @@ class SqlDialect:
 
     def timed_out(self, exc: BaseException) -> Literal["connect", "lock"] | None:
         """Whether a driver error is a connection or lock wait that ran out of time."""
+        return None
+
+    def missing_privilege(self, exc: BaseException) -> str | None:
+        """The privilege a refused statement lacked (`INSERT on customers`), if it was
+        refused for want of one."""
         return None
 
     def prepare_location(self, url: URL, data_dir: Path) -> None:
@@ -301,6 +307,18 @@ class MySQL(SqlDialect):
             return "connect"
         return None
 
+    def missing_privilege(self, exc: BaseException) -> str | None:
+        code, text = _error_code(exc), str(getattr(exc, "orig", exc))
+        if code in (1142, 1143):  # ER_TABLEACCESS_DENIED_ERROR, ER_COLUMNACCESS_DENIED_ERROR
+            found = _MYSQL_DENIED.search(text)
+            return f"{found[1]} on {found[2]}" if found else None
+        if code == 1044:  # ER_DBACCESS_DENIED_ERROR: what the statement needed of the database
+            found = _MYSQL_DATABASE.search(text)
+            what = _verb(exc)
+            privilege = "CREATE TEMPORARY TABLES" if what == "CREATE TEMPORARY" else what
+            return f"{privilege} on database {found[1] if found else '?'}"
+        return None
+
     def prepare_engine(self, engine: Engine) -> None:
         """mysqlclient already turns an executemany INSERT into multi-row statements."""
 
@@ -373,6 +391,20 @@ class PostgreSQL(SqlDialect):
             return "connect"
         return None
 
+    def missing_privilege(self, exc: BaseException) -> str | None:
+        original = getattr(exc, "orig", exc)
+        if getattr(original, "sqlstate", None) != "42501":  # insufficient_privilege
+            return None
+        text = str(original).splitlines()[0]
+        if found := _PG_DENIED.search(text):
+            kind, name = found[1], found[2]
+            if kind == "table":
+                return f"{_verb(exc)} on {name}"
+            return f"{'USAGE' if kind in ('sequence', 'schema') else 'access'} on {kind} {name}"
+        if "temporary tables" in text:
+            return "TEMPORARY on the database"
+        return None
+
     def prepare_kpi_session(self, conn: Connection) -> None:
         conn.execution_options(isolation_level="REPEATABLE READ")
 
@@ -427,6 +459,21 @@ def dialect_of(bind: Connection | Dialect) -> SqlDialect:
     """The class for an open connection (or a SQLAlchemy `Dialect`)."""
     dialect = bind.dialect if isinstance(bind, Connection) else bind
     return dialect_named(dialect.name)
+
+
+_MYSQL_DENIED = re.compile(
+    r"(\w+) command denied to user .* for (?:table|column) [`']?(?:[^`'.]+[`']?\.[`']?)?([^`']+)"
+)
+_MYSQL_DATABASE = re.compile(r"to database [`']([^`']+)")
+_PG_DENIED = re.compile(r"permission denied for (table|sequence|schema|relation) \"?([^\s\"]+)")
+
+
+def _verb(exc: BaseException) -> str:
+    """What a statement does, from its first words (`INSERT`, `CREATE TEMPORARY`)."""
+    words = str(getattr(exc, "statement", "") or "").split()[:2]
+    if [w.upper() for w in words] == ["CREATE", "TEMPORARY"]:
+        return "CREATE TEMPORARY"
+    return words[0].upper() if words else "access"
 
 
 def _error_code(exc: BaseException) -> int | None:

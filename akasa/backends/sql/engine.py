@@ -104,6 +104,12 @@ class Database:
             if is_disk_full(exc):
                 local = self.dialect.local_file and self.url.database
                 raise DiskFullError(self.url.database if local else self.display) from None
+            missing = self.dialect.missing_privilege(exc)
+            if missing:
+                raise DatabaseError(
+                    f"database {self.display}: user {self.url.username} lacks the privilege "
+                    f"{missing}; grant it, or use the user that ran akasa migrate"
+                ) from None
             waited = self.dialect.timed_out(exc)
             if waited == "connect":
                 message = (
