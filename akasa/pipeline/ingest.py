@@ -95,13 +95,19 @@ def ingest(
     with store_lock(settings, wait), _staging(settings.data_dir) as staging:
         by_name = attrgetter("name")  # files of a kind are taken in name order
         try:
+            found = [resolve("customers", spec, staging) for spec in customers]
+            found += [resolve("orders", spec, staging) for spec in orders]
             sources = sorted(
-                (f for spec in customers for f in resolve("customers", spec, staging)),
-                key=by_name,
+                (f for each in found for f in each.files if f.kind == "customers"), key=by_name
             )
             sources += sorted(
-                (f for spec in orders for f in resolve("orders", spec, staging)), key=by_name
+                (f for each in found for f in each.files if f.kind == "orders"), key=by_name
             )
+            passed_over = [
+                FileReport(s.kind, s.path.name, "", "skipped", note=s.note)
+                for each in found
+                for s in each.skipped
+            ]
             for mode in modes:
                 landings.append(_Landing(open_backend(settings, mode), sources, settings, wait))
             quarantined = _stage(landings, settings, progress, datetime.now(UTC))
@@ -133,7 +139,7 @@ def ingest(
     if held.interrupted:
         log.warning("interrupted: %s", APPLIED_IN_FULL)
         raise Interrupted(APPLIED_IN_FULL)
-    return IngestResult(stores=[landing.report(quarantined) for landing in landings])
+    return IngestResult(stores=[landing.report(quarantined, passed_over) for landing in landings])
 
 
 def _stage(
@@ -328,7 +334,10 @@ class _Landing:
     def rollback(self) -> None:
         self.writer.rollback()
 
-    def report(self, quarantined: dict[str, Path | None]) -> StoreReport:
+    def report(
+        self, quarantined: dict[str, Path | None], passed_over: list[FileReport]
+    ) -> StoreReport:
+        """Every file of the plan, then what the folders held that is not a file."""
         files = []
         for source, skipped in self.plan:
             if source is None:
@@ -340,7 +349,9 @@ class _Landing:
                         self.done[source.sha256], quarantine_file=quarantined.get(source.sha256)
                     )
                 )
-        return StoreReport(store=self.store.mode, files=files)
+        for skipped in passed_over:
+            log.warning("%s %s skipped: %s", self.store.mode, skipped.source_file, skipped.note)
+        return StoreReport(store=self.store.mode, files=files + passed_over)
 
 
 def _pending(

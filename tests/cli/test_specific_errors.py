@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from typer.testing import CliRunner
 from akasa.cli import app
 from akasa.ingest import sources
 from tests.conftest import OFFICIAL_CUSTOMERS, OFFICIAL_ORDERS
+from tests.db import TestDatabase
 
 runner = CliRunner()
 HEADER = "customer_id,customer_name,mobile_number,region\n"
@@ -83,3 +85,29 @@ def test_a_database_akasa_does_not_support(monkeypatch: pytest.MonkeyPatch, url:
         f"AKASA_DATABASE_URL: akasa does not support {name} databases; "
         "use one of sqlite://, mysql://, mariadb://, postgresql://",
     )
+
+
+def test_a_fifo_in_the_drop_folder_is_skipped_with_a_note_in_every_store(
+    tmp_path: Path, migrated: TestDatabase
+) -> None:
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    os.mkfifo(drop / "orders_0.xml")
+    (drop / "orders_1.xml").write_bytes(OFFICIAL_ORDERS.read_bytes())
+    result = ingest("--orders", str(drop), "--mode", "both")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines.count("  skipped orders_0.xml: not a regular file (a FIFO)") == 2
+    assert "memory: 1 file(s) ingested, 1 skipped, 0 record(s) rejected." in lines
+    assert "table: 1 file(s) ingested, 1 skipped, 0 record(s) rejected." in lines
+    assert migrated.counts()["batches"] == 1
+
+
+def test_a_name_with_glob_characters_is_ingested(tmp_path: Path) -> None:
+    path = tmp_path / "customers_[1].csv"
+    path.write_bytes(OFFICIAL_CUSTOMERS.read_bytes())
+    (tmp_path / "customers_1.csv").write_text(HEADER)  # what the pattern would match
+    result = ingest("--customers", str(path), "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert '"file": "customers_[1].csv"' in result.stdout
+    assert '"file": "customers_1.csv"' not in result.stdout
