@@ -82,9 +82,7 @@ def resolve(kind: Kind, spec: str | Path, staging: Path | None = None) -> Found:
         named = [path]
     found = [p for p in named if p.is_file()]
     skipped = [
-        Skipped(kind, p, f"not a regular file ({_what(p)})")
-        for p in named
-        if not p.is_file()
+        Skipped(kind, p, f"not a regular file ({_what(p)})") for p in named if not p.is_file()
     ]
     files = sorted((_identify(kind, p, staging) for p in found), key=lambda f: f.name)
     return Found(files, skipped)
