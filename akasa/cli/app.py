@@ -368,10 +368,9 @@ def ingest(
         ),
     ] = None,
     wait: Annotated[
-        float,
+        int,
         typer.Option(
             "--wait",
-            min=0.0,
             metavar="SECONDS",
             help="Wait this long for another ingest's lock on the data directory or the "
             "database (0: fail at once).",
@@ -388,6 +387,8 @@ def ingest(
 
     if not customers and not orders:
         raise UsageError("give --customers and/or --orders")
+    if wait < 0:
+        raise UsageError("--wait takes 0 or more seconds")
     result = run_ingest(
         load_settings(),
         customers or [],

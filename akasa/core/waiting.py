@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 log = logging.getLogger(__name__)
-DEFAULT_WAIT_SECONDS = 60.0  # `akasa ingest`'s default; the library's is not to wait
+DEFAULT_WAIT_SECONDS = 60  # `akasa ingest`'s default; the library's is not to wait
 
 
 @dataclass(frozen=True)

@@ -69,7 +69,10 @@ def test_a_wait_that_runs_out_says_how_long_it_waited() -> None:
 
 def test_the_wait_default_is_documented() -> None:
     help_text = runner.invoke(app, ["ingest", "-h"], env={"COLUMNS": "200"}).stdout
-    assert "--wait SECONDS" in help_text and "[default: 60.0" in help_text
+    assert "--wait SECONDS" in help_text and "[default: 60]" in help_text
+    negative = runner.invoke(app, ["ingest", "-c", str(OFFICIAL_CUSTOMERS), "--wait", "-1"])
+    assert negative.exit_code == 2
+    assert negative.stderr.endswith("Error: --wait takes 0 or more seconds\n")
     assert "--wait SECONDS" in (Path(__file__).parents[2] / "docs" / "operations.md").read_text()
 
 
