@@ -11,6 +11,7 @@ import polars as pl
 
 from akasa.backends.mode import Mode as Mode  # re-exported: the backends' callers use it
 from akasa.core.tables import BATCH_TABLES, SCHEMAS, empty
+from akasa.core.waiting import NO_WAIT, LockWait
 from akasa.ingest.clean import reason_counts
 from akasa.kpi.context import KpiContext
 from akasa.kpi.spec import RawKpis
@@ -160,8 +161,9 @@ class Backend(Protocol):
 
     def next_batch_id(self) -> int: ...
 
-    def begin(self) -> Writer:
-        """Starts an ingest's all-or-nothing write."""
+    def begin(self, wait: LockWait = NO_WAIT) -> Writer:
+        """Starts an ingest's all-or-nothing write, waiting `wait` for another ingest's
+        lock on the store."""
         ...
 
     # ---- the query side --------------------------------------------------------------------

@@ -30,6 +30,7 @@ from akasa.cli.options import (
     TableFormat,
 )
 from akasa.core.errors import AkasaError, Interrupted, UsageError
+from akasa.core.waiting import DEFAULT_WAIT_SECONDS
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -366,16 +367,28 @@ def ingest(
             "(0 to 1, e.g. 0.05).",
         ),
     ] = None,
+    wait: Annotated[
+        int,
+        typer.Option(
+            "--wait",
+            metavar="SECONDS",
+            help="Wait this long for another ingest's lock on the data directory or the "
+            "database (0: fail at once).",
+        ),
+    ] = DEFAULT_WAIT_SECONDS,
     fmt: FormatOption = Format.rich,
     quiet: QuietOption = False,
 ) -> None:
     """Clean, validate and store the drops; rejected records go to the quarantine."""
     from akasa.cli import render
     from akasa.core.config import load_settings
+    from akasa.core.waiting import LockWait
     from akasa.pipeline.ingest import ingest as run_ingest
 
     if not customers and not orders:
         raise UsageError("give --customers and/or --orders")
+    if wait < 0:
+        raise UsageError("--wait takes 0 or more seconds")
     result = run_ingest(
         load_settings(),
         customers or [],
@@ -383,6 +396,7 @@ def ingest(
         mode.modes(),
         max_reject_rate,
         progress=render.TerminalProgress.maybe(quiet or fmt is Format.json),
+        wait=LockWait(wait, render.warning),
     )
     render.render_ingest(result, fmt, quiet=quiet)
 

@@ -36,6 +36,16 @@ class StoreError(AkasaError):
     """The store is damaged or cannot be written."""
 
 
+class DiskFullError(StoreError):
+    """The disk (or the user's quota) ran out while akasa was writing under `path`."""
+
+    def __init__(self, path: object, outcome: str | None = None) -> None:
+        self.path = str(path)
+        self.outcome = outcome
+        tail = f"; {outcome}" if outcome else ""
+        super().__init__(f"no space left on device writing {self.path}{tail}")
+
+
 class LockedError(AkasaError):
     """Another akasa process holds the store lock."""
 

@@ -2,13 +2,50 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
+from akasa.core.errors import DiskFullError
+
 SETS = ".sets"  # beside a set's name: the folders its versions live in
+# How a full disk reads in the errors of libraries that do not raise OSError: Polars/Arrow
+# (`No space left on device (os error 28)`) and SQLite (`database or disk is full`).
+_FULL_TEXTS = ("no space left on device", "os error 28", "disk quota exceeded", "disk is full")
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether `exc` (or what caused it) is the disk or the quota running out."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if any(text in str(current).lower() for text in _FULL_TEXTS):
+            return True
+        current = getattr(current, "orig", None) or current.__cause__ or current.__context__
+    return False
+
+
+@contextmanager
+def writing(path: Path | str, outcome: str | None = None) -> Iterator[None]:
+    """Turns the disk running out while writing under `path` into one `DiskFullError`
+    (instead of whatever a library makes of ENOSPC); `outcome` says what that left."""
+    try:
+        yield
+    except DiskFullError as exc:
+        if outcome and not exc.outcome:
+            raise DiskFullError(exc.path, outcome) from None
+        raise
+    except Exception as exc:
+        if is_disk_full(exc):
+            raise DiskFullError(path, outcome) from None
+        raise
 
 
 def write_atomically(path: Path, data: bytes) -> None:

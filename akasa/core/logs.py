@@ -12,8 +12,10 @@ drive the terminal of whoever reads the log (only a traceback keeps its newlines
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections.abc import Iterable
+from contextlib import suppress
 from datetime import datetime, tzinfo
 from pathlib import Path
 
@@ -43,7 +45,25 @@ class RedactingFormatter(logging.Formatter):
 
 
 class _CommandLog(logging.FileHandler):
-    """The file handler `start` adds, so that `stop` removes only its own."""
+    """The file handler `start` adds, so that `stop` removes only its own.
+
+    A log that cannot be written (a full disk) is given up quietly: the command's own
+    error says what happened, and Python's `--- Logging error ---` pages and a traceback
+    at close would bury it.
+    """
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        if isinstance(sys.exc_info()[1], OSError):
+            return
+        super().handleError(record)
+
+    def flush(self) -> None:
+        with suppress(OSError):
+            super().flush()
+
+    def close(self) -> None:
+        with suppress(OSError):
+            super().close()
 
 
 def start(

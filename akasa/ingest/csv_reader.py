@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterator
 
 import polars as pl
 
@@ -22,6 +23,9 @@ from akasa.core.tables import CUSTOMER_COLUMNS
 RECORD = "record_number"
 MALFORMED = "malformed CSV line"
 MAX_COLUMNS = 1000
+# Longer than any value the rules accept by far (a too-long value is a rejected record);
+# past it, a quote is taken as never closed and the file is refused.
+MAX_FIELD_CHARS = 1 << 20
 # What broke the quoting, from Python's csv module (strict) or the RFC 4180 pattern.
 _CSV_PROBLEMS = {
     "',' expected after '\"'": "text after a closing quote",
@@ -43,7 +47,7 @@ def read_customers(path: object, data: bytes) -> pl.DataFrame:
     """
     if not data.strip():
         raise InputFileError(path, "file is empty (no header row)")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or _utf16_without_bom(data):
         raise InputFileError(path, "UTF-16 text; save the file as UTF-8")
     end = data.find(b"\n")
     header = data if end == -1 else data[:end]
@@ -68,6 +72,12 @@ def read_customers(path: object, data: bytes) -> pl.DataFrame:
             raise InputFileError(path, "not valid UTF-8 text") from None
         raise InputFileError(path, f"not a readable CSV file ({message})") from None
     return _checked(_with_field_counts(frame, data), path)
+
+
+def _utf16_without_bom(data: bytes) -> bool:
+    """ASCII text saved as UTF-16 has a NUL beside every character (a BOM is optional)."""
+    head = data[:64]
+    return len(head) >= 4 and (head[1::2].count(0) == len(head[1::2]) or not any(head[0::2]))
 
 
 def _with_field_counts(frame: pl.DataFrame, data: bytes) -> pl.DataFrame:
@@ -130,25 +140,40 @@ def _read_quoted(path: object, data: bytes) -> pl.DataFrame:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputFileError(path, "not valid UTF-8 text") from None
-    lines = io.StringIO(text, newline="").readlines()
-    reader = csv.reader(iter(lines), strict=True)
+    consumed: list[str] = []  # the lines of the record being read, for its raw text
+
+    def lines() -> Iterator[str]:
+        for line in io.StringIO(text, newline=""):
+            consumed.append(line)
+            yield line
+
+    reader = csv.reader(lines(), strict=True)
     records: list[tuple[list[str] | None, str, str | None]] = []
-    done = 0
-    while True:
-        problem = None
-        try:
-            fields: list[str] | None = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            fields = None
-            problem = _CSV_PROBLEMS.get(str(exc), str(exc))
-        raw = "".join(lines[done : reader.line_num]).rstrip("\r\n")
-        done = reader.line_num
-        if fields is not None and raw and not _RECORD.fullmatch(raw):
-            fields = None
-            problem = _QUOTE_INSIDE
-        records.append((fields, raw, problem))
+    limit = csv.field_size_limit(MAX_FIELD_CHARS)  # the module's default is 128 KB
+    try:
+        while True:
+            problem = None
+            try:
+                fields: list[str] | None = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                if "field larger than field limit" in str(exc):
+                    raise InputFileError(
+                        path,
+                        f"a quoted value of more than {MAX_FIELD_CHARS >> 20} M characters "
+                        "(a quote never closed?)",
+                    ) from None
+                fields = None
+                problem = _CSV_PROBLEMS.get(str(exc), str(exc))
+            raw = "".join(consumed).rstrip("\r\n")
+            consumed.clear()
+            if fields is not None and raw and not _RECORD.fullmatch(raw):
+                fields = None
+                problem = _QUOTE_INSIDE
+            records.append((fields, raw, problem))
+    finally:
+        csv.field_size_limit(limit)
     if not records or records[0][0] is None:
         raise InputFileError(path, "the header row cannot be read (malformed CSV quoting)")
     header = _unique(records[0][0] or [])

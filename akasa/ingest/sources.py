@@ -10,13 +10,15 @@ from __future__ import annotations
 import glob
 import hashlib
 import os
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Literal
 
-from akasa.core.errors import InputFileError
+from akasa.core.errors import DiskFullError, InputFileError
+from akasa.core.files import is_disk_full
 
 Kind = Literal["customers", "orders"]
 SUFFIX: dict[Kind, str] = {"customers": ".csv", "orders": ".xml"}
@@ -43,30 +45,62 @@ class SourceFile:
         return self.named.name
 
 
-def resolve(kind: Kind, spec: str | Path, staging: Path | None = None) -> list[SourceFile]:
+@dataclass(frozen=True)
+class Skipped:
+    """Something a folder or pattern named that is not a regular file (a FIFO, a socket, a
+    folder named like a drop): skipped, and said so in the ingest's result."""
+
+    kind: Kind
+    path: Path
+    note: str
+
+
+@dataclass(frozen=True)
+class Found:
+    files: list[SourceFile]
+    skipped: list[Skipped]
+
+
+def resolve(kind: Kind, spec: str | Path, staging: Path | None = None) -> Found:
     """A PATH option -> the files it names, in name order, each hashed (and copied into
-    `staging`, if given, in the same pass)."""
+    `staging`, if given, in the same pass), and what it names that is not a file."""
     text = str(spec)
     path = Path(text)
     if path.is_dir():
         named = sorted(p for p in path.iterdir() if p.suffix.lower() == SUFFIX[kind])
-        for entry in named:  # a FIFO or socket named like a drop is not skipped silently
-            if not entry.is_file():
-                raise InputFileError(entry, "not a regular file")
-        found = named
-        if not found:
+        if not named:
             raise InputFileError(path, f"no {SUFFIX[kind]} files in this directory")
     elif glob.has_magic(text) and not path.is_file():  # customers_[1].csv is a name
-        found = sorted(Path(p) for p in glob.glob(text) if Path(p).is_file())
-        if not found:
+        named = sorted(Path(p) for p in glob.glob(text) if not Path(p).is_dir())
+        if not named:
             raise InputFileError(text, "no files match this pattern")
-    elif path.exists() and not path.is_file():
-        raise InputFileError(path, "not a regular file")
+    elif path.exists() and not path.is_file():  # named on its own: an error, not a skip
+        raise InputFileError(path, f"not a regular file ({_what(path)})")
     elif not path.exists():
         raise InputFileError(path, "no such file")
     else:
-        found = [path]
-    return sorted((_identify(kind, p, staging) for p in found), key=lambda f: f.name)
+        named = [path]
+    found = [p for p in named if p.is_file()]
+    skipped = [
+        Skipped(kind, p, f"not a regular file ({_what(p)})") for p in named if not p.is_file()
+    ]
+    files = sorted((_identify(kind, p, staging) for p in found), key=lambda f: f.name)
+    return Found(files, skipped)
+
+
+def _what(path: Path) -> str:
+    """What a path that is not a regular file is, in words."""
+    mode = path.lstat().st_mode if path.exists() or path.is_symlink() else 0
+    for test, name in (
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISCHR, "a device"),
+        (stat.S_ISBLK, "a device"),
+    ):
+        if test(mode):
+            return name
+    return "a broken link" if path.is_symlink() else "not a file"
 
 
 def _identify(kind: Kind, path: Path, staging: Path | None) -> SourceFile:
@@ -82,7 +116,11 @@ def _identify(kind: Kind, path: Path, staging: Path | None) -> SourceFile:
                 size += len(chunk)
                 if out is not None:
                     out.write(chunk)
+    except FileNotFoundError:  # listed a moment ago: deleted or moved since
+        raise InputFileError(path, "was removed before it could be read") from None
     except OSError as exc:
+        if is_disk_full(exc):  # the copy, not the input, ran out of room
+            raise DiskFullError(staging or path) from None
         raise InputFileError(path, f"cannot be read ({exc.strerror or exc})") from None
     if copy is None:
         return SourceFile(kind=kind, path=path, sha256=digest.hexdigest(), size_bytes=size)

@@ -31,6 +31,10 @@ RECORD = "record_number"
 MALFORMED = "malformed"
 FIELDS = (*ORDER_LINE_COLUMNS, MALFORMED)
 MAX_DEPTH = 32  # <orders><order><field> needs 3
+# An <order> is built whole in memory before it is checked: a 200 MB unknown child of many
+# small elements took 627 MB. (Within one byte range it may be counted short, so a range
+# that finds it only sends the file to the sequential pass, which refuses it.)
+MAX_ORDER_ELEMENTS = 10_000
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 CLOSE_TAG = b"</order>"
 PROLOG_LIMIT = 1 << 20
@@ -51,11 +55,22 @@ class Refused(Exception):
     """The file breaks a rule that refuses it as a whole."""
 
 
+class RefusedAnywhere(Refused):
+    """A refusal that holds wherever in the file it is found: too deep, or a token too big.
+
+    A byte range is a piece of the file wrapped in its root, so nesting in a range is never
+    deeper than in the file, and a run without `<` in a range is one in the file: a range
+    that finds either refuses the file at once instead of sending it through a second,
+    sequential pass that would only find it again.
+    """
+
+
 class _Depth:
     """How deep the parser is; shared by the two wrapped handlers."""
 
     def __init__(self) -> None:
         self.level = 0
+        self.in_order = 0  # elements inside the current <order> (its fields and below)
 
 
 class _GuardedParser:
@@ -85,7 +100,16 @@ def _deeper(inner: Callable[..., Any], depth: _Depth) -> Callable[..., Any]:
     def start(*args: Any) -> Any:
         depth.level += 1
         if depth.level > MAX_DEPTH:
-            raise Refused(f"elements nested deeper than {MAX_DEPTH} levels")
+            raise RefusedAnywhere(f"elements nested deeper than {MAX_DEPTH} levels")
+        if depth.level == 2:
+            depth.in_order = 0
+        elif depth.level > 2:
+            depth.in_order += 1
+            if depth.in_order > MAX_ORDER_ELEMENTS:  # all of it would be held in memory
+                raise Refused(
+                    f"an <order> with more than {MAX_ORDER_ELEMENTS} elements inside "
+                    "(an order has six fields)"
+                )
         return inner(*args)
 
     return start
@@ -206,7 +230,7 @@ def _fed(stream: SupportsRead[bytes]) -> Generator[bytes, None, None]:
         first = chunk.find(b"<")
         run += len(chunk) if first == -1 else first
         if run > MAX_TOKEN_BYTES:
-            raise Refused(
+            raise RefusedAnywhere(
                 f"a single text, tag or comment of more than {MAX_TOKEN_BYTES >> 20} MB "
                 f"(no order needs one)"
             )
@@ -280,7 +304,10 @@ def pack(columns: Columns) -> Packed:
 
 
 def parse_range(job: Job) -> Packed | None:
-    """Parses one byte range wrapped in the root element; None when it does not parse alone."""
+    """Parses one byte range wrapped in the root element; None when it does not parse alone.
+
+    Raises `RefusedAnywhere`: the whole file is refused without a second pass.
+    """
     path, begin, end, root_name, first, last = job
     with open(path, "rb") as handle:
         handle.seek(begin)
@@ -291,6 +318,8 @@ def parse_range(job: Job) -> Packed | None:
         data = data + b"</" + root_name + b">"
     try:
         columns = parse(io.BytesIO(data))
+    except RefusedAnywhere:
+        raise
     except Exception:
         return None
     del data

@@ -30,6 +30,7 @@ from akasa.ingest.xml_parse import (
     Job,
     Packed,
     Refused,
+    RefusedAnywhere,
 )
 
 if TYPE_CHECKING:
@@ -100,7 +101,10 @@ def iter_orders(
         while queue:
             path, jobs, futures = queue.popleft()
             submit()
-            parts: list[Packed | None] = [_result(f) for f in futures] if jobs else [None]
+            try:
+                parts: list[Packed | None] = [_result(f) for f in futures] if jobs else [None]
+            except RefusedAnywhere as exc:
+                raise InputFileError(path, str(exc)) from None
             del futures  # the futures hold the results too
             if not _all_parsed(parts):
                 yield path, _read_sequential(path, progress)

@@ -20,9 +20,16 @@ from akasa.backends.base import Backend, LedgerEntry, Mode, PendingBatch
 from akasa.backends.open import open_backend
 from akasa.core import interrupts
 from akasa.core.config import Settings
-from akasa.core.errors import InputFileError, Interrupted, RejectRateExceededError
+from akasa.core.errors import (
+    DiskFullError,
+    InputFileError,
+    Interrupted,
+    RejectRateExceededError,
+)
+from akasa.core.files import is_disk_full, writing
 from akasa.core.interrupts import APPLIED_IN_FULL, NOTHING_APPLIED
 from akasa.core.progress import Progress
+from akasa.core.waiting import NO_WAIT, LockWait
 from akasa.ingest import quarantine
 from akasa.ingest.clean import (
     Accounting,
@@ -38,6 +45,7 @@ from akasa.ingest.xml_reader import iter_orders
 from akasa.pipeline.locking import store_lock
 
 log = logging.getLogger(__name__)
+NOTHING_WAS_APPLIED = "nothing was applied"
 
 
 @dataclass(frozen=True)
@@ -72,26 +80,36 @@ def ingest(
     modes: Sequence[Mode] = (Mode.memory,),
     max_reject_rate: float | None = None,
     progress: Progress | None = None,
+    wait: LockWait = NO_WAIT,
 ) -> IngestResult:
     """Lands the given files in the backend of each of `modes`, all or nothing.
 
     Files are read one after another (orders read ahead by worker processes) and each is
     staged in every store as soon as it is clean, so memory holds about one file at a time.
     A refused file, a crash or too many rejects roll every store back: nothing lands.
+    Another ingest's lock (on the data directory, or on the database) is waited for as
+    `wait` says.
     """
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     landings: list[_Landing] = []
-    with store_lock(settings), _staging(settings.data_dir) as staging:
+    with store_lock(settings, wait), _staging(settings.data_dir) as staging:
         by_name = attrgetter("name")  # files of a kind are taken in name order
-        sources = sorted(
-            (f for spec in customers for f in resolve("customers", spec, staging)), key=by_name
-        )
-        sources += sorted(
-            (f for spec in orders for f in resolve("orders", spec, staging)), key=by_name
-        )
         try:
+            found = [resolve("customers", spec, staging) for spec in customers]
+            found += [resolve("orders", spec, staging) for spec in orders]
+            sources = sorted(
+                (f for each in found for f in each.files if f.kind == "customers"), key=by_name
+            )
+            sources += sorted(
+                (f for each in found for f in each.files if f.kind == "orders"), key=by_name
+            )
+            passed_over = [
+                FileReport(s.kind, s.path.name, "", "skipped", note=s.note)
+                for each in found
+                for s in each.skipped
+            ]
             for mode in modes:
-                landings.append(_Landing(open_backend(settings, mode), sources))
+                landings.append(_Landing(open_backend(settings, mode), sources, settings, wait))
             quarantined = _stage(landings, settings, progress, datetime.now(UTC))
             too_many = sorted({p for landing in landings for p in landing.over(max_reject_rate)})
             if too_many:
@@ -103,20 +121,25 @@ def ingest(
             # The commit point: a Ctrl-C here waits until every store has switched.
             with interrupts.held_back() as held:
                 for landing in landings:
-                    landing.commit()
+                    with writing(landing.where):
+                        landing.commit()
         except KeyboardInterrupt:
             for landing in landings:
                 landing.rollback()
             log.warning("interrupted: %s", NOTHING_APPLIED)
             raise Interrupted(NOTHING_APPLIED) from None
-        except BaseException:
+        except BaseException as exc:
             for landing in landings:
                 landing.rollback()
+            if isinstance(exc, DiskFullError):
+                raise DiskFullError(exc.path, NOTHING_WAS_APPLIED) from None
+            if is_disk_full(exc):  # somewhere no `writing` names
+                raise DiskFullError(settings.data_dir, NOTHING_WAS_APPLIED) from None
             raise
     if held.interrupted:
         log.warning("interrupted: %s", APPLIED_IN_FULL)
         raise Interrupted(APPLIED_IN_FULL)
-    return IngestResult(stores=[landing.report(quarantined) for landing in landings])
+    return IngestResult(stores=[landing.report(quarantined, passed_over) for landing in landings])
 
 
 def _stage(
@@ -143,16 +166,18 @@ def _stage(
             cleaned_orders = _Once(partial(clean_orders, raw, settings.source_timezone, started))
             for landing in landings:
                 if landing.wants(source):
-                    cleaned = landing.add(source, raw, cleaned_orders)
+                    with writing(landing.where):
+                        cleaned = landing.add(source, raw, cleaned_orders)
                     rendered[source.sha256] = (source, quarantine.render(source, cleaned.rejects))
     finally:
         reads.close()  # on an error or Ctrl-C: stops the XML workers now, not at exit
         if progress:
             progress.finish()
-    return {
-        sha: quarantine.write(settings.quarantine_dir, source, data)
-        for sha, (source, data) in rendered.items()
-    }
+    with writing(settings.quarantine_dir):
+        return {
+            sha: quarantine.write(settings.quarantine_dir, source, data)
+            for sha, (source, data) in rendered.items()
+        }
 
 
 def _plan(store: Backend, sources: list[SourceFile]) -> list[tuple[SourceFile | None, FileReport]]:
@@ -238,11 +263,15 @@ def _parse(
 class _Landing:
     """One store's side of an ingest: what it still needs, its batches, its accounting."""
 
-    def __init__(self, store: Backend, sources: list[SourceFile]) -> None:
+    def __init__(
+        self, store: Backend, sources: list[SourceFile], settings: Settings, wait: LockWait
+    ) -> None:
         self.store = store
+        # Where this store writes locally, for a full disk's message.
+        self.where = settings.store_dir if store.mode is Mode.memory else settings.data_dir
         # Begin first: the writer holds the store's ingest lock, so what is read next
         # cannot change under this ingest.
-        self.writer = store.begin()
+        self.writer = store.begin(wait)
         try:
             self.plan = _plan(store, sources)
             self.owners = store.mobile_owners()
@@ -305,7 +334,10 @@ class _Landing:
     def rollback(self) -> None:
         self.writer.rollback()
 
-    def report(self, quarantined: dict[str, Path | None]) -> StoreReport:
+    def report(
+        self, quarantined: dict[str, Path | None], passed_over: list[FileReport]
+    ) -> StoreReport:
+        """Every file of the plan, then what the folders held that is not a file."""
         files = []
         for source, skipped in self.plan:
             if source is None:
@@ -317,7 +349,9 @@ class _Landing:
                         self.done[source.sha256], quarantine_file=quarantined.get(source.sha256)
                     )
                 )
-        return StoreReport(store=self.store.mode, files=files)
+        for skipped in passed_over:
+            log.warning("%s %s skipped: %s", self.store.mode, skipped.source_file, skipped.note)
+        return StoreReport(store=self.store.mode, files=files + passed_over)
 
 
 def _pending(

@@ -10,6 +10,7 @@ from filelock import FileLock, Timeout
 
 from akasa.core.config import Settings
 from akasa.core.errors import LockedError
+from akasa.core.waiting import NO_WAIT, LockWait
 
 LOCK_FILE = ".ingest.lock"
 OUTPUTS_LOCK_FILE = ".outputs.lock"
@@ -17,15 +18,20 @@ OUTPUTS_WAIT_SECONDS = 120  # a run's write takes well under a second
 
 
 @contextmanager
-def store_lock(settings: Settings, wait_seconds: float = 0) -> Iterator[None]:
+def store_lock(settings: Settings, wait: LockWait = NO_WAIT) -> Iterator[None]:
+    """One ingest per data directory; `wait` says how long to wait for another to end."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     lock = FileLock(settings.data_dir / LOCK_FILE)
-    try:
-        lock.acquire(timeout=wait_seconds)
-    except Timeout:
-        raise LockedError(
-            "another akasa ingest is running on this data directory; try again when it ends"
-        ) from None
+
+    def take() -> bool:
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            return False
+        return True
+
+    if not wait.until(take, "another akasa ingest on this data directory"):
+        raise LockedError(wait.refusal("another akasa ingest is running on this data directory"))
     try:
         yield
     finally:

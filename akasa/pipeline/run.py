@@ -15,7 +15,7 @@ from akasa.backends.open import open_backend
 from akasa.core import zones
 from akasa.core.config import Settings
 from akasa.core.errors import NoDataError
-from akasa.core.files import replace_set
+from akasa.core.files import replace_set, writing
 from akasa.core.output import csv_bytes
 from akasa.kpi import spec, summary
 from akasa.kpi.context import AsOf, KpiContext, resolve
@@ -151,7 +151,7 @@ def run(
     files = {f"{name}.csv": csv_bytes(tables[name], spec.TEXT_COLUMNS) for name in spec.KPIS}
     files["kpis.json"] = text.encode("utf-8")
     # One set: the report never reads this run's CSVs beside another run's kpis.json.
-    with outputs_lock(settings):
+    with outputs_lock(settings), writing(out, "the previous outputs are unchanged"):
         replace_set(out, files)
     log.info("outputs written to %s", out)
     return KpiRun(mode, ctx, tables, headline, document, text, out, warnings)

@@ -178,7 +178,7 @@ def test_a_held_lock_refuses_the_ingest(tmp_path: Path) -> None:
     drop = tmp_path / "c.csv"
     drop.write_text("customer_id,customer_name,mobile_number,region\nC1,A,9123456781,W\n")
     with FileLock(settings.data_dir / LOCK_FILE):
-        result = CliRunner().invoke(app, ["ingest", "--customers", str(drop)])
+        result = CliRunner().invoke(app, ["ingest", "--customers", str(drop), "--wait", "0"])
     assert result.exit_code == 1
     assert result.stderr == (
         "Error: another akasa ingest is running on this data directory; try again when it ends\n"

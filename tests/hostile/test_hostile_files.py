@@ -176,3 +176,13 @@ def test_large_tokens_under_the_limit_parse_in_linear_time(tmp_path: Path, token
     started = time.monotonic()
     assert read_orders(path).height == 1
     assert time.monotonic() - started < 10
+
+
+def test_an_order_with_too_many_elements_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "orders.xml"
+    path.write_text(
+        "<orders><order><order_id>1</order_id><extra>" + "<x>a</x>" * 12_000 + "</extra></order>"
+        "</orders>"
+    )
+    with pytest.raises(InputFileError, match="an <order> with more than 10000 elements inside"):
+        read_orders(path)

@@ -144,10 +144,11 @@ def test_refused_xml(tmp_path: Path, text: str, problem: str) -> None:
 def test_resolve_directory_glob_and_file(tmp_path: Path) -> None:
     for name in ["b.csv", "a.csv", "c.xml"]:
         (tmp_path / name).write_text("x")
-    assert [f.name for f in resolve("customers", tmp_path)] == ["a.csv", "b.csv"]
-    assert [f.name for f in resolve("orders", tmp_path)] == ["c.xml"]
-    assert [f.name for f in resolve("customers", str(tmp_path / "*.csv"))] == ["a.csv", "b.csv"]
-    assert resolve("customers", OFFICIAL_CUSTOMERS)[0].size_bytes == 240
+    assert [f.name for f in resolve("customers", tmp_path).files] == ["a.csv", "b.csv"]
+    assert [f.name for f in resolve("orders", tmp_path).files] == ["c.xml"]
+    globbed = resolve("customers", str(tmp_path / "*.csv")).files
+    assert [f.name for f in globbed] == ["a.csv", "b.csv"]
+    assert resolve("customers", OFFICIAL_CUSTOMERS).files[0].size_bytes == 240
 
 
 @pytest.mark.parametrize("name", ["missing.csv", "nothing-*.csv"])
@@ -208,13 +209,24 @@ def test_a_utf16_csv_is_refused_saying_so() -> None:
 def test_a_name_with_glob_characters_is_taken_literally(tmp_path: Path) -> None:
     path = tmp_path / "customers_[1].csv"
     path.write_text("customer_id,customer_name,mobile_number,region\n")
-    assert [f.name for f in resolve("customers", path)] == ["customers_[1].csv"]
+    assert [f.name for f in resolve("customers", path).files] == ["customers_[1].csv"]
 
 
-def test_a_fifo_named_like_a_drop_refuses_the_folder(tmp_path: Path) -> None:
+def test_a_fifo_or_folder_named_like_a_drop_is_skipped_with_a_note(tmp_path: Path) -> None:
+    """Never opened (reading a FIFO would block the ingest until a writer comes)."""
     os.mkfifo(tmp_path / "orders_2025-10-01.xml")
-    with pytest.raises(InputFileError, match=r"orders_2025-10-01\.xml: not a regular file"):
-        resolve("orders", tmp_path)
+    (tmp_path / "orders_2025-10-02.xml").mkdir()
+    (tmp_path / "orders_2025-10-03.xml").write_text("<orders/>")
+    found = resolve("orders", tmp_path)
+    assert [f.name for f in found.files] == ["orders_2025-10-03.xml"]
+    assert [(s.path.name, s.note) for s in found.skipped] == [
+        ("orders_2025-10-01.xml", "not a regular file (a FIFO)"),
+        ("orders_2025-10-02.xml", "not a regular file (a folder)"),
+    ]
+    globbed = resolve("orders", str(tmp_path / "orders_*.xml"))
+    assert [s.path.name for s in globbed.skipped] == ["orders_2025-10-01.xml"]
+    with pytest.raises(InputFileError, match=r"01\.xml: not a regular file \(a FIFO\)"):
+        resolve("orders", tmp_path / "orders_2025-10-01.xml")
 
 
 @pytest.mark.parametrize("quoted", [False, True], ids=["plain", "quoted"])

@@ -121,3 +121,28 @@ def test_closing_the_reader_early_stops_every_worker_at_once(
     reader.close()
     assert time.monotonic() - started < 2.0
     assert multiprocessing.active_children() == []
+
+
+def test_a_too_deep_file_is_refused_in_one_pass(
+    tmp_path: Path, parallel_always: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A range that is too deep is a file that is too deep: no second, sequential pass."""
+    path = tmp_path / "deep.xml"
+    path.write_text(
+        "<orders>"
+        + "".join(order(i) for i in range(100))
+        + "<order>" + "<a>" * 50 + "</a>" * 50 + "</order>"
+        + "".join(order(i) for i in range(100))
+        + "</orders>"
+    )  # fmt: skip
+    passes: list[Path] = []
+    sequential = xml_reader._read_sequential
+
+    def counted(path: Path, progress: object) -> object:
+        passes.append(path)
+        return sequential(path, None)
+
+    monkeypatch.setattr(xml_reader, "_read_sequential", counted)
+    with pytest.raises(InputFileError, match="elements nested deeper than 32 levels"):
+        read_orders(path, workers=2)
+    assert passes == []

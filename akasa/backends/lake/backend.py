@@ -20,6 +20,7 @@ from akasa.backends.lake import kpis
 from akasa.backends.lake.store import FORMAT, Lake, LakeWriter
 from akasa.backends.readonly_sql import run_query
 from akasa.core.tables import SCHEMAS
+from akasa.core.waiting import NO_WAIT, LockWait
 from akasa.kpi.context import KpiContext
 from akasa.kpi.spec import RawKpis
 
@@ -44,7 +45,8 @@ class LakeBackend:
     def next_batch_id(self) -> int:
         return self.lake.next_batch_id()
 
-    def begin(self) -> LakeWriter:
+    def begin(self, wait: LockWait = NO_WAIT) -> LakeWriter:
+        """(The data directory's lock, taken before, is the memory store's ingest lock.)"""
         return self.lake.begin()
 
     # ---- the query side --------------------------------------------------------------------

@@ -205,13 +205,17 @@ class LakeWriter:
             if not replaced.is_empty():
                 frames[REPLACED] = replaced.select(REPLACED_SCHEMA.keys()).cast(REPLACED_SCHEMA)
         tables = list(frames)
-        for table, frame in frames.items():
-            path = staging / f"{table}.parquet"
-            frame.write_parquet(path, statistics=True)
-            with path.open("rb") as handle:
-                os.fsync(handle.fileno())
-        fsync_dir(staging)
-        os.replace(staging, folder)
+        try:
+            for table, frame in frames.items():
+                path = staging / f"{table}.parquet"
+                frame.write_parquet(path, statistics=True)
+                with path.open("rb") as handle:
+                    os.fsync(handle.fileno())
+            fsync_dir(staging)
+            os.replace(staging, folder)
+        except BaseException:  # a full disk, say: no half-written folder stays behind
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
         self.added.append({**_entry_to_json(batch.entry), "tables": tables})
 
     def commit(self) -> None:

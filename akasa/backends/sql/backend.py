@@ -27,6 +27,7 @@ from akasa.backends.sql.schema import TABLES, batches, customer_mobiles, orders,
 from akasa.backends.sql.store import SqlWriter
 from akasa.core.errors import DatabaseError
 from akasa.core.tables import SCHEMAS
+from akasa.core.waiting import NO_WAIT, LockWait
 from akasa.kpi.context import KpiContext
 from akasa.kpi.spec import RawKpis
 
@@ -77,9 +78,9 @@ class SqlBackend:
     def next_batch_id(self) -> int:
         return int(self._scalar(select(func.max(batches.c.batch_id))) or 0) + 1
 
-    def begin(self) -> SqlWriter:
+    def begin(self, wait: LockWait = NO_WAIT) -> SqlWriter:
         """One transaction for the whole ingest; each batch is loaded as it comes."""
-        return SqlWriter(self.database, self.chunk_bytes)
+        return SqlWriter(self.database, self.chunk_bytes, wait)
 
     # ---- the query side --------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ Shared by every database (so not overridden anywhere):
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -48,6 +49,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.sql.dml import Insert
 
 from akasa.core.zones import OffsetPeriods
@@ -75,6 +77,8 @@ class SqlDialect:
     # Most bound parameters one statement may carry (None: the driver inlines values).
     parameter_limit: ClassVar[int | None] = None
     drop_temporary: ClassVar[str] = "DROP TABLE"
+    # The URL's database is a local file (a full disk then names that file).
+    local_file: ClassVar[bool] = False
 
     # ---- connecting ------------------------------------------------------------------------
 
@@ -94,6 +98,11 @@ class SqlDialect:
 
     def timed_out(self, exc: BaseException) -> Literal["connect", "lock"] | None:
         """Whether a driver error is a connection or lock wait that ran out of time."""
+        return None
+
+    def missing_privilege(self, exc: BaseException) -> str | None:
+        """The privilege a refused statement lacked (`INSERT on customers`), if it was
+        refused for want of one."""
         return None
 
     def prepare_location(self, url: URL, data_dir: Path) -> None:
@@ -197,6 +206,7 @@ def _offset_at(moment: ColumnElement[datetime], periods: OffsetPeriods) -> Colum
 class SQLite(SqlDialect):
     names = ("sqlite",)
     label = "SQLite"
+    local_file = True
     parameter_limit = 32_766 if sqlite3.sqlite_version_info >= (3, 32) else 999
 
     def connect_args(self, url: URL, *, local_infile: bool, timeout: int) -> dict[str, Any]:
@@ -205,6 +215,25 @@ class SQLite(SqlDialect):
 
     def timed_out(self, exc: BaseException) -> Literal["connect", "lock"] | None:
         return "lock" if "database is locked" in str(getattr(exc, "orig", exc)) else None
+
+    def try_ingest_lock(self, conn: Connection) -> bool:
+        """SQLite locks the whole file for a writer: take that lock now (a write that
+        changes nothing), without waiting, so a second writer is told at once in akasa's
+        words (or waits, `--wait`) instead of failing mid-load with `database is locked`.
+        A refused try holds nothing, not even a read lock the other writer would wait on."""
+        raw: Any = conn.connection.dbapi_connection
+        timeout = raw.execute("PRAGMA busy_timeout").fetchone()[0]
+        raw.execute("PRAGMA busy_timeout = 0")
+        try:
+            conn.exec_driver_sql("UPDATE batches SET batch_id = batch_id WHERE 0")
+        except OperationalError as exc:
+            if "database is locked" not in str(exc.orig):
+                raise
+            raw.rollback()
+            return False
+        finally:
+            raw.execute(f"PRAGMA busy_timeout = {int(timeout)}")
+        return True
 
     def database_bytes(self, conn: Connection) -> int | None:
         pages = conn.exec_driver_sql("PRAGMA page_count").scalar()
@@ -281,6 +310,18 @@ class MySQL(SqlDialect):
             return "connect"
         return None
 
+    def missing_privilege(self, exc: BaseException) -> str | None:
+        code, text = _error_code(exc), str(getattr(exc, "orig", exc))
+        if code in (1142, 1143):  # ER_TABLEACCESS_DENIED_ERROR, ER_COLUMNACCESS_DENIED_ERROR
+            found = _MYSQL_DENIED.search(text)
+            return f"{found[1]} on {found[2]}" if found else None
+        if code == 1044:  # ER_DBACCESS_DENIED_ERROR: what the statement needed of the database
+            found = _MYSQL_DATABASE.search(text)
+            what = _verb(exc)
+            privilege = "CREATE TEMPORARY TABLES" if what == "CREATE TEMPORARY" else what
+            return f"{privilege} on database {found[1] if found else '?'}"
+        return None
+
     def prepare_engine(self, engine: Engine) -> None:
         """mysqlclient already turns an executemany INSERT into multi-row statements."""
 
@@ -354,6 +395,20 @@ class PostgreSQL(SqlDialect):
             return "connect"
         return None
 
+    def missing_privilege(self, exc: BaseException) -> str | None:
+        original = getattr(exc, "orig", exc)
+        if getattr(original, "sqlstate", None) != "42501":  # insufficient_privilege
+            return None
+        text = str(original).splitlines()[0]
+        if found := _PG_DENIED.search(text):
+            kind, name = found[1], found[2]
+            if kind == "table":
+                return f"{_verb(exc)} on {name}"
+            return f"{'USAGE' if kind in ('sequence', 'schema') else 'access'} on {kind} {name}"
+        if "temporary tables" in text:
+            return "TEMPORARY on the database"
+        return None
+
     def prepare_kpi_session(self, conn: Connection) -> None:
         conn.execution_options(isolation_level="REPEATABLE READ")
 
@@ -388,18 +443,41 @@ class PostgreSQL(SqlDialect):
 
 
 DIALECTS: tuple[SqlDialect, ...] = (SQLite(), MySQL(), PostgreSQL())
-_GENERIC = SqlDialect()  # any other database SQLAlchemy can reach: the portable paths
+SUPPORTED = tuple(name for d in DIALECTS for name in d.names)
+
+
+class UnsupportedDatabase(ValueError):
+    """A URL for a database akasa has no dialect class for."""
 
 
 def dialect_named(name: str) -> SqlDialect:
-    """The class for a SQLAlchemy dialect name (`mysql`, `postgresql`, ...)."""
-    return next((d for d in DIALECTS if name in d.names), _GENERIC)
+    """The class for a SQLAlchemy dialect name (`mysql`, `postgresql`, ...). Raises
+    `UnsupportedDatabase` for any other: akasa's SQL is written and tested for these only."""
+    found = next((d for d in DIALECTS if name in d.names), None)
+    if found is None:
+        raise UnsupportedDatabase(name)
+    return found
 
 
 def dialect_of(bind: Connection | Dialect) -> SqlDialect:
     """The class for an open connection (or a SQLAlchemy `Dialect`)."""
     dialect = bind.dialect if isinstance(bind, Connection) else bind
     return dialect_named(dialect.name)
+
+
+_MYSQL_DENIED = re.compile(
+    r"(\w+) command denied to user .* for (?:table|column) [`']?(?:[^`'.]+[`']?\.[`']?)?([^`']+)"
+)
+_MYSQL_DATABASE = re.compile(r"to database [`']([^`']+)")
+_PG_DENIED = re.compile(r"permission denied for (table|sequence|schema|relation) \"?([^\s\"]+)")
+
+
+def _verb(exc: BaseException) -> str:
+    """What a statement does, from its first words (`INSERT`, `CREATE TEMPORARY`)."""
+    words = str(getattr(exc, "statement", "") or "").split()[:2]
+    if [w.upper() for w in words] == ["CREATE", "TEMPORARY"]:
+        return "CREATE TEMPORARY"
+    return words[0].upper() if words else "access"
 
 
 def _error_code(exc: BaseException) -> int | None:

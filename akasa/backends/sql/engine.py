@@ -18,9 +18,15 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
-from akasa.backends.sql.dialects import SqlDialect, dialect_named
+from akasa.backends.sql.dialects import (
+    SUPPORTED,
+    SqlDialect,
+    UnsupportedDatabase,
+    dialect_named,
+)
 from akasa.core.config import Settings
-from akasa.core.errors import ConfigError, DatabaseError
+from akasa.core.errors import ConfigError, DatabaseError, DiskFullError
+from akasa.core.files import is_disk_full
 from akasa.core.privacy import redact
 
 # Rows per multi-row INSERT that SQLAlchemy writes for PostgreSQL and SQLite (it makes a page
@@ -95,6 +101,15 @@ class Database:
         try:
             yield
         except SQLAlchemyError as exc:
+            if is_disk_full(exc):
+                local = self.dialect.local_file and self.url.database
+                raise DiskFullError(self.url.database if local else self.display) from None
+            missing = self.dialect.missing_privilege(exc)
+            if missing:
+                raise DatabaseError(
+                    f"database {self.display}: user {self.url.username} lacks the privilege "
+                    f"{missing}; grant it, or use the user that ran akasa migrate"
+                ) from None
             waited = self.dialect.timed_out(exc)
             if waited == "connect":
                 message = (
@@ -114,7 +129,13 @@ class Database:
 def open_database(settings: Settings) -> Database:
     """The configured database. No connection is made yet."""
     configured = settings.sqlalchemy_url()
-    dialect = dialect_named(configured.get_backend_name())
+    try:
+        dialect = dialect_named(configured.get_backend_name())
+    except UnsupportedDatabase as exc:
+        raise ConfigError(
+            f"AKASA_DATABASE_URL: akasa does not support {exc} databases; "
+            f"use one of {', '.join(f'{name}://' for name in SUPPORTED)}"
+        ) from None
     url = dialect.complete_url(configured)
     dialect.prepare_location(url, settings.data_dir)
     return Database(

@@ -23,6 +23,7 @@ from akasa.backends.base import PendingBatch
 from akasa.backends.sql.engine import Database
 from akasa.backends.sql.load import DEFAULT_CHUNK_BYTES, Loader, loader_for
 from akasa.core.errors import LockedError
+from akasa.core.waiting import NO_WAIT, LockWait
 
 log = logging.getLogger(__name__)
 
@@ -34,18 +35,24 @@ class SqlWriter:
     `chunk_bytes`: about how much of a frame the loader turns into text or rows at a time.
     """
 
-    def __init__(self, database: Database, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> None:
+    def __init__(
+        self,
+        database: Database,
+        chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+        wait: LockWait = NO_WAIT,
+    ) -> None:
         self.database = database
         with database.errors():
             # Its connections may use LOAD DATA LOCAL (MySQL), which nothing else needs.
             self.conn = database.engine(local_infile=database.local_infile).connect()
             self.transaction = self.conn.begin()
-            locked = database.dialect.try_ingest_lock(self.conn)
+            locked = wait.until(
+                lambda: database.dialect.try_ingest_lock(self.conn),
+                "another akasa ingest on this database",
+            )
         if not locked:
             self.rollback()
-            raise LockedError(
-                "another akasa ingest is writing to this database; try again when it ends"
-            )
+            raise LockedError(wait.refusal("another akasa ingest is writing to this database"))
         self.loader: Loader = loader_for(self.conn, database.temp_dir, chunk_bytes)
 
     def add(self, batch: PendingBatch) -> None:
