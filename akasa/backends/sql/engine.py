@@ -18,7 +18,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
-from akasa.backends.sql.dialects import SqlDialect, dialect_named
+from akasa.backends.sql.dialects import OPTION, MariaDBSpider, MySQL, SqlDialect, dialect_named
 from akasa.core.config import Settings
 from akasa.core.errors import ConfigError, DatabaseError
 from akasa.core.privacy import redact
@@ -81,6 +81,8 @@ class Database:
         except ArgumentError as exc:
             raise ConfigError(f"unusable database URL {self.display}: {exc}") from None
         self.dialect.prepare_engine(engine)
+        # Every connection knows its dialect class, also one the URL does not name.
+        engine.update_execution_options(**{OPTION: self.dialect})
         return engine
 
     def error_line(self, exc: BaseException) -> str:
@@ -115,6 +117,14 @@ def open_database(settings: Settings) -> Database:
     """The configured database. No connection is made yet."""
     configured = settings.sqlalchemy_url()
     dialect = dialect_named(configured.get_backend_name())
+    nodes = settings.spider_node_names()
+    if nodes:
+        if not isinstance(dialect, MySQL):
+            raise ConfigError(
+                "AKASA_SPIDER_NODES needs a MariaDB head server in AKASA_DATABASE_URL "
+                f"(mysql:// or mariadb://), not {configured.get_backend_name()}"
+            )
+        dialect = MariaDBSpider(nodes)
     url = dialect.complete_url(configured)
     dialect.prepare_location(url, settings.data_dir)
     return Database(

@@ -24,7 +24,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 
 import polars as pl
-from sqlalchemy import Column, Connection, MetaData, Table, delete, insert, select
+from sqlalchemy import Column, Connection, MetaData, Table, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.schema import CreateTable
 
@@ -112,8 +112,8 @@ def _merge(conn: Connection, name: str) -> None:
     """Moves a staged table into the real one, with one or two set-based statements."""
     target, stage = TARGETS[name], STAGES[name]
     if name == "orders":  # replaced whole: the previous lines and header go first
-        conn.execute(delete(order_lines).where(order_lines.c.order_id == stage.c.order_id))
-        conn.execute(delete(orders).where(orders.c.order_id == stage.c.order_id))
+        dialect_of(conn).delete_staged_keys(conn, order_lines, "order_id", stage)
+        dialect_of(conn).delete_staged_keys(conn, orders, "order_id", stage)
     names = COLUMNS[name]
     rows = select(*(stage.c[n] for n in names))
     if name == "customers":  # the latest version wins
