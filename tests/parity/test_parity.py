@@ -1,4 +1,6 @@
-"""Memory and table mode write byte-identical KPI files, on SQLite, MariaDB and PostgreSQL."""
+"""Memory and table mode write byte-identical KPI files, on SQLite, MariaDB and PostgreSQL,
+and (official data, generated dirty days, day 1 -> day 1 again -> day 2) on a MariaDB
+Spider cluster whose fact tables are sharded over two data nodes."""
 
 from __future__ import annotations
 
@@ -14,8 +16,8 @@ from tests.db import TestDatabase
 from tests.parity.helpers import assert_same_outputs
 
 
-def test_official_files(migrated: TestDatabase) -> None:
-    settings = migrated.settings()
+def test_official_files(parity_migrated: TestDatabase) -> None:
+    settings = parity_migrated.settings()
     result = load(settings, [OFFICIAL_CUSTOMERS], [OFFICIAL_ORDERS], mode="both")
     assert accounting(result, 0) == accounting(result, 1)
     _, table = assert_same_outputs(settings)
@@ -41,9 +43,9 @@ def dirty_days(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     ids=["latest", "mid-data", "later-month", "now", "before-data"],
 )
 def test_multi_day_generated_dirty_data(
-    migrated: TestDatabase, dirty_days: list[Path], options: dict[str, object]
+    parity_migrated: TestDatabase, dirty_days: list[Path], options: dict[str, object]
 ) -> None:
-    settings = migrated.settings()
+    settings = parity_migrated.settings()
     customers = [f for f in dirty_days if f.suffix == ".csv"]
     orders = [f for f in dirty_days if f.suffix == ".xml"]
     result = load(settings, customers, orders, mode="both")
@@ -54,8 +56,10 @@ def test_multi_day_generated_dirty_data(
     assert (memory.tables["monthly_trends"].height == 0) == nothing_in_scope
 
 
-def test_day_one_then_day_one_again_then_day_two(migrated: TestDatabase, tmp_path: Path) -> None:
-    settings = migrated.settings()
+def test_day_one_then_day_one_again_then_day_two(
+    parity_migrated: TestDatabase, tmp_path: Path
+) -> None:
+    settings = parity_migrated.settings()
     files = generate(tmp_path / "in", customers=120, order_lines=1500, days=2, seed=8).files
     day1, day2 = files[:2], files[2:]
     first = load(settings, [day1[0]], [day1[1]], mode="both")
