@@ -48,10 +48,10 @@ answers() {
     ping >/dev/null 2>&1
 }
 
-running() {  # the pid file names a live mariadbd
+running() {  # the pid file names a live mariadbd (a killed one may linger as a zombie)
   local pid
   pid=$(cat "$DIR/$1/mariadbd.pid" 2>/dev/null) || return 1
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && ! grep -q '^State:.*zombie' "/proc/$pid/status"
 }
 
 init_server() {
@@ -83,7 +83,7 @@ start_server() {
 
 wait_for() {
   local name=$1
-  for _ in $(seq 1 120); do
+  for _ in $(seq 1 240); do
     answers "$name" && return 0
     sleep 0.25
   done
