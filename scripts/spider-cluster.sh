@@ -120,7 +120,11 @@ write_env() {
 start() {
   command -v mariadbd >/dev/null || die "mariadbd not found (install mariadb-server)"
   local name
-  for name in "${SERVERS[@]}"; do init_server "$name"; done
+  for name in "${SERVERS[@]}"; do init_server "$name" & done
+  wait
+  for name in "${SERVERS[@]}"; do
+    [ -d "$DIR/$name/data/mysql" ] || die "no data folder for $name (see $DIR/$name/install.log)"
+  done
   for name in "${SERVERS[@]}"; do start_server "$name"; done
   for name in "${SERVERS[@]}"; do
     wait_for "$name"
