@@ -1,9 +1,9 @@
 """The local MariaDB Spider cluster of `scripts/spider-cluster.sh`, for the tests.
 
-`cluster()` reuses a running cluster (its env file, `$AKASA_SPIDER_DIR/cluster.env`, and
-`status` saying all three servers answer) and leaves it running; otherwise it starts one
-and stops it when the session ends. Under `CI=true` a cluster that cannot start fails the
-tests that need it; elsewhere they are skipped. Every Spider test carries the
+`cluster()` reuses a cluster someone started (its env file, `$AKASA_SPIDER_DIR/cluster.env`,
+exists; a server that does not answer is started again) and leaves it running; otherwise
+it starts one and stops it when the session ends. Under `CI=true` a cluster that cannot
+start fails the tests that need it; elsewhere they are skipped. Every Spider test carries the
 `xdist_group("spider")` mark (`SPIDER_MARKS`): with `--dist loadgroup` they all run in
 one worker, so one worker starts, uses and stops the cluster.
 
@@ -116,11 +116,13 @@ def cluster() -> Iterator[Cluster]:
     started = False
     with FileLock(str(FOLDER) + ".lock"):
         if not _running(FOLDER):
+            # Stopped at the end only if no one had started it (no env file): a cluster
+            # someone left with a server down is brought back up and left running.
+            started = not (FOLDER / "cluster.env").exists()
             try:
                 _script(FOLDER, "start")
             except (RuntimeError, subprocess.TimeoutExpired, OSError) as exc:
                 _unreachable("spider", f"the Spider cluster did not start: {exc}")
-            started = True
     try:
         yield _read_env(FOLDER)
     finally:

@@ -37,8 +37,9 @@ VARIABLES = (
     "AKASA_LOG_DAYS",
     "AKASA_SPIDER_NODES",
 )
-# Read by the test suite only (README, Development); akasa itself ignores them.
-TEST_VARIABLES = ("AKASA_TEST_MARIADB_URL", "AKASA_TEST_POSTGRESQL_URL")
+# Read by the test suite (and scripts/spider-cluster.sh) only (README, Development); akasa
+# itself ignores them.
+TEST_VARIABLES = ("AKASA_TEST_MARIADB_URL", "AKASA_TEST_POSTGRESQL_URL", "AKASA_SPIDER_DIR")
 # Names people write for the ones akasa reads. Other DB_* names are left alone: the prefix is
 # common to many programs, while AKASA_* is akasa's own.
 MISSPELLINGS = {
