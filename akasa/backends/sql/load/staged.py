@@ -8,7 +8,8 @@ real table by one statement each, inside the ingest's transaction:
 - customers: `INSERT ... SELECT ... ON DUPLICATE KEY UPDATE` (MySQL) or
   `... ON CONFLICT (customer_id) DO UPDATE` (PostgreSQL): the latest version wins;
 - orders are replaced whole: the lines and then the headers of every staged `order_id`
-  are deleted with a join on the staging table, then the new headers are inserted;
+  are deleted (a join on the staging table, or `IN` lists where the dialect says so:
+  `SqlDialect.delete_staged_keys`), then the new headers are inserted;
 - order lines, customer numbers and rejects: `INSERT ... SELECT`.
 
 Staging tables have the real columns and types (and on MySQL the same binary collation,
