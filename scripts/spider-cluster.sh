@@ -70,7 +70,10 @@ start_server() {
   running "$name" && return 0
   if [ "$name" = head ]; then
     # Spider's own XA: a transaction over several nodes commits with two-phase commit.
-    extra=(--plugin-load-add=ha_spider --spider-internal-xa=1)
+    # Ping each node connection at the start of every transaction, so a connection to a
+    # node that was restarted is opened again instead of failing the statement.
+    extra=(--plugin-load-add=ha_spider --spider-internal-xa=1
+      --spider-ping-interval-at-trx-start=0)
   fi
   mariadbd --no-defaults --datadir="$folder/data" --user="$(id -un)" \
     --bind-address="$(host_of "$name")" --port="$(port_of "$name")" --socket="$folder/mariadbd.sock" \

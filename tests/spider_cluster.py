@@ -1,14 +1,15 @@
 """The local MariaDB Spider cluster of `scripts/spider-cluster.sh`, for the tests.
 
-`cluster()` reuses a cluster someone started (its env file, `$AKASA_SPIDER_DIR/cluster.env`,
-exists; a server that does not answer is started again) and leaves it running; otherwise
-it starts one and stops it when the session ends. Under `CI=true` a cluster that cannot
-start fails the tests that need it; elsewhere they are skipped. Every Spider test carries the
-`xdist_group("spider")` mark (`SPIDER_MARKS`): with `--dist loadgroup` they all run in
-one worker, so one worker starts, uses and stops the cluster.
+`cluster()` reuses a running cluster (its env file, `$AKASA_SPIDER_DIR/cluster.env`, and at
+least one server answering; one that does not is started again) or starts one. Under
+`CI=true` a cluster that cannot start fails the tests that need it; elsewhere they are
+skipped. Several pytest-xdist workers share the cluster, so a worker never stops it
+(`.ci/run` stops it when the run ends; elsewhere `scripts/spider-cluster.sh stop`); a
+session without workers (`-n 0`) stops the cluster it started.
 
 `provide` gives each test its own database on the head (and so on each node), dropped
-afterwards everywhere.
+afterwards everywhere, and holds a lock shared by every worker while the test runs: one
+Spider test at a time, so a test that kills a data node never breaks another one.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "spider-cluster.sh
 FOLDER = Path(os.environ.get("AKASA_SPIDER_DIR") or Path(tempfile.gettempdir()) / "akasa-spider")
 NODES = ("node1", "node2")
 FACT_TABLES = ("customers", "customer_mobiles", "orders", "order_lines")
-SPIDER_MARKS = [pytest.mark.spider, pytest.mark.db, pytest.mark.xdist_group("spider")]
+SPIDER_MARKS = [pytest.mark.spider, pytest.mark.db]
 
 
 @dataclass(frozen=True)
@@ -100,14 +101,19 @@ def _read_env(folder: Path) -> Cluster:
     )
 
 
-def _running(folder: Path) -> bool:
+def _status(folder: Path) -> str:
+    """`all` servers answer, `some`, or `none`."""
     if not (folder / "cluster.env").is_file():
-        return False
-    try:
-        _script(folder, "status")
-    except (RuntimeError, subprocess.TimeoutExpired):
-        return False
-    return True
+        return "none"
+    done = subprocess.run(
+        ["bash", str(SCRIPT), "status"],
+        env={**os.environ, "AKASA_SPIDER_DIR": str(folder)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    up = done.stdout.count(": up on ")
+    return "all" if done.returncode == 0 else "some" if up else "none"
 
 
 def cluster() -> Iterator[Cluster]:
@@ -115,10 +121,11 @@ def cluster() -> Iterator[Cluster]:
     FOLDER.mkdir(parents=True, exist_ok=True)
     started = False
     with FileLock(str(FOLDER) + ".lock"):
-        if not _running(FOLDER):
-            # Stopped at the end only if no one had started it (no env file): a cluster
-            # someone left with a server down is brought back up and left running.
-            started = not (FOLDER / "cluster.env").exists()
+        status = _status(FOLDER)
+        if status != "all":
+            # Stopped at the end unless someone else's cluster was partly up: that one
+            # is brought back up and left running.
+            started = status == "none"
             try:
                 _script(FOLDER, "start")
             except (RuntimeError, subprocess.TimeoutExpired, OSError) as exc:
@@ -126,7 +133,7 @@ def cluster() -> Iterator[Cluster]:
     try:
         yield _read_env(FOLDER)
     finally:
-        if started:
+        if started and "PYTEST_XDIST_WORKER" not in os.environ:
             _script(FOLDER, "stop")
 
 
@@ -139,6 +146,13 @@ def provide(
 ) -> Iterator[TestDatabase]:
     """A fresh database on the head, configured (with AKASA_SPIDER_NODES) as the table-mode
     database of the test; dropped on the head and on every node afterwards."""
+    with FileLock(str(spider.folder) + ".tests.lock"):
+        yield from _provide(spider, tmp_path, monkeypatch)
+
+
+def _provide(
+    spider: Cluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[TestDatabase]:
     name = f"akasa_test_{uuid.uuid4().hex[:8]}"
     engine = _admin(spider.head)
     try:
