@@ -35,6 +35,7 @@ TARGETS = {  # (step, size) -> (seconds, MB or None)
     ("run table", "1m"): (1.5, None),
     ("run table", "5m"): (3.0, None),
     ("akasa --help", "-"): (0.5, None),
+    ("report, sample", "sample"): (3.0, None),
 }
 
 
@@ -246,6 +247,26 @@ def bench_spider(size: str, work: Path, runs: int) -> tuple[list[Measure], list[
     return [ingest, run], lines
 
 
+def bench_report(work: Path, runs: int) -> list[Measure]:
+    """`akasa report` on the sample (data/sample, memory mode), with and without the PNGs.
+    The first report of a data dir builds the Vega JavaScript once (kept in data/cache/);
+    that one is timed on its own, the daily ones after it as `report, sample`."""
+    data = work / "data-report"
+    shutil.rmtree(data, ignore_errors=True)
+    env = dict(os.environ, AKASA_DATA_DIR=str(data))
+    sample = str(ROOT / "data" / "sample")
+    timed(akasa("ingest", "--customers", sample, "--orders", sample, "--quiet"), env)
+    timed(akasa("run", "--quiet"), env)
+    first = Measure("report, sample, first of a data dir", "sample", 0)
+    first.samples.append(timed(akasa("report", "--quiet"), env))
+    daily = Measure("report, sample", "sample", 0)
+    bare = Measure("report --no-png, sample", "sample", 0)
+    for _ in range(runs):
+        daily.samples.append(timed(akasa("report", "--quiet"), env))
+        bare.samples.append(timed(akasa("report", "--quiet", "--no-png"), env))
+    return [first, daily, bare]
+
+
 def machine() -> str:
     cpu = "unknown CPU"
     try:
@@ -295,6 +316,12 @@ WHY = {
         "lazy queries themselves."
     ),
 }
+
+WHY["report, sample"] = (
+    "About 1 s of CPU to start vl-convert's converter (overlapped with building the specs) "
+    "and about 0.1-0.3 s per PNG at twice the chart size, on top of Python, Altair and Polars "
+    "start-up; `--no-png` skips the converter altogether. See docs/report.md, Speed."
+)
 
 
 def notes(measures: list[Measure]) -> list[str]:
@@ -370,6 +397,7 @@ def main() -> None:
         helper.samples.append(timed(akasa("--help"), dict(os.environ)))
     measures.append(helper)
     extra: list[str] = []  # the Spider cluster's rows per node
+    measures.extend(bench_report(args.work, args.runs))
     for size in args.sizes.split(","):
         measures.extend(bench_size(size, args.work, args.runs, args.mysql_url, modes))
         if args.spider:
