@@ -17,6 +17,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -187,6 +188,65 @@ def bench_size(
     return [m for m in measures.values() if m.samples]
 
 
+def bench_spider(size: str, work: Path, runs: int) -> tuple[list[Measure], list[str]]:
+    """Table mode on the local MariaDB Spider cluster (scripts/spider-cluster.sh: a head and
+    two data nodes on this machine, started here if none runs): ingest and run times, and
+    how many rows each node holds. Returns the measures and lines for the report."""
+    from sqlalchemy import create_engine, text
+
+    drop = generate(work, size)
+    script = ROOT / "scripts" / "spider-cluster.sh"
+    folder = Path(
+        os.environ.get("AKASA_SPIDER_DIR") or Path(tempfile.gettempdir()) / "akasa-spider"
+    )
+    if subprocess.run(["bash", str(script), "status"], capture_output=True).returncode != 0:
+        subprocess.run(["bash", str(script), "start"], check=True, stdout=subprocess.DEVNULL)
+    cluster = dict(
+        line.split("=", 1)
+        for line in (folder / "cluster.env").read_text().splitlines()
+        if "=" in line
+    )
+    head = cluster["AKASA_SPIDER_HEAD_URL"].split("?")[0].rstrip("/")
+    nodes = cluster["AKASA_SPIDER_NODES"].split(",")
+    ingest = Measure("ingest spider (head + 2 nodes)", size, SIZES[size])
+    run = Measure("run spider (head + 2 nodes)", size, SIZES[size])
+    shards: dict[str, dict[str, int]] = {}
+    for _ in range(runs):
+        data = work / "store-spider"
+        shutil.rmtree(data, ignore_errors=True)
+        for url in [head] + [cluster[f"AKASA_SPIDER_{n.upper()}_URL"].split("?")[0] for n in nodes]:
+            mysql(url.rstrip("/") + "/mysql", "DROP DATABASE IF EXISTS akasa_bench")
+        mysql(head + "/mysql", "CREATE DATABASE akasa_bench CHARACTER SET utf8mb4")
+        env = {
+            **os.environ,
+            "AKASA_DATA_DIR": str(data),
+            "AKASA_DATABASE_URL": head + "/akasa_bench?charset=utf8mb4",
+            "AKASA_SPIDER_NODES": ",".join(nodes),
+        }
+        subprocess.run(akasa("migrate"), env=env, check=True, stdout=subprocess.DEVNULL)
+        ingest.samples.append(
+            timed(akasa("ingest", "-m", "table", "-c", str(drop), "-o", str(drop), "-q"), env)
+        )
+        run.samples.append(timed(akasa("run", "-m", "table", "-f", "json"), env))
+        for node in nodes:
+            url = cluster[f"AKASA_SPIDER_{node.upper()}_URL"].split("?")[0].rstrip("/")
+            engine = create_engine(url + "/akasa_bench")
+            with engine.connect() as conn:
+                shards[node] = {
+                    table: int(conn.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar() or 0)
+                    for table in ("customers", "customer_mobiles", "orders", "order_lines")
+                }
+            engine.dispose()
+    lines = ["", f"Rows per data node after the {size} Spider ingest:", ""]
+    lines += [
+        "| node | customers | customer_mobiles | orders | order_lines |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for node, counts in shards.items():
+        lines.append(f"| {node} | " + " | ".join(f"{n:,}" for n in counts.values()) + " |")
+    return [ingest, run], lines
+
+
 def bench_report(work: Path, runs: int) -> list[Measure]:
     """`akasa report` on the sample (data/sample, memory mode), with and without the PNGs.
     The first report of a data dir builds the Vega JavaScript once (kept in data/cache/);
@@ -323,6 +383,11 @@ def main() -> None:
         action="store_true",
         help="check the benchmark runs; print the table, write no RESULTS.md",
     )
+    parser.add_argument(
+        "--spider",
+        action="store_true",
+        help="also table mode on the local Spider cluster (head + 2 data nodes)",
+    )
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     modes = args.modes.split(",")
@@ -331,12 +396,17 @@ def main() -> None:
     for _ in range(args.runs):
         helper.samples.append(timed(akasa("--help"), dict(os.environ)))
     measures.append(helper)
+    extra: list[str] = []  # the Spider cluster's rows per node
     measures.extend(bench_report(args.work, args.runs))
     for size in args.sizes.split(","):
         measures.extend(bench_size(size, args.work, args.runs, args.mysql_url, modes))
-        print(report(measures, args.runs), flush=True)
+        if args.spider:
+            spider_measures, shards = bench_spider(size, args.work, args.runs)
+            measures.extend(spider_measures)
+            extra += shards
+        print(report(measures, args.runs) + "\n".join(extra), flush=True)
     if not args.smoke:
-        args.out.write_text(report(measures, args.runs))
+        args.out.write_text(report(measures, args.runs) + "\n".join(extra))
 
 
 if __name__ == "__main__":

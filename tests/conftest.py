@@ -10,7 +10,7 @@ import pytest
 from hypothesis import settings as hypothesis_settings
 
 from akasa.core.config import Settings, load_settings
-from tests import db
+from tests import db, spider_cluster
 
 # Property tests run real Polars work: no per-example deadline, so a busy machine cannot
 # turn a slow example into a failure.
@@ -71,6 +71,43 @@ def migrated(database: db.TestDatabase) -> db.TestDatabase:
 
     migrate(database.settings())
     return database
+
+
+@pytest.fixture(scope="session")
+def spider() -> Iterator[spider_cluster.Cluster]:
+    """The local Spider cluster (head + two data nodes), started once if none runs."""
+    yield from spider_cluster.cluster()
+
+
+@pytest.fixture
+def spider_database(
+    spider: spider_cluster.Cluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[db.TestDatabase]:
+    """A fresh database on the Spider head (its fact tables sharded over the nodes once
+    migrated)."""
+    yield from spider_cluster.provide(spider, tmp_path, monkeypatch)
+
+
+@pytest.fixture(
+    params=[
+        *_kinds(db.ALL),
+        pytest.param("spider", id="spider", marks=spider_cluster.SPIDER_MARKS),
+    ]
+)
+def parity_migrated(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[db.TestDatabase]:
+    """`migrated`, plus the Spider cluster: the parity suite runs on every target."""
+    from akasa.pipeline.migrate import migrate
+
+    if request.param == "spider":
+        cluster = request.getfixturevalue("spider")
+        provided = spider_cluster.provide(cluster, tmp_path, monkeypatch)
+    else:
+        provided = db.provide(request.param, tmp_path, monkeypatch)
+    for database in provided:
+        migrate(database.settings())
+        yield database
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -44,6 +44,7 @@ class TestDatabase:
     kind: str
     url: URL
     data_dir: Path
+    spider_nodes: str | None = None  # AKASA_SPIDER_NODES of a Spider head
 
     __test__ = False  # not a test class, despite the name
 
@@ -53,6 +54,8 @@ class TestDatabase:
 
     def settings(self, **overrides: object) -> Settings:
         values: dict[str, object] = {"data_dir": self.data_dir, "database_url": self.url_text}
+        if self.spider_nodes is not None:
+            values["spider_nodes"] = self.spider_nodes
         return load_settings(**{**values, **overrides})
 
     def engine(self) -> Engine:
@@ -81,7 +84,7 @@ class TestDatabase:
         return {name: len(rows) for name, rows in self.snapshot().items()}
 
 
-def _unreachable(kind: str, exc: Exception) -> None:
+def _unreachable(kind: str, exc: Exception | str) -> None:
     message = f"{kind} server not reachable ({str(exc).splitlines()[0]})"
     if os.environ.get("CI") == "true":
         pytest.fail(f"{message}; under CI=true this is a failure, not a skip")

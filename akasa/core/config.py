@@ -35,9 +35,11 @@ VARIABLES = (
     "AKASA_SOURCE_TIMEZONE",
     "AKASA_DB_TIMEOUT",
     "AKASA_LOG_DAYS",
+    "AKASA_SPIDER_NODES",
 )
-# Read by the test suite only (README, Development); akasa itself ignores them.
-TEST_VARIABLES = ("AKASA_TEST_MARIADB_URL", "AKASA_TEST_POSTGRESQL_URL")
+# Read by the test suite (and scripts/spider-cluster.sh) only (README, Development); akasa
+# itself ignores them.
+TEST_VARIABLES = ("AKASA_TEST_MARIADB_URL", "AKASA_TEST_POSTGRESQL_URL", "AKASA_SPIDER_DIR")
 # Names people write for the ones akasa reads. Other DB_* names are left alone: the prefix is
 # common to many programs, while AKASA_* is akasa's own.
 MISSPELLINGS = {
@@ -160,6 +162,10 @@ class Settings(BaseSettings):
     db_timeout: int = Field(30, ge=1, le=3600, validation_alias=_env("AKASA_DB_TIMEOUT"))
     # Days a log file is kept after its last line.
     log_days: int = Field(90, ge=1, validation_alias=_env("AKASA_LOG_DAYS"))
+    # MariaDB Spider: the data nodes (`CREATE SERVER` names on the head the URL points at),
+    # comma-separated. Set, `akasa migrate` shards the fact tables over them
+    # (docs/scaling.md); unset, table mode uses one server.
+    spider_nodes: str | None = Field(None, validation_alias=_env("AKASA_SPIDER_NODES"))
 
     @field_validator("timezone", "source_timezone")
     @classmethod
@@ -171,7 +177,13 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "database_url", "db_password", "db_host", "db_username", "db_database", mode="before"
+        "database_url",
+        "db_password",
+        "db_host",
+        "db_username",
+        "db_database",
+        "spider_nodes",
+        mode="before",
     )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
@@ -183,6 +195,27 @@ class Settings(BaseSettings):
         if value.exists() and not value.is_dir():
             raise ValueError(f"{value} is a file, not a folder (AKASA_DATA_DIR)")
         return value
+
+    @field_validator("spider_nodes")
+    @classmethod
+    def _server_names(cls, value: str | None) -> str | None:
+        """Comma-separated `CREATE SERVER` names: letters, digits and underscores, since
+        each is written into the tables' definitions."""
+        if value is None:
+            return None
+        names = [n.strip() for n in value.split(",")]
+        bad = [n for n in names if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,63}", n)]
+        if bad:
+            raise ValueError(
+                f"AKASA_SPIDER_NODES must be server names separated by commas, not {bad[0]!r}"
+            )
+        if len(set(names)) != len(names):
+            raise ValueError("AKASA_SPIDER_NODES names a server twice")
+        return ",".join(names)
+
+    def spider_node_names(self) -> list[str]:
+        """The Spider data nodes, in order (empty: one server)."""
+        return self.spider_nodes.split(",") if self.spider_nodes else []
 
     @cached_property
     def store_dir(self) -> Path:

@@ -80,7 +80,8 @@ def test_a_misspelt_variable_names_the_right_one(name: str, meant: str) -> None:
 def test_an_unknown_akasa_variable_lists_the_known_ones() -> None:
     assert environment_warnings({"AKASA_COLOUR": "1"}) == [
         "AKASA_COLOUR is not an akasa setting (akasa reads AKASA_DATA_DIR, AKASA_DATABASE_URL, "
-        "AKASA_TIMEZONE, AKASA_SOURCE_TIMEZONE, AKASA_DB_TIMEOUT, AKASA_LOG_DAYS)"
+        "AKASA_TIMEZONE, AKASA_SOURCE_TIMEZONE, AKASA_DB_TIMEOUT, AKASA_LOG_DAYS, "
+        "AKASA_SPIDER_NODES)"
     ]
 
 

@@ -41,6 +41,7 @@ from sqlalchemy import (
     Table,
     case,
     cast,
+    delete,
     event,
     func,
     literal,
@@ -153,6 +154,14 @@ class SqlDialect:
         """INSERT ... SELECT from a staging table that replaces the other columns of a key
         already stored."""
         raise NotImplementedError(f"{type(self).__name__} has no staged load")
+
+    def delete_staged_keys(self, conn: Connection, table: Table, key: str, stage: Table) -> None:
+        """Deletes the rows of `table` whose `key` is in the staging table: one join."""
+        conn.execute(delete(table).where(table.c[key] == stage.c[key]))
+
+    def after_migrations(self, conn: Connection) -> None:
+        """Runs after every Alembic upgrade (`alembic/env.py`): where tables must be
+        placed beyond what the migration scripts say."""
 
     def drop_staged(self, conn: Connection, tables: Sequence[Table]) -> None:
         quote = conn.dialect.identifier_preparer.quote
@@ -372,6 +381,46 @@ class MySQL(SqlDialect):
         return statement.on_duplicate_key_update({n: stage.c[n] for n in names if n not in keys})
 
 
+class MariaDBSpider(MySQL):
+    """MariaDB with the Spider engine: the URL points at the head server, and
+    `AKASA_SPIDER_NODES` names its data nodes (`CREATE SERVER`). The fact tables are
+    sharded over the nodes; the ledger and the quarantine stay on the head. Everything
+    else is MariaDB's. See docs/scaling.md.
+    """
+
+    # Never picked by the URL's name (`dialect_named` skips it): the setting picks it
+    # (`open_database`).
+    # The column each fact table is sharded by. The order-to-customer join of the KPI
+    # scope needs orders and customer_mobiles on the same node for a number; the lines of
+    # one order stay together (they have no mobile number, and only the loader reads
+    # them, by order_id).
+    SHARD_KEYS: ClassVar[dict[str, str]] = {
+        "customers": "customer_id",
+        "customer_mobiles": "mobile_number",
+        "orders": "mobile_number",
+        "order_lines": "order_id",
+    }
+    # Keys per pushed-down `DELETE ... WHERE key IN (...)`.
+    DELETE_KEYS = 1_000
+
+    def __init__(self, nodes: Sequence[str]) -> None:
+        self.nodes = tuple(nodes)
+
+    def after_migrations(self, conn: Connection) -> None:
+        from akasa.backends.sql.spider import distribute
+
+        distribute(conn, self.nodes, self.SHARD_KEYS)
+
+    def delete_staged_keys(self, conn: Connection, table: Table, key: str, stage: Table) -> None:
+        """Spider does not push a join with a head-local staging table down to the nodes:
+        it would read every row of every shard. The staged keys are read instead and
+        deleted in `IN` lists, which each node answers from its own primary key."""
+        keys = list(conn.execute(select(stage.c[key]).distinct()).scalars())
+        for start in range(0, len(keys), self.DELETE_KEYS):
+            chunk = keys[start : start + self.DELETE_KEYS]
+            conn.execute(delete(table).where(table.c[key].in_(chunk)))
+
+
 class PostgreSQL(SqlDialect):
     names = ("postgresql",)
     label = "PostgreSQL"
@@ -459,10 +508,19 @@ def dialect_named(name: str) -> SqlDialect:
     return found
 
 
+# The execution option by which an engine's connections carry a dialect class chosen by a
+# setting rather than by the URL (`MariaDBSpider`).
+OPTION = "akasa_dialect"
+
+
 def dialect_of(bind: Connection | Dialect) -> SqlDialect:
     """The class for an open connection (or a SQLAlchemy `Dialect`)."""
-    dialect = bind.dialect if isinstance(bind, Connection) else bind
-    return dialect_named(dialect.name)
+    if isinstance(bind, Connection):
+        chosen = bind.get_execution_options().get(OPTION)
+        if isinstance(chosen, SqlDialect):
+            return chosen
+        return dialect_named(bind.dialect.name)
+    return dialect_named(bind.name)
 
 
 _MYSQL_DENIED = re.compile(

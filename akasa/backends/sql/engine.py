@@ -19,7 +19,10 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from akasa.backends.sql.dialects import (
+    OPTION,
     SUPPORTED,
+    MariaDBSpider,
+    MySQL,
     SqlDialect,
     UnsupportedDatabase,
     dialect_named,
@@ -87,6 +90,8 @@ class Database:
         except ArgumentError as exc:
             raise ConfigError(f"unusable database URL {self.display}: {exc}") from None
         self.dialect.prepare_engine(engine)
+        # Every connection knows its dialect class, also one the URL does not name.
+        engine.update_execution_options(**{OPTION: self.dialect})
         return engine
 
     def error_line(self, exc: BaseException) -> str:
@@ -136,6 +141,14 @@ def open_database(settings: Settings) -> Database:
             f"AKASA_DATABASE_URL: akasa does not support {exc} databases; "
             f"use one of {', '.join(f'{name}://' for name in SUPPORTED)}"
         ) from None
+    nodes = settings.spider_node_names()
+    if nodes:
+        if not isinstance(dialect, MySQL):
+            raise ConfigError(
+                "AKASA_SPIDER_NODES needs a MariaDB head server in AKASA_DATABASE_URL "
+                f"(mysql:// or mariadb://), not {configured.get_backend_name()}"
+            )
+        dialect = MariaDBSpider(nodes)
     url = dialect.complete_url(configured)
     dialect.prepare_location(url, settings.data_dir)
     return Database(

@@ -8,7 +8,8 @@ real table by one statement each, inside the ingest's transaction:
 - customers: `INSERT ... SELECT ... ON DUPLICATE KEY UPDATE` (MySQL) or
   `... ON CONFLICT (customer_id) DO UPDATE` (PostgreSQL): the latest version wins;
 - orders are replaced whole: the lines and then the headers of every staged `order_id`
-  are deleted with a join on the staging table, then the new headers are inserted;
+  are deleted (a join on the staging table, or `IN` lists where the dialect says so:
+  `SqlDialect.delete_staged_keys`), then the new headers are inserted;
 - order lines, customer numbers and rejects: `INSERT ... SELECT`.
 
 Staging tables have the real columns and types (and on MySQL the same binary collation,
@@ -24,7 +25,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 
 import polars as pl
-from sqlalchemy import Column, Connection, MetaData, Table, delete, insert, select
+from sqlalchemy import Column, Connection, MetaData, Table, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.schema import CreateTable
 
@@ -112,8 +113,8 @@ def _merge(conn: Connection, name: str) -> None:
     """Moves a staged table into the real one, with one or two set-based statements."""
     target, stage = TARGETS[name], STAGES[name]
     if name == "orders":  # replaced whole: the previous lines and header go first
-        conn.execute(delete(order_lines).where(order_lines.c.order_id == stage.c.order_id))
-        conn.execute(delete(orders).where(orders.c.order_id == stage.c.order_id))
+        dialect_of(conn).delete_staged_keys(conn, order_lines, "order_id", stage)
+        dialect_of(conn).delete_staged_keys(conn, orders, "order_id", stage)
     names = COLUMNS[name]
     rows = select(*(stage.c[n] for n in names))
     if name == "customers":  # the latest version wins
