@@ -416,23 +416,33 @@ WHY = {
         "Reading the XML is bound by xmltodict, the project's XML library: its pure-Python "
         "handlers parse about 65k lines/s per core, so 1M lines need about 15 CPU-seconds "
         "before any cleaning; two worker processes can at best halve that, and the main "
-        "process needs the same cores to clean and write. Memory: the main process holds the "
-        "largest file while it is cleaned (rules compare lines across a file), so it follows "
-        "the largest daily file, and 5M lines in 10 files are 500k-line files."
+        "process needs the same cores to clean and write (see the floor and stage rows)."
+    ),
+    "ingest memory, one file": (
+        "A file of 64 MB or more is cleaned in order-id partitions spilled to disk "
+        "(akasa/ingest/spill.py) and its lines and orders are written a window at a time, "
+        "so the main process holds one partition or window; the two XML workers add their "
+        "own memory while they parse."
     ),
     "ingest table": (
         "The same reading and cleaning as memory mode, plus the bulk load into MariaDB "
-        "(LOAD DATA into staging tables, then set-based statements) on the same two cores."
+        "(LOAD DATA into staging tables, then set-based statements) and the rebuild of the "
+        "KPI rollup for the days loaded, on the same two cores."
     ),
     "run table": (
-        "One grouped pass of MariaDB over every order in scope (from the covering index), "
-        "then four aggregates over that per-number, per-month scope in SQL, plus fetching "
-        "the repeat customers and writing the outputs. See docs/table-mode.md, Query plans."
+        "The scope comes from the rollup order_days (numbers x local days, kept by the "
+        "load), then four aggregates over the per-number, per-month scope in SQL, plus "
+        "fetching the repeat customers and writing the outputs. See docs/table-mode.md."
     ),
     "run memory": (
         "Python and Polars start-up (about 0.2 s) and writing the outputs come on top of the "
         "lazy queries themselves."
     ),
+    "daily run: ingest + run + report": (
+        "Three processes, each starting Python and its libraries; `akasa report` renders "
+        "four PNG charts through vl-convert, most of its time."
+    ),
+    "akasa --help": "Start-up only; a busy machine stretches it most.",
 }
 
 
