@@ -26,6 +26,7 @@ from sqlalchemy import Connection, Integer, delete, func, insert, literal, selec
 from akasa.backends.sql.dialects import SqlDialect
 from akasa.backends.sql.schema import order_days, order_days_zone, orders
 from akasa.core import zones
+from akasa.core.tables import UTC_TS
 from akasa.kpi.context import ONE_MICROSECOND, KpiContext
 
 COLUMNS = [c.name for c in order_days.columns]
@@ -52,22 +53,14 @@ def recorded_zone(conn: Connection) -> str | None:
 
 def refresh(conn: Connection, touched: Iterable[date], timezone: str) -> None:
     """Brings the rollup up to date after a load, in the load's transaction: the touched
-    days, or everything when it was kept in another zone (or never built)."""
+    days, or every day with an order when it was kept in another zone (or never built)."""
     if recorded_zone(conn) != timezone:
         conn.execute(delete(order_days))
         conn.execute(delete(order_days_zone))
         conn.execute(insert(order_days_zone), [{"timezone": timezone}])
-        first, last = conn.execute(
-            select(func.min(orders.c.ordered_at), func.max(orders.c.ordered_at))
-        ).one()
-        if first is None:
-            return
-        zone = zones.zone(timezone)
-        day, end = first.astimezone(zone).date(), last.astimezone(zone).date()
-        touched = []
-        while day <= end:
-            touched.append(day)
-            day += timedelta(days=1)
+        # Every day that has an order (the span may hold centuries of empty days).
+        stored = pl.Series(conn.execute(select(orders.c.ordered_at)).scalars().all(), dtype=UTC_TS)
+        touched = local_days(stored, timezone)
     for day in sorted(set(touched)):
         _rebuild(conn, day, timezone)
 
