@@ -46,6 +46,7 @@ TARGETS = {  # (step, size) -> (seconds or None, MB or None)
     ("ingest memory, one file", "1m"): (None, 400),
     ("ingest memory, one file", "5m"): (None, 450),
     ("daily run: ingest + run + report", "daily"): (4.0, None),
+    ("report, sample", "sample"): (3.0, None),
 }
 
 
@@ -196,6 +197,26 @@ def bench_size(
             )
             mysql(base + "/mysql", "DROP DATABASE IF EXISTS akasa_bench")
     return [m for m in measures.values() if m.samples]
+
+
+def bench_report(work: Path, runs: int) -> list[Measure]:
+    """`akasa report` on the sample (data/sample, memory mode), with and without the PNGs.
+    The first report of a data dir builds the Vega JavaScript once (kept in data/cache/);
+    that one is timed on its own, the daily ones after it as `report, sample`."""
+    data = work / "data-report"
+    shutil.rmtree(data, ignore_errors=True)
+    env = dict(os.environ, AKASA_DATA_DIR=str(data))
+    sample = str(ROOT / "data" / "sample")
+    timed(akasa("ingest", "--customers", sample, "--orders", sample, "--quiet"), env)
+    timed(akasa("run", "--quiet"), env)
+    first = Measure("report, sample, first of a data dir", "sample", 0)
+    first.samples.append(timed(akasa("report", "--quiet"), env))
+    daily = Measure("report, sample", "sample", 0)
+    bare = Measure("report --no-png, sample", "sample", 0)
+    for _ in range(runs):
+        daily.samples.append(timed(akasa("report", "--quiet"), env))
+        bare.samples.append(timed(akasa("report", "--quiet", "--no-png"), env))
+    return [first, daily, bare]
 
 
 def machine() -> str:
@@ -445,6 +466,12 @@ WHY = {
     "akasa --help": "Start-up only; a busy machine stretches it most.",
 }
 
+WHY["report, sample"] = (
+    "About 1 s of CPU to start vl-convert's converter (overlapped with building the specs) "
+    "and about 0.1-0.3 s per PNG at twice the chart size, on top of Python, Altair and Polars "
+    "start-up; `--no-png` skips the converter altogether. See docs/report.md, Speed."
+)
+
 
 def notes(measures: list[Measure]) -> list[str]:
     missed = {m.step for m in measures if "NOT met" in verdict(m)}
@@ -532,6 +559,7 @@ def main() -> None:
     for _ in range(args.runs):
         helper.samples.append(timed(akasa("--help"), dict(os.environ)))
     measures.append(helper)
+    measures.extend(bench_report(args.work, args.runs))
     extras = [e for e in args.extras.split(",") if e] if not args.smoke else []
     for size in [s for s in args.sizes.split(",") if s]:
         measures.extend(bench_size(size, args.work, args.runs, args.mysql_url, modes))

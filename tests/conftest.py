@@ -71,3 +71,20 @@ def migrated(database: db.TestDatabase) -> db.TestDatabase:
 
     migrate(database.settings())
     return database
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Names the report screenshots the browser test kept (phone and laptop size), so a
+    person can look at them after any run, including one spread over xdist workers."""
+    factory = getattr(terminalreporter.config, "_tmp_path_factory", None)
+    if factory is None:
+        return
+    try:
+        base = factory.getbasetemp()
+    except OSError:
+        return
+    shots = sorted(base.glob("report-screenshots/*.png"))
+    if shots:
+        terminalreporter.write_sep("-", "report screenshots")
+        for shot in shots:
+            terminalreporter.write_line(str(shot))

@@ -13,8 +13,24 @@ import polars as pl
 from akasa.backends.mode import Mode as Mode  # re-exported: the backends' callers use it
 from akasa.core.spilled import Spilled
 from akasa.core.tables import BATCH_TABLES, SCHEMAS, empty
+from akasa.ingest.clean import reason_counts
 from akasa.kpi.context import KpiContext
 from akasa.kpi.spec import RawKpis
+
+REJECT_KINDS = ("customers", "orders")  # the kinds of record a batch holds, in report order
+
+
+def top_reasons_per_kind(counted: pl.LazyFrame, limit: int) -> pl.DataFrame:
+    """`kind`, `reason` (a record's whole reason), `records` -> the `limit` most common kinds
+    of problem per kind of record, customers first, each most frequent first; a record with
+    several problems counts once for each. Shared by both stores, so they agree exactly."""
+    parts = [
+        reason_counts(counted.filter(pl.col("kind") == kind).drop("kind"))
+        .head(limit)
+        .select(pl.lit(kind).alias("kind"), "reason", pl.col("records").cast(pl.Int64))
+        for kind in REJECT_KINDS
+    ]
+    return pl.concat(pl.collect_all(parts))
 
 
 @dataclass(frozen=True)
@@ -147,6 +163,12 @@ class Backend(Protocol):
 
     mode: Mode
 
+    @property
+    def database_kind(self) -> str | None:
+        """Table mode's kind of database for people (`SQLite`, `MySQL`, `PostgreSQL`); None
+        in memory mode. Recorded in kpis.json: the report says where its numbers come from."""
+        ...
+
     # ---- the ingest side -------------------------------------------------------------------
 
     def ingested(self) -> dict[str, int]:
@@ -180,8 +202,8 @@ class Backend(Protocol):
         ...
 
     def reject_reasons(self, limit: int) -> pl.DataFrame:
-        """Columns `reason`, `records`: the most common reasons, most frequent first; a record
-        with several problems counts once for each."""
+        """Columns `kind`, `reason`, `records`: the `limit` most common reasons of each kind
+        of record (`top_reasons_per_kind`)."""
         ...
 
     def reject_rows(self) -> pl.DataFrame:

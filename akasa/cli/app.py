@@ -229,9 +229,9 @@ def _stop_log() -> None:
 
 def _traceback(debug: bool) -> None:
     if debug:  # the traceback too goes through the redaction
-        from akasa.core.privacy import redact
+        from akasa.core.privacy import printable, redact
 
-        sys.stderr.write(redact(traceback.format_exc(), _secrets()))
+        sys.stderr.write(printable(redact(traceback.format_exc(), _secrets()), lines=True))
 
 
 def _fail(message: str, code: int, debug: bool, hint: tuple[str, str] | None = None) -> int:
@@ -445,15 +445,21 @@ def run(
 @app.command(
     epilog=examples("akasa report", "akasa report --mode table --quiet"),
 )
-def report(mode: ModeOption = Mode.memory, quiet: QuietOption = False) -> None:
+def report(
+    mode: ModeOption = Mode.memory,
+    no_png: Annotated[
+        bool, typer.Option("--no-png", help="Draw the charts as HTML only (faster).")
+    ] = False,
+    quiet: QuietOption = False,
+) -> None:
     """Draw the KPI charts (PNG and HTML) and one offline report.html from the newest outputs
-    of `akasa run`."""
+    of `akasa run`, into data/reports/MODE/."""
     from akasa.cli import render
     from akasa.core.config import load_settings
     from akasa.report.build import build_report
 
     with render.step_progress(enabled=not quiet) as progress:
-        result = build_report(load_settings(), mode, progress=progress)
+        result = build_report(load_settings(), mode, progress=progress, png=not no_png)
     render.render_report(result, quiet=quiet)
 
 

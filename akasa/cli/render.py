@@ -2,7 +2,11 @@
 
 The library returns result objects and never prints; this module is the only place that
 turns them into text. Free text is passed through `privacy.redact` on the way out, and
-every cell through `mask_mobiles_in`.
+every cell through `mask_mobiles_in`. Everything that may hold data (a name, a file name,
+a reason, a query's column) goes through `privacy.printable` and reaches Rich as `Text`,
+never as markup: a customer called `[/]` is shown as `[/]`, and an escape sequence in a
+name shows as `?[2J` instead of clearing the screen. JSON keeps every value exactly, with
+such characters as `\\uXXXX` escapes (`privacy.printable_json`).
 
 Tables fit the console's width (`layout`): on a terminal its own width, else `COLUMNS`,
 else 160 columns of plain text (no colour codes when the output is redirected). Every
@@ -37,13 +41,12 @@ from rich.progress import (
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
-from rich.table import Table as RichTable
 from rich.text import Text
 
 from akasa.cli import layout
 from akasa.cli.layout import Column
 from akasa.core.numbers import count, grouped, paise_of, rupees
-from akasa.core.privacy import mask_mobiles_in, redact
+from akasa.core.privacy import mask_mobiles_in, printable, printable_json, redact
 
 if TYPE_CHECKING:
     import polars as pl
@@ -58,7 +61,8 @@ if TYPE_CHECKING:
     from akasa.report.build import ReportResult
 
 PIPED_WIDTH = 160
-_AMOUNT_UNIT = re.compile(r"(\d) (L|Cr)\b")  # compact rupees: a number and its unit
+# Kept on one line when prose wraps: compact rupees (a number and its unit), timestamps.
+_UNBROKEN = re.compile(r"(?<=\d) (?=(?:L|Cr)\b)|(?<=\d{4}-\d{2}-\d{2}) (?=\d{2}:\d{2})")
 MAX_TABLE_ROWS = 20
 KPI_TITLES = {
     "repeat_customers": "Repeat customers",
@@ -78,7 +82,14 @@ def stdout(width: int | None = None) -> Console:
     terminal = sys.stdout.isatty()
     if width is None and not terminal and not os.environ.get("COLUMNS", "").isdigit():
         width = PIPED_WIDTH
-    return Console(file=sys.stdout, width=width, highlight=False, soft_wrap=not terminal)
+    return Console(
+        file=sys.stdout,
+        width=width,
+        highlight=False,
+        soft_wrap=not terminal,
+        markup=False,  # data is never markup (every renderable here is Text anyway)
+        emoji=False,
+    )
 
 
 class TerminalProgress:
@@ -132,28 +143,28 @@ class TerminalProgress:
 def error(message: str, secrets: Iterable[str] = (), usage: tuple[str, str] | None = None) -> None:
     """The one-line `Error: ...` on stderr; a usage error first gets Click's short hint
     (`usage`: the usage line and the `Try ... -h` line)."""
-    line = redact(" ".join(message.split()), secrets)
-    hint = f"{usage[0]}\n{usage[1]}\n\n" if usage else ""
+    line = printable(redact(" ".join(message.split()), secrets))
+    hint = printable(f"{usage[0]}\n{usage[1]}\n\n", lines=True) if usage else ""
     sys.stderr.write(f"{hint}Error: {line}\n")
     sys.stderr.flush()
 
 
 def warning(message: str, secrets: Iterable[str] = ()) -> None:
     """One line `Warning: ...` on stderr: something the user should know, not a failure."""
-    line = redact(" ".join(message.split()), secrets)
+    line = printable(redact(" ".join(message.split()), secrets))
     sys.stderr.write(f"Warning: {line}\n")
     sys.stderr.flush()
 
 
 def interrupted(line: str) -> None:
     """`Interrupted: ...`, one line on stderr."""
-    sys.stderr.write(f"{line}\n")
+    sys.stderr.write(f"{printable(line)}\n")
     sys.stderr.flush()
 
 
 def help_page(text: str) -> None:
     """`akasa` alone: the help, on stderr like any usage error."""
-    sys.stderr.write(text.rstrip("\n") + "\n")
+    sys.stderr.write(printable(text.rstrip("\n"), lines=True) + "\n")
     sys.stderr.flush()
 
 
@@ -198,8 +209,18 @@ def step_progress(
 # ---- cells ----------------------------------------------------------------------------------
 
 
+def visible(text: str) -> str:
+    """Data as a person may see it: mobiles masked, nothing a terminal would obey."""
+    return printable(mask_mobiles_in(text))
+
+
 def _cell(value: object) -> str:
-    return "" if value is None else mask_mobiles_in(str(value))
+    return "" if value is None else visible(str(value))
+
+
+def _json(text: str) -> None:
+    """JSON on stdout, exactly, with nothing a terminal would obey."""
+    sys.stdout.write(printable_json(text))
 
 
 def _money(text: object, decimals: bool = True) -> str:
@@ -217,22 +238,36 @@ def _time(text: object, seconds: bool) -> str:
     return str(text)[: 19 if seconds else 16].replace("T", " ")
 
 
-def _prose(out: Console, line: str) -> None:
-    """A line of words, wrapped between words only (a bullet's lines indented under it);
-    left whole when the output is not a terminal."""
+def _prose(
+    out: Console,
+    line: str,
+    indent: str | None = None,
+    style: str = "",
+    keep: Iterable[object] = (),
+) -> None:
+    """A line of words, wrapped between words only, its further lines indented by `indent`
+    (a bullet's under its text); left whole when the output is not a terminal. A word
+    longer than the room is never cut: it gets a line of its own; so does each of `keep`
+    (paths and URLs, which may hold spaces)."""
+    line = printable(line)
+    for whole in {printable(str(k)) for k in keep}:
+        line = line.replace(whole, whole.replace(" ", "\u00a0"))
     if out.soft_wrap or cell_len(line) <= out.width:
-        out.print(Text(line), soft_wrap=True)
+        out.print(Text(line, style=style), soft_wrap=True)
         return
-    indent = "  " if line.startswith("- ") else ""
-    kept = _AMOUNT_UNIT.sub("\\1\u00a0\\2", line)  # `₹7.35 L` stays on one line
+    if indent is None:
+        indent = "  " if line.startswith("- ") else ""
+    lead = line[: len(line) - len(line.lstrip(" "))]
+    kept = _UNBROKEN.sub("\u00a0", line[len(lead) :])  # `₹7.35 L`, `2025-11-01 10:00` whole
     for part in textwrap.wrap(
         kept,
         width=out.width,
+        initial_indent=lead,
         subsequent_indent=indent,
         break_long_words=False,
         break_on_hyphens=False,
     ):
-        out.print(Text(part.replace("\u00a0", " ")), soft_wrap=True)
+        out.print(Text(part.replace("\u00a0", " "), style=style), soft_wrap=True)
 
 
 def _print_table(
@@ -310,7 +345,7 @@ def render_ingest(
     result: IngestResult, fmt: str = "table", quiet: bool = False, console: Console | None = None
 ) -> None:
     if fmt == "json":
-        sys.stdout.write(json.dumps(ingest_document(result), indent=2, ensure_ascii=False) + "\n")
+        _json(json.dumps(ingest_document(result), indent=2, ensure_ascii=False) + "\n")
         return
     out = console or stdout()
     for store in result.stores:
@@ -325,7 +360,7 @@ def render_ingest(
         if not quiet:
             for f in store.files:
                 if f.status == "skipped":
-                    out.print(Text(f"  skipped {_cell(f.source_file)}: {f.note}"))
+                    out.print(Text(f"  skipped {_cell(f.source_file)}: {_cell(f.note)}"))
         skipped = len(store.files) - len(landed)
         rejected = sum(f.accounting.rejected for f in store.files if f.accounting)
         out.print(
@@ -426,7 +461,7 @@ def render_run(
     for line in run.warnings:
         warning(line)
     if fmt == "json":
-        sys.stdout.write(run.json_text)
+        _json(run.json_text)
         return
     out = console or stdout()
     if not quiet:
@@ -442,10 +477,10 @@ def render_run(
         if run.output_dir is None:
             _prose(out, "Outputs not written (--no-write).")
         else:
-            _prose(out, f"Outputs written to {run.output_dir}")
+            _prose(out, f"Outputs written to {run.output_dir}", keep=[run.output_dir])
         out.print()
     for line in summary_lines(run.document):
-        _prose(out, mask_mobiles_in(line))
+        _prose(out, visible(line))
 
 
 # ---- report, sql, migrate, generate ---------------------------------------------------------
@@ -464,6 +499,7 @@ def render_report(
         out,
         f"Wrote {result.report} and {len(result.files) - 1} chart files in "
         f"{result.report.parent}: {charts}",
+        keep=[result.report, result.report.parent, *(p.name for p in result.files[1:])],
     )
 
 
@@ -510,13 +546,13 @@ def query_columns(result: QueryResult, timezone: str | None = None) -> list[Colu
                 kind = "fixed"
         columns.append(
             Column(
-                name,
+                printable(name),
                 cells,
                 kind,
                 compact=compact,
                 value=len(result.columns) - index,
                 droppable=index > 0,
-                name=name,
+                name=printable(name),
             )
         )
     return columns
@@ -546,7 +582,7 @@ def render_query(
     ]
     if fmt == "json":
         records = [dict(zip(result.columns, row, strict=True)) for row in rows]
-        sys.stdout.write(json.dumps(records, indent=2, ensure_ascii=False, default=str) + "\n")
+        _json(json.dumps(records, indent=2, ensure_ascii=False, default=str) + "\n")
         return
     out = console or stdout()
     _print_table(out, query_columns(result, timezone), None, "--format json has everything")
@@ -562,7 +598,7 @@ def render_migrate(result: MigrateResult, console: Console | None = None) -> Non
         line = f"Database schema upgraded from {before} to {result.after}: {result.database}"
     else:
         line = f"Database schema already at {result.after} (newest): {result.database}"
-    _prose(console or stdout(), redact(line))
+    _prose(console or stdout(), redact(line), keep=[redact(result.database)])
 
 
 def render_generate(result: GenerateResult, console: Console | None = None) -> None:
@@ -571,18 +607,8 @@ def render_generate(result: GenerateResult, console: Console | None = None) -> N
         f"Wrote {count(result.customers)} customer rows and {count(result.order_lines)} "
         f"order lines ({count(result.orders)} orders) over {count(result.days)} day(s) "
         f"to {result.out_dir}",
+        keep=[result.out_dir],
     )
-
-
-def _rich_table(
-    title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]
-) -> RichTable:
-    grid = RichTable(title=title, title_justify="left", title_style="bold")
-    for column in columns:
-        grid.add_column(column, overflow="fold")
-    for row in rows:
-        grid.add_row(*("" if v is None else mask_mobiles_in(str(v)) for v in row))
-    return grid
 
 
 # ---- akasa status ---------------------------------------------------------------------------
@@ -599,21 +625,19 @@ LEDGER_COLUMNS = (
 )
 
 
-def _facts(title: str, rows: Iterable[tuple[str, str]]) -> RichTable:
-    """A titled list of `name  value` lines."""
-    grid = RichTable(
-        title=title,
-        title_justify="left",
-        title_style="bold",
-        show_header=False,
-        box=None,
-        padding=(0, 2, 0, 2),
-    )
-    grid.add_column("what")
-    grid.add_column("value", overflow="fold")
+def _facts(out: Console, title: str, rows: Sequence[tuple[str, str]]) -> None:
+    """A titled list of `name  value` lines; a value too long for its line goes on the
+    next, indented under its name (wrapped between words, a path whole: see `_prose`)."""
+    out.print(Text(title, style="bold"))
+    width = max(cell_len(name) for name, _ in rows)
     for name, value in rows:
-        grid.add_row(name, redact(value))
-    return grid
+        line = printable(f"  {name.ljust(width)}  {redact(value)}")
+        if out.soft_wrap or cell_len(line) <= out.width:
+            out.print(Text(line), soft_wrap=True)
+        else:
+            out.print(Text(f"  {name}"), soft_wrap=True)
+            whole = [redact(value)] if value.startswith("/") or "://" in value else []
+            _prose(out, f"    {redact(value)}", indent="    ", keep=whole)
 
 
 def _bytes(size: int | None) -> str:
@@ -718,34 +742,88 @@ def status_document(result: Status) -> dict[str, Any]:
     }
 
 
-def render_status(result: Status, fmt: str = "table") -> None:
+def ledger_columns(result: Status) -> list[Column]:
+    """The ledger's newest entries: at 80 columns the counts that matter and the time to
+    the minute; the kind, the smaller counts, sizes and hashes only where there is room."""
+    entries = result.ledger
+    zone = result.configuration.timezone
+
+    def counts(name: str) -> list[str]:
+        return [count(getattr(e, name)) for e in entries]
+
+    return [
+        Column("batch", [str(e.batch_id) for e in entries], "number", value=9),
+        Column("file", [_cell(e.source_file) for e in entries], "path", value=9),
+        Column("kind", [e.kind for e in entries], "fixed", value=3, droppable=True),
+        Column("read", counts("records_read"), "number", value=8),
+        Column("accepted", counts("accepted"), "number", value=8),
+        Column("rejected", counts("rejected"), "number", value=8),
+        Column("duplicates", counts("duplicates"), "number", "dupl.", value=5, droppable=True),
+        Column("superseded", counts("superseded"), "number", "supers.", value=4, droppable=True),
+        Column(
+            "ingested",
+            [_local(e.finished_at, zone) or "" for e in entries],
+            "fixed",
+            compact=[_minute(e.finished_at, zone) for e in entries],
+            value=7,
+        ),
+        Column("size", [_bytes(e.size_bytes) for e in entries], "number", value=2, droppable=True),
+        Column(
+            "sha256",
+            [e.sha256 for e in entries],
+            "fixed",
+            compact=[e.sha256[:12] + layout.ELLIPSIS for e in entries],
+            value=1,
+            droppable=True,
+        ),
+    ]
+
+
+def table_columns(result: Status) -> list[Column]:
+    """Each stored table's rows and, where the store can tell, its size on disk."""
+    tables = result.tables
+    columns = [
+        Column("table", [t.table for t in tables], "fixed", value=9),
+        Column("rows", [count(t.rows) for t in tables], "number", value=9),
+    ]
+    if any(t.bytes_on_disk is not None for t in tables):
+        sizes = [_bytes(t.bytes_on_disk) for t in tables]
+        columns.append(Column("on disk", sizes, "number", value=5, droppable=True))
+    return columns
+
+
+def _minute(moment: datetime, timezone: str) -> str:
+    """`2025-11-01 14:22`: an instant in the business zone, to the minute."""
+    from akasa.core import zones
+
+    return moment.astimezone(zones.zone(timezone)).strftime("%Y-%m-%d %H:%M")
+
+
+def render_status(result: Status, fmt: str = "table", console: Console | None = None) -> None:
     """Every section, even when the store could not be used (the problem says why).
 
     The settings' warnings are not repeated here: the command line printed them on stderr."""
     if fmt == "json":
         text = json.dumps(status_document(result), indent=2, ensure_ascii=False)
-        sys.stdout.write(redact(text) + "\n")
+        _json(redact(text) + "\n")
         return
-    out = stdout()
+    out = console or stdout()
     config = result.configuration
-    out.print(
-        f"Status of the {result.mode} store at {_local(result.checked_at, config.timezone)}",
-        markup=False,
-    )
+    checked = _local(result.checked_at, config.timezone)
+    _prose(out, f"Status of the {result.mode} store at {checked}")
     database = config.database
     if config.database_problem is not None:
         database = f"unusable: {config.database_problem}"
-    out.print(
-        _facts(
-            "Configuration",
-            [
-                ("data dir", str(config.data_dir)),
-                ("database", database),
-                ("time zone", config.timezone),
-                ("order times without offset", config.source_timezone),
-                (".env file", "none" if config.env_file is None else str(config.env_file)),
-            ],
-        )
+    _facts(
+        out,
+        "Configuration",
+        [
+            ("data dir", str(config.data_dir)),
+            ("database", database),
+            ("time zone", config.timezone),
+            ("order times without offset", config.source_timezone),
+            (".env file", "none" if config.env_file is None else str(config.env_file)),
+        ],
     )
     store = result.store
     rows = []
@@ -755,58 +833,28 @@ def render_status(result: Status, fmt: str = "table") -> None:
     rows.append(("state", "ok" if result.problem is None else f"cannot be used: {result.problem}"))
     if store is not None:
         rows.append(("on disk", _bytes(store.bytes_on_disk)))
-    out.print(_facts("Store", rows))
+    _facts(out, "Store", rows)
     if result.problem is None:
-        out.print(
-            _facts(
-                "Freshness",
-                [
-                    ("newest order", _when(result.newest_order_at, result)),
-                    ("oldest order", _when(result.oldest_order_at, result)),
-                    ("last ingest", _when(result.last_ingest_at, result)),
-                ],
-            )
+        _facts(
+            out,
+            "Freshness",
+            [
+                ("newest order", _when(result.newest_order_at, result)),
+                ("oldest order", _when(result.oldest_order_at, result)),
+                ("last ingest", _when(result.last_ingest_at, result)),
+            ],
         )
-        sized = any(t.bytes_on_disk is not None for t in result.tables)
-        out.print(
-            _rich_table(
-                "Tables",
-                ["table", "rows", *(["on disk"] if sized else [])],
-                [
-                    [t.table, f"{t.rows:,}", *([_bytes(t.bytes_on_disk)] if sized else [])]
-                    for t in result.tables
-                ],
-            )
-        )
+        _print_table(out, table_columns(result), "Tables", "--format json has everything")
         shown = len(result.ledger)
         if not result.batches:
-            out.print("Ledger: no files ingested yet", style="bold")
+            out.print(Text("Ledger: no files ingested yet", style="bold"))
         else:
-            out.print(
-                _rich_table(
-                    f"Ledger: the newest {shown} of {result.batches} files"
-                    if shown < result.batches
-                    else f"Ledger: {result.batches} files",
-                    [
-                        "batch",
-                        "file",
-                        "kind",
-                        "read",
-                        "accepted",
-                        "rejected",
-                        "dup.",
-                        "superseded",
-                        "ingested",
-                    ],
-                    [
-                        [
-                            *(getattr(entry, name) for name in LEDGER_COLUMNS),
-                            _local(entry.finished_at, config.timezone),
-                        ]
-                        for entry in result.ledger
-                    ],
-                )
+            title = (
+                f"Ledger: the newest {count(shown)} of {count(result.batches)} files"
+                if shown < result.batches
+                else f"Ledger: {count(result.batches)} files"
             )
+            _print_table(out, ledger_columns(result), title, "--format json has everything")
     outputs = result.outputs
     facts = [("kpis.json", str(outputs.path))]
     if outputs.problem is not None:
@@ -819,24 +867,71 @@ def render_status(result: Status, fmt: str = "table") -> None:
         ]
         if outputs.behind:
             facts.append(("state", "files were ingested after this run; run akasa run"))
-    out.print(_facts("Outputs", facts))
+    _facts(out, "Outputs", facts)
 
 
 # ---- akasa rejects --------------------------------------------------------------------------
 
 
-def _masked_rows(frame: pl.DataFrame) -> pl.DataFrame:
-    """Reasons and file names as people may read them: mobile numbers masked."""
+def _masked_rows(frame: pl.DataFrame, how: Callable[[str], str]) -> pl.DataFrame:
+    """Reasons and file names as people may read them: mobile numbers masked (`how`:
+    `mask_mobiles_in` for JSON, `visible` for text)."""
     import polars as pl
 
     return frame.with_columns(
-        pl.col(name).map_elements(mask_mobiles_in, return_dtype=pl.String)
-        for name in ("source_file", "reason")
+        pl.col(name).map_elements(how, return_dtype=pl.String) for name in ("source_file", "reason")
     )
 
 
-def render_rejects(result: RejectsResult, fmt: str = "table") -> None:
-    rows = _masked_rows(result.rows)
+def reason_columns(result: RejectsResult) -> list[Column]:
+    """The kinds of problem and how many records have each."""
+    reasons = result.reasons.to_dicts()
+    return [
+        Column("reason", [_cell(r["reason"]) for r in reasons], "text", value=9),
+        Column("records", [count(r["records"]) for r in reasons], "number", value=9),
+    ]
+
+
+def record_columns(rows: pl.DataFrame) -> list[Column]:
+    """One rejected record a row: its file, batch and record number, and the whole reason
+    (a reason is never cut: where it does not fit, `render_rejects` lists the records)."""
+    records = rows.to_dicts()
+    return [
+        Column("file", [r["source_file"] for r in records], "path", value=5),
+        Column("batch", [str(r["batch_id"]) for r in records], "number", value=8),
+        Column("record", [str(r["record_number"]) for r in records], "number", value=8),
+        Column("reason", [r["reason"] for r in records], "fixed", value=9),
+    ]
+
+
+def _records(out: Console, rows: pl.DataFrame) -> None:
+    """The records as a table when every reason fits whole beside its file, batch and
+    record number. Else a list: the file, batch and record numbers on one line (records
+    in a row with the same reason together), the reason on the next, indented when it
+    fits so (wrapped between words only when longer than a line)."""
+    columns = record_columns(rows)
+    if out.soft_wrap or layout.fit(columns, out.width).width <= out.width:
+        _print_table(out, columns, "Records")
+        return
+    out.print(Text("Records", style="bold"))
+    groups: list[tuple[str, int, str, list[int]]] = []
+    for r in rows.to_dicts():
+        key = (r["source_file"], r["batch_id"], r["reason"])
+        if groups and groups[-1][:3] == key:
+            groups[-1][3].append(r["record_number"])
+        else:
+            groups.append((*key, [r["record_number"]]))
+    for file, batch, reason, numbers in groups:
+        records = ", ".join(str(n) for n in numbers)
+        _prose(out, f"{file}, batch {batch}, record{'s' if len(numbers) > 1 else ''} {records}:")
+        fits = cell_len(reason) + 2 <= out.width or cell_len(reason) > out.width
+        _prose(out, f"  {reason}" if fits else reason, indent="  ")
+
+
+def render_rejects(
+    result: RejectsResult, fmt: str = "table", console: Console | None = None
+) -> None:
+    rows = _masked_rows(result.rows, mask_mobiles_in if fmt == "json" else visible)
     more = result.total - rows.height
     if fmt == "json":
         document = {
@@ -852,7 +947,7 @@ def render_rejects(result: RejectsResult, fmt: str = "table") -> None:
             "rows": rows.to_dicts(),
             "truncated": result.truncated,
         }
-        sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+        _json(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     elif fmt == "csv":
         from akasa.core.output import csv_bytes
 
@@ -860,33 +955,15 @@ def render_rejects(result: RejectsResult, fmt: str = "table") -> None:
         data = csv_bytes(rows.select(columns), text_columns=["source_file", "reason"])
         sys.stdout.write(data.decode("utf-8"))
     else:
-        out = stdout()
+        out = console or stdout()
         where = f" of {', '.join(result.files)}" if result.file is not None else ""
         about = f' with a problem containing "{result.reason}"' if result.reason else ""
-        out.print(
-            f"{result.total:,} rejected record(s){where} in the {result.mode} store{about}.",
-            markup=False,
+        _prose(
+            out,
+            f"{count(result.total)} rejected record(s){where} in the {result.mode} store{about}.",
         )
         if result.total:
-            out.print(
-                _rich_table(
-                    "Reasons",
-                    ["reason", "records"],
-                    [[r["reason"], f"{r['records']:,}"] for r in result.reasons.to_dicts()],
-                )
-            )
-            out.print(
-                _rich_table(
-                    "Records",
-                    ["file", "batch", "record", "reason"],
-                    rows.select("source_file", "batch_id", "record_number", "reason").rows(),
-                )
-            )
+            _print_table(out, reason_columns(result), "Reasons")
+            _records(out, rows)
     if more:
-        warning(f"{more:,} more record(s) not listed; raise --limit to see them")
-
-
-def _masked_rows_of(counts: Any) -> list[dict[str, Any]]:
-    return [
-        {"reason": mask_mobiles_in(r["reason"]), "records": r["records"]} for r in counts.to_dicts()
-    ]
+        warning(f"{count(more)} more record(s) not listed; raise --limit to see them")

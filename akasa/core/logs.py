@@ -4,7 +4,9 @@ removed once nothing has been written to it for `days` days (`AKASA_LOG_DAYS`).
 
 Each line starts with its time in ISO 8601 with the zone's offset
 (`2025-11-02T06:00:01.123+05:30`), in the business time zone. Everything written passes
-through `privacy.redact`: no password, no full mobile number.
+through `privacy.redact`: no password, no full mobile number; and through
+`privacy.printable`: a value with a newline or an escape sequence cannot forge a line or
+drive the terminal of whoever reads the log (only a traceback keeps its newlines).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Iterable
 from datetime import datetime, tzinfo
 from pathlib import Path
 
-from akasa.core.privacy import redact
+from akasa.core.privacy import printable, redact
 
 LOGGER = "akasa"
 DEFAULT_DAYS = 90
@@ -35,7 +37,9 @@ class RedactingFormatter(logging.Formatter):
         return (moment if self.zone else moment.astimezone()).isoformat(timespec="milliseconds")
 
     def format(self, record: logging.LogRecord) -> str:
-        return redact(super().format(record), self.secrets)
+        message = printable(record.getMessage())
+        one_line = logging.makeLogRecord({**record.__dict__, "msg": message, "args": None})
+        return redact(printable(super().format(one_line), lines=True), self.secrets)
 
 
 class _CommandLog(logging.FileHandler):

@@ -1,4 +1,5 @@
-"""Masking of personal data and secrets for everything a person or a log sees."""
+"""Masking of personal data and secrets for everything a person or a log sees, and text
+from the data made harmless to show there (`printable`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,15 @@ _MOBILE = re.compile(r"(?<![\d+])(?:\+?91[\s.-]?|0)?[6-9](?:[\s.-]?\d){9}(?![\d]
 # The password runs to the LAST '@' of the URL: an unencoded '@' may be part of it.
 _URL_PASSWORD = re.compile(r"(?P<scheme>[a-zA-Z][\w+.-]*://)(?P<user>[^:/@\s]*):(?P<pw>\S*)@")
 _PASSWORD_ARG = re.compile(r"(?i)(password|passwd|pwd)(['\"]?\s*[=:]\s*['\"]?)([^'\"\s,)]+)")
+# What a terminal obeys rather than shows: C0 and C1 control characters and DEL (ESC starts
+# colour, screen-clearing and OSC 8 hyperlink sequences; 0x9b is a one-byte CSI; a bare CR
+# rewrites the line), and the bidirectional controls that reorder what is shown.
+_BIDI = r"\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f" + _BIDI + "]")
+_CONTROL_BUT_NEWLINE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f" + _BIDI + "]")
+# In JSON text: the same, but for the whitespace allowed between tokens (tab, LF, CR).
+_CONTROL_IN_JSON = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f" + _BIDI + "]")
+UNPRINTABLE = "?"  # as the ingest's reasons show one too (`ingest.clean._plain`)
 
 
 def mask_mobile(number: str) -> str:
@@ -51,3 +61,18 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
     text = _URL_PASSWORD.sub(lambda m: f"{m['scheme']}{m['user']}:***@", text)
     text = _PASSWORD_ARG.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
     return mask_mobiles_in(text)
+
+
+def printable(text: str, *, lines: bool = False) -> str:
+    """`text` as it may reach a terminal or a log: every control character (and every
+    bidirectional control) becomes `?`, so data can neither drive the terminal nor forge
+    a line; with `lines`, newlines stay (a traceback). Rich markup needs no escaping here:
+    akasa hands data to Rich as `Text`, which shows `[/]` as those three characters."""
+    return (_CONTROL_BUT_NEWLINE if lines else _CONTROL).sub(UNPRINTABLE, text)
+
+
+def printable_json(text: str) -> str:
+    """JSON text with those characters written as `\\uXXXX` escapes: the same JSON
+    values, nothing a terminal obeys. (Inside a string an encoder has already escaped
+    tab, LF and CR; outside strings they are whitespace.)"""
+    return _CONTROL_IN_JSON.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)

@@ -117,6 +117,9 @@ class Summary(Part):
     peak_month_revenue: Money | None
     avg_monthly_revenue_growth_pct: Percent | None  # over complete months only
     month_to_date: MonthToDate | None  # None when the as_of month is complete
+    # Every order of the top-customers window (window_start to as_of), matched or not.
+    window_orders: Count
+    window_revenue: Money
     leading_region: str | None
     leading_region_share_pct: Percent | None
     top_customer: SummaryCustomer | None
@@ -146,12 +149,17 @@ class QualityFile(Part):
 
 
 class RejectReason(Part):
+    """One kind of problem among the rejected records of one kind (customers or orders)."""
+
+    kind: Literal["customers", "orders"]
     reason: str
     records: Count
 
 
 class DataQuality(Part):
     files: list[QualityFile]
+    # The most common reasons of each kind: customers' first, then orders', each most
+    # frequent first.
     top_reject_reasons: list[RejectReason]
 
 
@@ -164,6 +172,8 @@ class KpiHead(Part):
 
     version: int
     mode: Annotated[str, Field(pattern=r"^(memory|table)$")]  # the mode's name, as users say it
+    # Table mode's kind of database (`SQLite`, `MySQL`, `PostgreSQL`); None in memory mode.
+    database: str | None
     as_of: Timestamp
     as_of_requested: str
     timezone: str
@@ -223,10 +233,12 @@ def kpis_json(head: KpiHead, tables: Mapping[str, pl.DataFrame]) -> str:
     return json_with_tables(head.model_dump(mode="json"), {name: tables[name] for name in ROWS})
 
 
-def read_document(path: Path) -> KpiDocument:
-    """The KPI document in `path`, or one line saying why it is not one."""
+def read_document(path: Path, shown_as: Path | None = None) -> KpiDocument:
+    """The KPI document in `path`, or one line saying why it is not one (naming the file
+    as `shown_as`, when it is read through another path than the one people know)."""
+    read, path = path, shown_as or path
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         problem = f"{path} cannot be read ({exc}); run akasa run again"
         raise OutputsUnreadableError(problem) from None

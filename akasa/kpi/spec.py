@@ -77,6 +77,12 @@ RAW_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
         "orders": pl.Int64(),
         "revenue_paise": PAISE,
     },
+    # One row: every order of the top-customers window (window_start to as_of), with a
+    # customer record or not: the window's revenue in the summary.
+    "window_totals": {
+        "orders": pl.Int64(),
+        "revenue_paise": PAISE,
+    },
     # One row: everything in scope.
     "totals": {
         "orders": pl.Int64(),

@@ -47,6 +47,7 @@ def _month_to_date(
 
 def build(raw: RawKpis, tables: dict[str, pl.DataFrame], ctx: KpiContext) -> Summary:
     totals = raw["totals"].row(0, named=True) if raw["totals"].height else {}
+    window = raw["window_totals"].row(0, named=True) if raw["window_totals"].height else {}
     revenue = totals.get("revenue_paise") or 0
     orders = totals.get("orders") or 0
     customers = totals.get("customers") or 0
@@ -80,6 +81,8 @@ def build(raw: RawKpis, tables: dict[str, pl.DataFrame], ctx: KpiContext) -> Sum
             _pct(sum(growths, Fraction(0)) / len(growths)) if growths else None
         ),
         month_to_date=_month_to_date(months, raw, ctx),
+        window_orders=window.get("orders") or 0,
+        window_revenue=text_2(window.get("revenue_paise") or 0),
         leading_region=regions[0]["region"] if regions else None,
         leading_region_share_pct=regions[0]["revenue_share_pct"] if regions else None,
         top_customer=(

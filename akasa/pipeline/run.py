@@ -32,7 +32,7 @@ from akasa.kpi.document import (
 from akasa.pipeline.locking import outputs_lock
 
 log = logging.getLogger(__name__)
-TOP_REASONS = 10
+TOP_REASONS = 5  # per kind of record: customers' and orders' reasons are shown apart
 
 
 @dataclass(frozen=True)
@@ -118,6 +118,7 @@ def run(
     document = KpiHead(
         version=VERSION,
         mode=str(mode),
+        database=backend.database_kind,
         as_of=_iso(ctx.as_of, tz),
         as_of_requested=ctx.as_of_spec,
         timezone=tz,

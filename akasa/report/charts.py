@@ -1,9 +1,14 @@
 """The four KPI charts (Altair), built from a `KpiDocument` (kpis.json), in one theme.
 
 Charts get their data as inline values, never as URLs, so they render offline. Money is
-passed twice: as a number of rupees for the axis (formatted by the Indian number locale in
-`THEME`) and as exact text from `numbers.rupees` for labels and tooltips, so what a chart
-says to the paisa is what the tables say.
+passed twice: as a number of rupees for the bar length and the axis (labelled in lakh and
+crore by `COMPACT_RUPEES`, as `numbers.rupees_compact` writes them) and as exact text from
+`numbers.rupees` for tooltips, so what a chart says to the paisa is what the tables say.
+Counts are grouped by the Indian number locale in `THEME` (3,30,357). Names and regions
+have their phone-like numbers masked, as everywhere a person reads them.
+
+`specs` gives each chart a fixed width (the PNG's); `for_page` makes one fill its container,
+as the HTML pages draw it.
 """
 
 from __future__ import annotations
@@ -14,10 +19,12 @@ from typing import Any, Protocol
 
 import altair as alt
 
-from akasa.core.numbers import paise_of, round_fraction, rupees, text_2
+from akasa.core.numbers import count, paise_of, round_fraction, rupees, rupees_compact, text_2
+from akasa.core.privacy import mask_mobiles_in
 from akasa.kpi.document import KpiDocument, KpiHead
 
-WIDTH = 640
+WIDTH = 640  # the PNG's width; pages draw each chart as wide as its card
+LABEL_LIMIT = 150  # pixels of a customer's name on the axis (the tooltip has it whole)
 BAR_STEP = 26  # pixels per bar in the horizontal bar charts
 MIN_HEIGHT = 180
 MAX_BARS = 25  # the regional chart shows at most this many regions; the table has all
@@ -37,8 +44,31 @@ INDIAN_NUMBERS = {
     "grouping": [3, 2, 2, 2, 2, 2, 2, 2, 2, 2],
     "currency": ["₹", ""],
 }
-# `~` drops trailing zeros: `₹12,00,000` on big axes, `₹0.5` (not a second `₹1`) on tiny ones.
-MONEY_AXIS = "$,.2~f"
+COUNT_FORMAT = ",d"  # whole numbers, grouped by the locale: 3,30,357
+# Said by every chart and table with nothing to show, so an empty KPI reads the same everywhere.
+NO_DATA = "No data in this period."
+
+
+def _compact_expr(value: str) -> str:
+    """A Vega expression writing the rupee number `value` as `numbers.rupees_compact` does:
+    `₹45,300` below a lakh, else lakh (`₹7.35 L`) or crore (`₹33.2 Cr`) with three
+    significant digits at least and trailing zeros dropped. (Axis ticks are round numbers,
+    so d3's rounding and the exact half-away-from-zero agree on them.)"""
+    size = f"abs({value})"
+
+    def scaled(unit: str) -> str:
+        amount = f"{size} / {unit}"
+        spec = f"({amount} >= 100 ? ',.0f' : {amount} >= 10 ? ',.1~f' : ',.2~f')"
+        return f"format({amount}, {spec})"
+
+    return (
+        f"({value} < 0 ? '-' : '') + '₹' + ({size} < 1e5 ? format({size}, ',.0f') : "
+        f"{size} < 1e7 ? {scaled('1e5')} + ' L' : {scaled('1e7')} + ' Cr')"
+    )
+
+
+# Money axes: lakh and crore, the way managers here read amounts.
+COMPACT_RUPEES = _compact_expr("datum.value")
 
 THEME: dict[str, Any] = {
     "background": "white",
@@ -104,8 +134,10 @@ def _inline(values: list[dict[str, Any]]) -> alt.Data:
     return alt.Data(values=values)  # type: ignore[no-untyped-call]  # altair: untyped Data()
 
 
-def _title(text: str, subtitle: str) -> alt.Title:
-    return alt.Title(text=text, subtitle=subtitle)
+def _title(text: str, *subtitle: str) -> alt.Title:
+    """A short title and its subtitle, one short line each part: Vega does not wrap text,
+    and a chart on a phone is about 330 pixels wide."""
+    return alt.Title(text=text, subtitle=list(subtitle))
 
 
 def _fit(chart: alt.TopLevelMixin, height: int) -> alt.TopLevelMixin:
@@ -124,20 +156,31 @@ def _count_y(field: str, title: str, top: int, **axis: Any) -> alt.Y:
     """A whole-number axis. Small counts get explicit ticks: Vega would put one at 0.5 (it
     does not honour tickMinStep here), and an all-zero column still gets a 0-to-1 axis."""
     if top > SMALL_COUNT:
-        return alt.Y(f"{field}:Q", title=title, axis=alt.Axis(format="d", **axis))
+        return alt.Y(f"{field}:Q", title=title, axis=alt.Axis(format=COUNT_FORMAT, **axis))
     end = max(top, 1)
     return alt.Y(
         f"{field}:Q",
         title=title,
-        axis=alt.Axis(format="d", values=list(range(end + 1)), **axis),
+        axis=alt.Axis(format=COUNT_FORMAT, values=list(range(end + 1)), **axis),
         scale=alt.Scale(domain=[0, end]),
     )
 
 
-def _nothing(title: alt.Title, message: str) -> alt.TopLevelMixin:
-    """A chart with nothing to draw says so, instead of showing empty axes."""
+def for_page(spec: dict[str, Any]) -> dict[str, Any]:
+    """`spec` filling the width of the element it is drawn in (vega-embed reads that width
+    when it draws and again when the window is resized); the height stays."""
+    return dict(spec, width="container")
+
+
+def _money_axis(**axis: Any) -> alt.Axis:
+    return alt.Axis(labelExpr=COMPACT_RUPEES, **axis)
+
+
+def _nothing(title: alt.Title) -> alt.TopLevelMixin:
+    """A chart with nothing to draw says so (the same words for every KPI), instead of
+    showing empty axes."""
     chart = (
-        alt.Chart(_inline([{"message": message}]))
+        alt.Chart(_inline([{"message": NO_DATA}]))
         .mark_text(fontSize=14, color=MUTED)
         .encode(text="message:N")
         .properties(title=title)
@@ -162,16 +205,16 @@ def monthly_trends(document: KpiDocument) -> alt.TopLevelMixin:
     months = [r.month for r in document.monthly_trends]
     span = f"{months[0]} to {months[-1]}" if months else "no orders"
     title = _title(
-        "Monthly revenue and orders", f"as of {as_of_day(document)} · all orders to date, {span}"
+        "Monthly revenue and orders", f"as of {as_of_day(document)} · all orders to date", span
     )
     if not rows:
-        return _nothing(title, "No orders up to the as-of date.")
+        return _nothing(title)
     tooltip = [
         alt.Tooltip("month:N", title="Month"),
         alt.Tooltip("revenue_text:N", title="Revenue"),
         alt.Tooltip("growth_text:N", title="Growth vs previous month"),
-        alt.Tooltip("orders:Q", title="Orders"),
-        alt.Tooltip("customers:Q", title="Customers"),
+        alt.Tooltip("orders:Q", title="Orders", format=COUNT_FORMAT),
+        alt.Tooltip("customers:Q", title="Customers", format=COUNT_FORMAT),
         alt.Tooltip("aov_text:N", title="Avg order value"),
     ]
     base = alt.Chart(_inline(rows)).encode(
@@ -187,7 +230,7 @@ def monthly_trends(document: KpiDocument) -> alt.TopLevelMixin:
         y=alt.Y(
             "revenue:Q",
             title="Revenue (₹)",
-            axis=alt.Axis(format=MONEY_AXIS, titleColor=PRIMARY),
+            axis=_money_axis(titleColor=PRIMARY),
         )
     )
     most = max(r.orders for r in document.monthly_trends)
@@ -198,10 +241,18 @@ def monthly_trends(document: KpiDocument) -> alt.TopLevelMixin:
     return _fit(chart, 320)
 
 
-def _label_room(values: list[float]) -> alt.Scale:
-    """Extra room right of the longest bar for its text label."""
-    top = max(values, default=0.0)
-    return alt.Scale(domain=[0, top * 1.35 if top > 0 else 1], nice=True)
+LABEL_CHAR = 7  # about the width of one character of an 11 px label, in pixels
+
+
+def _label_room(rows: list[dict[str, Any]]) -> alt.Scale:
+    """Room right of the longest bar for its text label, whatever the chart's width: the
+    domain grows until the longest label fits (`width` is the drawn plot's width)."""
+    top = max((r["revenue"] for r in rows), default=0.0)
+    if top <= 0:
+        return alt.Scale(domain=[0, 1])
+    room = LABEL_CHAR * max(len(r["label"]) for r in rows) + 10
+    grow = f"max(1.12, width / max(width - {room}, 60))"
+    return alt.Scale(domainMin=0, domainMax=alt.ExprRef(expr=f"{top!r} * {grow}"), nice=False)
 
 
 def regional_revenue(document: KpiDocument) -> alt.TopLevelMixin:
@@ -214,19 +265,20 @@ def regional_revenue(document: KpiDocument) -> alt.TopLevelMixin:
         share = _pct(r.revenue_share_pct)
         rows.append(
             {
-                "region": r.region,
+                "region": mask_mobiles_in(r.region),
                 "revenue": _rupee_number(paise),
                 "revenue_text": rupees(paise),
                 "share": share,
-                "label": f"{share} · {rupees(paise, decimals=False)}",
+                "label": f"{share} · {rupees_compact(paise)}",
                 "orders": r.orders,
                 "customers": r.customers,
             }
         )
-    more = f" · largest {len(shown)} of {len(regions)} regions" if len(regions) > len(shown) else ""
-    title = _title("Revenue by region", f"as of {as_of_day(document)} · all orders to date{more}")
+    scope = f"as of {as_of_day(document)} · all orders to date"
+    more = [f"largest {len(shown)} of {len(regions)} regions"] if len(regions) > len(shown) else []
+    title = _title("Revenue by region", scope, *more)
     if not rows:
-        return _nothing(title, "No orders up to the as-of date.")
+        return _nothing(title)
     base = alt.Chart(_inline(rows)).encode(
         y=alt.Y("region:N", title=None, sort=[r["region"] for r in rows]),
         x=_revenue_axis("Revenue (₹)", rows),
@@ -234,8 +286,8 @@ def regional_revenue(document: KpiDocument) -> alt.TopLevelMixin:
             alt.Tooltip("region:N", title="Region"),
             alt.Tooltip("revenue_text:N", title="Revenue"),
             alt.Tooltip("share:N", title="Share of revenue"),
-            alt.Tooltip("orders:Q", title="Orders"),
-            alt.Tooltip("customers:Q", title="Customers"),
+            alt.Tooltip("orders:Q", title="Orders", format=COUNT_FORMAT),
+            alt.Tooltip("customers:Q", title="Customers", format=COUNT_FORMAT),
         ],
     )
     return _labelled_bars(base, title, len(rows))
@@ -246,8 +298,9 @@ def _revenue_axis(title: str, rows: list[dict[str, Any]]) -> alt.X:
     return alt.X(
         "revenue:Q",
         title=title,
-        axis=alt.Axis(format=MONEY_AXIS),
-        scale=_label_room([r["revenue"] for r in rows]),
+        # About one tick per 90 pixels, however wide the chart is drawn.
+        axis=_money_axis(tickCount=alt.ExprRef(expr="max(2, floor(width / 90))")),
+        scale=_label_room(rows),
     )
 
 
@@ -268,34 +321,35 @@ def top_customers(document: KpiDocument) -> alt.TopLevelMixin:
         rows.append(
             {
                 "rank": r.rank,
-                "customer": f"{r.rank}. {name} ({r.customer_id})",
-                "customer_id": r.customer_id,
-                "region": r.region,
+                "customer": mask_mobiles_in(f"{r.rank}. {name} ({r.customer_id})"),
+                "customer_id": mask_mobiles_in(r.customer_id),
+                "region": mask_mobiles_in(r.region),
                 "orders": r.orders,
                 "revenue": _rupee_number(paise),
                 "revenue_text": rupees(paise),
-                "label": rupees(paise, decimals=False),
+                "label": rupees_compact(paise),
             }
         )
     title = _title(
-        f"Top {document.top} customers by spend, last {document.window_days} days",
-        f"as of {as_of_day(document)} · {window_text(document)}",
+        f"Top {document.top} customers by spend",
+        f"as of {as_of_day(document)}",
+        window_text(document),
     )
     if not rows:
-        return _nothing(title, f"No customer ordered in the {window_text(document)}.")
+        return _nothing(title)
     base = alt.Chart(_inline(rows)).encode(
         y=alt.Y(
             "customer:N",
             title=None,
             sort=[r["customer"] for r in rows],
-            axis=alt.Axis(labelLimit=280),
+            axis=alt.Axis(labelLimit=LABEL_LIMIT),
         ),
-        x=_revenue_axis("Revenue in the window (₹)", rows),
+        x=_revenue_axis("Revenue (₹)", rows),
         tooltip=[
             alt.Tooltip("rank:Q", title="Rank"),
             alt.Tooltip("customer:N", title="Customer"),
             alt.Tooltip("region:N", title="Region"),
-            alt.Tooltip("orders:Q", title="Orders"),
+            alt.Tooltip("orders:Q", title="Orders", format=COUNT_FORMAT),
             alt.Tooltip("revenue_text:N", title="Revenue"),
         ],
     )
@@ -347,6 +401,14 @@ def repeat_customers(document: KpiDocument) -> alt.TopLevelMixin:
     """How often repeat customers ordered: customers per orders-per-customer bucket."""
     rows = repeat_distribution(document.repeat_customers)
     s = document.summary
+    title = _title(
+        "Repeat customers by orders",
+        f"as of {as_of_day(document)} · all orders to date",
+        f"{count(s.repeat_customers)} of {count(s.ordering_customers)} customers "
+        f"({s.repeat_rate_pct}%) ordered 2+ times",
+    )
+    if not document.repeat_customers:
+        return _nothing(title)
     base = alt.Chart(_inline(rows)).encode(
         x=alt.X(
             "bucket:O",
@@ -357,20 +419,17 @@ def repeat_customers(document: KpiDocument) -> alt.TopLevelMixin:
         y=_count_y("customers", "Repeat customers", max(r["customers"] for r in rows)),
         tooltip=[
             alt.Tooltip("bucket:N", title="Orders per customer"),
-            alt.Tooltip("customers:Q", title="Customers"),
+            alt.Tooltip("customers:Q", title="Customers", format=COUNT_FORMAT),
             alt.Tooltip("share:N", title="Share of repeat customers"),
             alt.Tooltip("revenue_text:N", title="Their revenue"),
         ],
     )
     chart = alt.layer(
-        base.mark_bar(), base.mark_text(baseline="bottom", dy=-3).encode(text="customers:Q")
-    ).properties(
-        title=_title(
-            "Repeat customers by number of orders",
-            f"as of {as_of_day(document)} · all orders to date · {s.repeat_customers} of "
-            f"{s.ordering_customers} customers ({s.repeat_rate_pct}%) ordered 2+ times",
-        )
-    )
+        base.mark_bar(),
+        base.mark_text(baseline="bottom", dy=-3).encode(
+            text=alt.Text("customers:Q", format=COUNT_FORMAT)
+        ),
+    ).properties(title=title)
     return _fit(chart, 300)
 
 

@@ -2,7 +2,11 @@
 
 Templates live in `templates/` beside this module (shipped as package data). Autoescape is
 on and undefined names are errors, so a template prints no value unescaped and no typo
-silently. Two values are not HTML and cannot be HTML-escaped: the chart specs (JSON) and the
+silently. Every printed value also has its phone-like numbers masked first (as the terminal
+does), so a name holding a mobile number never reaches the page whole; only Markup (data
+URIs, whose bytes must stay as they are) skips that.
+
+Two values are not HTML and cannot be HTML-escaped: the chart specs (JSON) and the
 Vega JavaScript, both inside <script> elements, where entities are not decoded. The
 `json_for_script` and `script_text` filters make them safe for that place (nothing in them
 can end the element early) and mark them so; templates use no other way to skip escaping.
@@ -23,7 +27,8 @@ import jinja2
 from markupsafe import Markup
 from pydantic import BaseModel
 
-from akasa.core.numbers import paise_of, rupees
+from akasa.core.numbers import count, paise_of, rupees
+from akasa.core.privacy import mask_mobiles_in
 from akasa.report.freshness import age
 
 TABLE_ROWS = 50
@@ -54,6 +59,7 @@ LABELS = {
     "ingested_at": "Ingested at",
     "reason": "Reason",
     "records": "Records",
+    "complete": "Month complete",
 }
 MONEY = frozenset({"revenue", "avg_order_value"})
 
@@ -73,13 +79,13 @@ def script_text(code: str) -> str:
 
 
 def escaped(value: Any) -> Any:
-    """What `{{ value }}` prints: escaped by the standard library, which writes `&quot;` and
-    `&#x27;` (markupsafe, autoescape's own, writes `&#34;` and `&#39;`: the same to a
-    browser), so the pages keep the bytes they had before templates. Markup passes as is;
-    autoescape then leaves the result alone."""
+    """What `{{ value }}` prints: its mobile numbers masked, then escaped by the standard
+    library, which writes `&quot;` and `&#x27;` (markupsafe, autoescape's own, writes `&#34;`
+    and `&#39;`: the same to a browser). Markup passes as is; autoescape then leaves the
+    result alone."""
     if hasattr(value, "__html__"):
         return value
-    return Markup(html.escape(str(value)))
+    return Markup(html.escape(mask_mobiles_in(str(value))))
 
 
 def when(text: str | None) -> str:
@@ -106,7 +112,11 @@ def cell(column: str, value: Any) -> tuple[str, bool]:
         return f"{value}%", True
     if column.endswith("_at"):
         return when(str(value)), False
-    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+    if isinstance(value, bool):
+        return ("yes" if value else "no"), False
+    if isinstance(value, int) and not column.endswith("_id"):
+        return count(value), True  # grouped the Indian way: 3,30,357
+    if isinstance(value, int | float | Decimal):
         return str(value), True
     return str(value), False
 

@@ -173,7 +173,7 @@ def test_ingest_run_report_names_the_files_written(tmp_path: Path) -> None:
     invoke("run")
     result = invoke("report", "--quiet")
     assert result.exit_code == 0, result.output
-    reports = tmp_path / "data" / "reports"
+    reports = tmp_path / "data" / "reports" / "memory"
     charts = ", ".join(
         f"{name}.{ext}"
         for name in ("monthly_trends", "regional_revenue", "top_customers", "repeat_customers")

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -16,15 +17,19 @@ from rich.cells import cell_len
 from rich.console import Console
 from typer.testing import CliRunner
 
-from akasa.backends.base import QueryResult
+from akasa.backends.base import Mode, QueryResult
 from akasa.cli import app, layout, render
 from akasa.cli.layout import Column
 from akasa.core.config import Settings, load_settings
 from akasa.generate import generate
 from akasa.ingest.clean import Accounting
 from akasa.pipeline.ingest import FileReport, IngestResult, StoreReport, ingest
+from akasa.pipeline.rejects import RejectsResult, rejects
 from akasa.pipeline.run import KpiRun, run
+from akasa.pipeline.status import Status, status
+from tests.builders import DIRTY_REJECTS, dirty_drop, load
 from tests.conftest import SAMPLE_DIR
+from tests.db import TestDatabase
 
 WIDTHS = [80, 200]
 TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}(?::\d{2})?")
@@ -38,13 +43,20 @@ def rendered(width: int, draw: Callable[..., None], *args: Any, **options: Any) 
     return buffer.getvalue()
 
 
-PATH_LINES = ("Outputs written to ", "  quarantine: ")  # a path is left whole, never folded
+# A path is left whole, never folded: after these, or alone on its (indented) line.
+PATH_LINES = ("Outputs written to ", "  quarantine: ")
 
 
-def check_fits(text: str, width: int) -> list[str]:
+def check_fits(text: str, width: int, whole: tuple[str, ...] = ()) -> list[str]:
+    """The lines of `text`, none wider than `width` but those of one path or URL, which
+    are never cut (`whole`: the ones holding spaces)."""
     lines = text.splitlines()
     too_wide = [line for line in lines if cell_len(line) > width]
-    paths = [line for line in too_wide if line.startswith(PATH_LINES) or " " not in line]
+    paths = [
+        line
+        for line in too_wide
+        if line.startswith(PATH_LINES) or " " not in line.strip() or line.strip() in whole
+    ]
     assert too_wide == paths, too_wide
     return lines
 
@@ -179,13 +191,19 @@ def test_ingest_fits_and_keeps_every_number_whole(width: int) -> None:
 
 
 @pytest.fixture(scope="module")
-def kpi_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KpiRun]:
-    """A run over generated data big enough for lakh-sized counts and crore rupees."""
+def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, KpiRun]:
+    """A memory store of generated daily files big enough for lakh-sized counts and crore
+    rupees, and a run over it."""
     root = tmp_path_factory.mktemp("layout")
     generate(root / "drops", customers=400, order_lines=30_000, days=3, seed=11, dirty=0.01)
     settings = load_settings(data_dir=root / "data")
     ingest(settings, [root / "drops"], [root / "drops"])
-    yield run(settings)
+    return settings, run(settings)
+
+
+@pytest.fixture(scope="module")
+def kpi_run(generated: tuple[Settings, KpiRun]) -> KpiRun:
+    return generated[1]
 
 
 @pytest.mark.parametrize("width", WIDTHS)
@@ -312,3 +330,120 @@ def test_commands_follow_columns_and_stay_plain_when_redirected(
     assert "CUST-000001" in run_text and "orders_2025-10-02.xml" in ingest_text
     timestamps = TIMESTAMP.findall(sql_text)
     assert len(timestamps) >= 10 or "finished_at" in sql_text.split("Not shown")[-1]
+
+
+# ---- status and rejects -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def big_store(generated: tuple[Settings, KpiRun]) -> Settings:
+    """That store: six ledger entries, counts of ten thousand."""
+    return generated[0]
+
+
+def check_status(text: str, width: int, columns: dict[str, list[Column]]) -> list[str]:
+    """Fits, every ledger and table cell whole on its row, timestamps whole."""
+    lines = check_fits(text, width)
+    for title, cells in columns.items():
+        start = next(i for i, line in enumerate(lines) if line.startswith(title))
+        check_cells_intact(cells, lines[start:], width)
+    for line in lines:  # a timestamp is never cut at its space
+        assert not re.search(r"\d{4}-\d{2}-\d{2}$", line.rstrip()), line
+    return lines
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_status_fits_and_keeps_every_token_whole(big_store: Settings, width: int) -> None:
+    result = status(big_store)
+    text = rendered(width, render.render_status, result)
+    columns = {"Ledger": render.ledger_columns(result), "Tables": render.table_columns(result)}
+    lines = check_status(text, width, columns)
+    start = next(i for i, x in enumerate(lines) if x.startswith("Ledger"))
+    rows = lines[start + 3 : start + 3 + 6]
+    ledger = "\n".join(rows)
+    entries = result.ledger
+    assert len(entries) == 6
+    for entry in entries:
+        assert entry.source_file in ledger  # short names: never cut
+        assert render.count(entry.records_read) in ledger
+    assert "10,000" in ledger  # counts grouped
+    if width == 80:
+        note = re.sub(r"\s+", " ", text.split("Not shown at this width: ")[1])
+        assert note.startswith("kind, ") and "sha256 (--format json has everything)." in note
+        assert all(re.search(r" \d{4}-\d{2}-\d{2} \d{2}:\d{2}$", row.rstrip()) for row in rows)
+        assert entries[0].sha256 not in text
+    else:
+        assert "Not shown" not in text
+        assert all(e.sha256 in text for e in entries) and "+05:30" in ledger
+
+
+def test_status_and_rejects_of_both_modes_fit(migrated: TestDatabase, tmp_path: Path) -> None:
+    """One ingest into both stores (each database in turn), then status and rejects of
+    each mode at each width."""
+    settings = migrated.settings()
+    customers, orders = dirty_drop(tmp_path / "drop")
+    load(settings, [customers], [orders], "both")
+    for mode, width in [(m, w) for m in Mode for w in WIDTHS]:
+        check_status_of_a_small_store(status(settings, mode), width)
+        check_rejects(rejects(settings, mode), width)
+
+
+def check_status_of_a_small_store(result: Status, width: int) -> None:
+    text = rendered(width, render.render_status, result)
+    columns = {"Ledger": render.ledger_columns(result), "Tables": render.table_columns(result)}
+    lines = check_status(text, width, columns)
+    assert len(result.ledger) == 2
+    for e in result.ledger:
+        row = (
+            rf"\s+{e.batch_id}\s+{e.source_file}(\s+{e.kind})?\s+{e.records_read}\s+{e.accepted}\s"
+        )
+        assert any(re.match(row, line) for line in lines), row
+
+
+def check_rejects(result: RejectsResult, width: int) -> None:
+    text = rendered(width, render.render_rejects, result)
+    lines = check_fits(text, width)
+    assert lines[0] == f"7 rejected record(s) in the {result.mode} store."
+    check_cells_intact(render.reason_columns(result), lines, width)
+    records = lines[[line.rstrip() for line in lines].index("Records") :]
+    if width == 80:  # each reason on a line of its own, under its records
+        listed = set()
+        for head, reason in zip(records[1::2], records[2::2], strict=True):
+            found = re.fullmatch(r"(\S+), batch \d, records? ([\d, ]+):", head)
+            assert found and reason.startswith("  "), (head, reason)
+            for number in found[2].split(", "):
+                listed.add((found[1], int(number), reason[2:]))
+        assert listed == set(DIRTY_REJECTS)
+        assert "orders.xml, batch 2, records 3, 4:" in records  # one reason, said once
+    else:
+        check_cells_intact(render.record_columns(result.rows), records, width)
+        for file, number, reason in DIRTY_REJECTS:
+            assert any(
+                re.match(rf"{file}\s+\d\s+{number}\s+{re.escape(reason)}", x) for x in records
+            )
+
+
+# ---- the one-line results: migrate, generate -------------------------------------------------
+
+
+def deep(root: Path) -> Path:
+    """A folder whose path alone is longer than most lines."""
+    return root / ("a-rather-long-folder-name-" * 3) / "daily drops 2025"
+
+
+def test_migrate_and_generate_lines_break_between_words(tmp_path: Path) -> None:
+    from akasa.pipeline.migrate import migrate
+
+    settings = load_settings(data_dir=deep(tmp_path))
+    url = settings.database_display()
+    upgraded = migrate(settings)
+    made = generate(deep(tmp_path) / "out", customers=12, order_lines=1_00_000, days=1, seed=3)
+    for width in WIDTHS:
+        lines = check_fits(rendered(width, render.render_migrate, upgraded), width, (url,))
+        assert url in lines or any(line.endswith(f": {url}") for line in lines)
+        assert " ".join(lines).startswith("Database schema upgraded from empty to ")
+        whole = (str(made.out_dir),)
+        lines = check_fits(rendered(width, render.render_generate, made), width, whole)
+        text = " ".join(lines)
+        assert text.startswith("Wrote 12 customer rows and 1,00,000 order lines (")
+        assert text.endswith(f"over 1 day(s) to {made.out_dir}")

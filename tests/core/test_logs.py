@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import sys
 import time
 from datetime import datetime
 from pathlib import Path
@@ -116,3 +117,18 @@ def test_max_reject_rate_on_the_command_line(tmp_path: Path) -> None:
     )
     assert not (tmp_path / "data" / "store" / "manifest.json").exists()
     assert list((tmp_path / "data" / "quarantine").glob("o.*.rejects.csv"))
+
+
+def test_a_value_cannot_forge_a_log_line_or_drive_a_terminal() -> None:
+    formatter = logs.RedactingFormatter([], ZoneInfo("Asia/Kolkata"))
+    record = logging.LogRecord(
+        "akasa.x", logging.INFO, __file__, 1, "read %s", ("a.csv\n2025 ERROR forged\x1b[2J",), None
+    )
+    line = formatter.format(record)
+    assert line.endswith(" akasa.x: read a.csv?2025 ERROR forged?[2J") and "\n" not in line
+    try:
+        raise ValueError("bad\x9bvalue")
+    except ValueError:
+        record.exc_info = sys.exc_info()
+    lines = formatter.format(record).splitlines()
+    assert len(lines) > 2 and lines[-1] == "ValueError: bad?value"

@@ -67,7 +67,9 @@ def test_sample_reads_back_whole(sample: Sample) -> None:
 
 def test_layout_is_indented_head_then_one_row_per_line(sample: Sample) -> None:
     text = sample.text
-    assert text.startswith('{\n  "version": 1,\n  "mode": "memory",\n  "as_of": "2025-10-02T')
+    assert text.startswith(
+        '{\n  "version": 1,\n  "mode": "memory",\n  "database": null,\n  "as_of": "2025-10-02T'
+    )
     assert '\n  "summary": {\n    "total_revenue": "' in text  # money as text
     rows = [line for line in text.splitlines() if re.fullmatch(r'    \{".*\},?', line)]
     assert len(rows) == sum(frame.height for frame in sample.run.tables.values())

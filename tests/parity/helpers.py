@@ -19,10 +19,12 @@ def run_both(settings: Settings, **options: Any) -> tuple[KpiRun, KpiRun]:
 
 
 def _comparable(document: dict[str, Any]) -> dict[str, Any]:
-    """kpis.json without what differs by design: the mode's name and when each store
-    landed its files (each store records its own ingest times)."""
+    """kpis.json without what differs by design: the mode's name, table mode's kind of
+    database and when each store landed its files (each store records its own ingest
+    times)."""
     document = json.loads(json.dumps(document))
     del document["mode"]
+    del document["database"]
     del document["watermark"]["last_ingest_at"]
     for entry in document["data_quality"]["files"]:
         del entry["ingested_at"]
@@ -39,4 +41,6 @@ def assert_same_outputs(settings: Settings, **options: Any) -> tuple[KpiRun, Kpi
     left_doc = json.loads((memory.output_dir / "kpis.json").read_text("utf-8"))
     right_doc = json.loads((table.output_dir / "kpis.json").read_text("utf-8"))
     assert _comparable(left_doc) == _comparable(right_doc)
+    assert left_doc["database"] is None  # memory mode: the file store
+    assert right_doc["database"] in ("SQLite", "MySQL", "PostgreSQL")
     return memory, table

@@ -106,4 +106,7 @@ def test_what_if_in_table_mode(migrated: TestDatabase, tmp_path: Path) -> None:
     memory = run(settings, "memory", as_of="2025-11-02", write=False, now=NOW)
     assert files(what_if) == FILES and not settings.outputs_dir.exists()
     assert table.warnings == memory.warnings and len(table.warnings) == 1
-    assert table.json_text.replace('"table"', '"memory"') == memory.json_text
+    database = table.document.database
+    assert database in ("SQLite", "MySQL", "PostgreSQL") and memory.document.database is None
+    as_memory = table.json_text.replace('"table"', '"memory"')
+    assert as_memory.replace(f'"database": "{database}"', '"database": null') == memory.json_text

@@ -1,12 +1,16 @@
-"""report.html in a real browser: headless Chromium with no network; every chart draws.
+"""report.html in a real browser: headless Chromium with no network; every chart draws, on
+a phone (390×844) and on a laptop (1440×900), and the page never scrolls sideways.
 
-Uses the system Chromium (Debian package `chromium`; `.ci/run` installs it) through
+Screenshots of both sizes are kept under pytest's base temp folder, in
+`report-screenshots/` (the run's summary names them). Uses the system Chromium (Debian
+package `chromium`; `.ci/run` installs it) through
 Playwright. Locally the test is skipped with the reason when Chromium or Playwright is
 missing; in CI (CI=true) it fails instead, so a missing browser can never pass unnoticed.
 """
 
 from __future__ import annotations
 
+import base64
 import io
 import os
 from collections.abc import Iterator
@@ -36,6 +40,28 @@ CHROMIUM_ARGS = [
 ]
 LOCAL = ("file:", "data:", "blob:")  # schemes that never leave the machine
 CHARTS = ("monthly_trends", "regional_revenue", "top_customers", "repeat_customers")
+SIZES = {"phone": (390, 844), "laptop": (1440, 900)}
+SCREENSHOTS = "report-screenshots"  # under the base temp folder; tests/conftest.py lists them
+# How wide the page is, and every element that reaches past the viewport's right edge
+# without a scrolling box (a table's own scroller) around it.
+WIDTHS = """() => {
+  const inScroller = e => { for (let p = e.parentElement; p; p = p.parentElement) {
+      if (getComputedStyle(p).overflowX !== 'visible') return true; } return false; };
+  return {
+    page: document.documentElement.scrollWidth,
+    body: document.body.scrollWidth,
+    viewport: window.innerWidth,
+    wider: [...document.querySelectorAll('body *')]
+      .filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5 && !inScroller(e))
+      .map(e => e.tagName + (e.id ? '#' + e.id : '')),
+    charts: [...document.querySelectorAll('.chart svg.marks')]
+      .map(e => Math.round(e.getBoundingClientRect().width)),
+    holders: [...document.querySelectorAll('.chart')]
+      .map(e => Math.round(e.getBoundingClientRect().width)),
+  };
+}"""
+LINKS = """() => [...document.querySelectorAll('.download a[download]')]
+    .map(a => [a.getAttribute('download'), a.getAttribute('href')])"""
 ALL_DRAWN = """() => [...document.querySelectorAll('.chart')]
     .every(e => e.getAttribute('data-rendered') !== 'false')"""
 CHART_STATE = """() => Object.fromEntries([...document.querySelectorAll('.chart')].map(e => [
@@ -77,6 +103,9 @@ class Visit:
     screenshot: bytes = b""
     chart_shots: dict[str, bytes] = field(default_factory=dict)
     tooltip: str = ""
+    widths: dict[str, Any] = field(default_factory=dict)
+    links: list[tuple[str, str]] = field(default_factory=list)
+    saved: bytes = b""  # what the browser saved when the first download link was clicked
 
     @property
     def outside(self) -> list[str]:
@@ -104,10 +133,20 @@ def browser() -> Iterator[Any]:
         launched.close()
 
 
-def visit(browser: Any, path: Path, hover: str | None = None, shots: bool = True) -> Visit:
+def visit(
+    browser: Any,
+    path: Path,
+    hover: str | None = None,
+    shots: bool = True,
+    size: tuple[int, int] = (1100, 900),
+    download: bool = False,
+) -> Visit:
     """Open `path` offline, record every request and message, wait for the charts."""
     seen = Visit()
-    context = browser.new_context(offline=True, viewport={"width": 1100, "height": 900})
+    width, height = size
+    context = browser.new_context(
+        offline=True, viewport={"width": width, "height": height}, accept_downloads=True
+    )
     context.on("request", lambda request: seen.requests.append(request.url))
     context.route(lambda url: not url.startswith(LOCAL), lambda route: route.abort())
     page = context.new_page()
@@ -117,6 +156,12 @@ def visit(browser: Any, path: Path, hover: str | None = None, shots: bool = True
         page.goto(path.resolve().as_uri())
         page.wait_for_function(ALL_DRAWN, timeout=15_000)
         seen.charts = page.evaluate(CHART_STATE)
+        seen.widths = page.evaluate(WIDTHS)
+        seen.links = [tuple(link) for link in page.evaluate(LINKS)]
+        if download:
+            with page.expect_download() as saving:
+                page.locator(".download a[download]").first.click()
+            seen.saved = Path(saving.value.path()).read_bytes()
         if hover:
             page.locator(hover).first.hover()
             page.wait_for_selector("#vg-tooltip-element.visible", timeout=5_000)
@@ -133,7 +178,71 @@ def visit(browser: Any, path: Path, hover: str | None = None, shots: bool = True
 @pytest.fixture(scope="module")
 def report_visit(browser: Any, official_report: OfficialReport) -> Visit:
     west_bar = "#chart-regional_revenue svg g.mark-rect.role-mark > path"
-    return visit(browser, official_report.result.report, hover=west_bar)
+    return visit(browser, official_report.result.report, hover=west_bar, download=True)
+
+
+@pytest.fixture(scope="module", params=list(SIZES))
+def sized_visit(
+    request: pytest.FixtureRequest,
+    browser: Any,
+    official_report: OfficialReport,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[str, Visit]:
+    """The report at a phone's and at a laptop's size; each screenshot kept as a file."""
+    name = request.param
+    seen = visit(browser, official_report.result.report, size=SIZES[name])
+    folder = screenshots_dir(tmp_path_factory)
+    folder.mkdir(parents=True, exist_ok=True)
+    shot = folder / f"{name}-{SIZES[name][0]}x{SIZES[name][1]}.png"
+    shot.write_bytes(seen.screenshot)
+    print(f"screenshot: {shot}")
+    return name, seen
+
+
+def screenshots_dir(factory: pytest.TempPathFactory) -> Path:
+    """The run's base temp folder (not a worker's own, under xdist) / report-screenshots."""
+    base = factory.getbasetemp()
+    if base.name.startswith("popen-gw"):
+        base = base.parent
+    return base / SCREENSHOTS
+
+
+def test_page_fits_the_screen(sized_visit: tuple[str, Visit]) -> None:
+    name, seen = sized_visit
+    width = SIZES[name][0]
+    widths = seen.widths
+    assert widths["viewport"] == width
+    assert widths["page"] <= width and widths["body"] <= width, widths
+    assert widths["wider"] == [], widths
+    # Each live chart fills its card, less the room of its menu button (38 px): none is
+    # cut off, none left at a fixed narrow size.
+    assert len(widths["charts"]) == len(CHARTS)
+    for chart, holder in zip(widths["charts"], widths["holders"], strict=True):
+        assert holder - 40 <= chart <= holder, widths
+
+
+def test_charts_draw_at_every_size(sized_visit: tuple[str, Visit]) -> None:
+    name, seen = sized_visit
+    assert seen.outside == [] and seen.errors == [] and seen.problems == [], name
+    for chart, state in seen.charts.items():
+        assert state["rendered"] == "true" and state["bars"] > 0, (name, chart)
+        assert state["images"] == 0, (name, chart)
+    assert seen.charts["regional_revenue"]["labels"] == ["58.81% · ₹12,749", "41.19% · ₹8,930"]
+    page = _image(seen.screenshot)
+    assert page.width == SIZES[name][0] and max(ImageStat.Stat(page).stddev) > 20
+
+
+def test_every_download_is_the_csv_on_disk(
+    report_visit: Visit, official_report: OfficialReport
+) -> None:
+    folder = official_report.result.source.parent
+    assert [name for name, _ in report_visit.links] == [f"{c}.csv" for c in CHARTS]
+    for name, href in report_visit.links:
+        prefix = "data:text/csv;base64,"
+        assert href.startswith(prefix), name
+        assert base64.b64decode(href[len(prefix) :], validate=True) == (folder / name).read_bytes()
+    # A click saves the file itself, offline: the bytes akasa run wrote.
+    assert report_visit.saved == (folder / "monthly_trends.csv").read_bytes()
 
 
 def test_no_request_leaves_file_urls(report_visit: Visit) -> None:
@@ -201,3 +310,55 @@ def test_each_chart_page_draws_offline(
     assert list(seen.charts) == [name]
     assert seen.charts[name]["rendered"] == "true"
     assert seen.charts[name]["bars"] > 0
+
+
+# Rupee amounts (in paise) whose axis label Vega writes with `charts.COMPACT_RUPEES`.
+AXIS_AMOUNTS = [
+    0,
+    99_900,
+    1_00_000,
+    45_300_00,
+    1_00_000_00,
+    7_35_000_00,
+    12_50_000_00,
+    99_99_999_00,
+    1_00_00_000_00,
+    33_20_00_000_00,
+    3_32_32_39_896_68,
+    1_000_00_00_000_00,
+    -7_35_000_00,
+]
+COMPACT_IN_VEGA = """async ([expr, values, config]) => {
+  const spec = {
+    data: {values: values.map(v => ({value: v}))},
+    transform: [{calculate: expr, as: 'label'}],
+    mark: 'text',
+    encoding: {text: {field: 'label'}},
+    config: config,
+  };
+  const holder = document.createElement('div');
+  document.body.appendChild(holder);
+  const result = await vegaEmbed(holder, spec, {renderer: 'svg', actions: false});
+  const rows = result.view.data('data_0').map(d => [d.value, d.label]);
+  result.finalize();
+  holder.remove();
+  return rows;
+}"""
+
+
+def test_axis_labels_say_what_rupees_compact_says(
+    browser: Any, official_report: OfficialReport
+) -> None:
+    from akasa.core.numbers import rupees_compact
+    from akasa.report.charts import COMPACT_RUPEES, THEME
+
+    context = browser.new_context(offline=True)
+    try:
+        page = context.new_page()
+        page.goto(official_report.result.report.resolve().as_uri())
+        page.wait_for_function(ALL_DRAWN, timeout=15_000)
+        rupees = [paise / 100 for paise in AXIS_AMOUNTS]
+        labels = page.evaluate(COMPACT_IN_VEGA, [COMPACT_RUPEES, rupees, THEME])
+    finally:
+        context.close()
+    assert [label for _, label in labels] == [rupees_compact(p) for p in AXIS_AMOUNTS]

@@ -27,6 +27,7 @@ class LakeBackend:
     """The `Backend` of memory mode. Cheap to open: nothing is read before it is asked."""
 
     mode = Mode.memory
+    database_kind = None
 
     def __init__(self, root: Path) -> None:
         self.lake = Lake(root)
@@ -63,7 +64,7 @@ class LakeBackend:
         return self.lake.ledger()
 
     def reject_reasons(self, limit: int) -> pl.DataFrame:
-        return kpis.reject_reasons(self.lake.scan("rejects"), limit).collect()
+        return kpis.reject_reasons(self.lake.scan("rejects"), self.lake.ledger().lazy(), limit)
 
     def reject_rows(self) -> pl.DataFrame:
         rows = self.lake.scan("rejects").select(list(REJECT_ROW_SCHEMA))

@@ -6,9 +6,9 @@ from datetime import datetime
 
 import polars as pl
 
+from akasa.backends.base import top_reasons_per_kind
 from akasa.backends.lake.store import Lake
 from akasa.core import zones
-from akasa.ingest.clean import reason_counts
 from akasa.kpi.context import KpiContext
 from akasa.kpi.spec import PAISE, UNKNOWN_REGION, RawKpis
 
@@ -129,6 +129,13 @@ def previous_month_to_date(scope: pl.LazyFrame, ctx: KpiContext) -> pl.LazyFrame
     )
 
 
+def window_totals(scope: pl.LazyFrame, ctx: KpiContext) -> pl.LazyFrame:
+    """Every order of the top-customers window, with a customer record or not."""
+    return scope.filter(pl.col("ordered_at") >= ctx.window_start).select(
+        pl.len().alias("orders"), pl.col("paise").sum().alias("revenue_paise")
+    )
+
+
 def totals(scope: pl.LazyFrame) -> pl.LazyFrame:
     return scope.select(
         pl.len().alias("orders"),
@@ -146,14 +153,18 @@ def compute(lake: Lake, ctx: KpiContext) -> RawKpis:
         "regional_revenue": regional_revenue(scope),
         "top_customers": top_customers(scope, ctx),
         "previous_month_to_date": previous_month_to_date(scope, ctx),
+        "window_totals": window_totals(scope, ctx),
         "totals": totals(scope),
     }
     frames = pl.collect_all(list(queries.values()))
     return RawKpis.of(dict(zip(queries, frames, strict=True)))
 
 
-def reject_reasons(rejects: pl.LazyFrame, limit: int) -> pl.LazyFrame:
-    """The most common kinds of reject reason; a record with several problems counts for
-    each."""
-    counted = rejects.select("reason", pl.lit(1, pl.Int64).alias("records"))
-    return reason_counts(counted).head(limit)
+def reject_reasons(rejects: pl.LazyFrame, ledger: pl.LazyFrame, limit: int) -> pl.DataFrame:
+    """The most common kinds of reject reason per kind of record (each reject's kind is its
+    batch's); a record with several problems counts for each."""
+    kinds = ledger.select("batch_id", "kind")
+    counted = rejects.join(kinds, on="batch_id", how="left").select(
+        "kind", "reason", pl.lit(1, pl.Int64).alias("records")
+    )
+    return top_reasons_per_kind(counted, limit)

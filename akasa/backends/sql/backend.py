@@ -16,6 +16,7 @@ from akasa.backends.base import (
     QueryResult,
     StoreState,
     TableSize,
+    top_reasons_per_kind,
 )
 from akasa.backends.sql import kpis
 from akasa.backends.sql.engine import Database
@@ -25,7 +26,6 @@ from akasa.backends.sql.schema import TABLES, batches, customer_mobiles, orders,
 from akasa.backends.sql.store import SqlWriter
 from akasa.core.errors import DatabaseError
 from akasa.core.tables import SCHEMAS
-from akasa.ingest.clean import reason_counts
 from akasa.kpi.context import KpiContext
 from akasa.kpi.spec import RawKpis
 
@@ -42,6 +42,10 @@ class SqlBackend:
     def __init__(self, database: Database, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> None:
         self.database = database
         self.chunk_bytes = chunk_bytes
+
+    @property
+    def database_kind(self) -> str:
+        return self.database.dialect.label
 
     @classmethod
     def open(cls, database: Database) -> SqlBackend:
@@ -102,15 +106,19 @@ class SqlBackend:
         return pl.DataFrame(self._rows(query), schema=SCHEMAS["batches"], orient="row")
 
     def reject_reasons(self, limit: int) -> pl.DataFrame:
-        """Counted per reason text in SQL, then split into single problems and counted per
-        kind as memory mode does."""
-        rows = self._rows(select(rejects.c.reason, func.count()).group_by(rejects.c.reason))
+        """Counted per kind and reason text in SQL, then split into single problems and
+        counted per kind of problem as memory mode does."""
+        query = (
+            select(batches.c.kind, rejects.c.reason, func.count())
+            .join_from(rejects, batches, rejects.c.batch_id == batches.c.batch_id)
+            .group_by(batches.c.kind, rejects.c.reason)
+        )
         counted = pl.DataFrame(
-            [(reason, int(n)) for reason, n in rows],
-            schema={"reason": pl.String, "records": pl.Int64},
+            [(kind, reason, int(n)) for kind, reason, n in self._rows(query)],
+            schema={"kind": pl.String, "reason": pl.String, "records": pl.Int64},
             orient="row",
         )
-        return reason_counts(counted.lazy()).head(limit).collect()
+        return top_reasons_per_kind(counted.lazy(), limit)
 
     def reject_rows(self) -> pl.DataFrame:
         query = select(*(rejects.c[name] for name in REJECT_ROW_SCHEMA)).order_by(

@@ -69,6 +69,7 @@ class SqlDialect:
     """The behaviour every database shares; subclasses override where theirs differs."""
 
     names: ClassVar[tuple[str, ...]] = ()
+    label: ClassVar[str] = "SQL"  # the database's kind for people (kpis.json, the report)
     # How to install each driver (the `+driver` of a URL, or the dialect's default one).
     installs: ClassVar[dict[str, str]] = {}
     # Most bound parameters one statement may carry (None: the driver inlines values).
@@ -195,6 +196,7 @@ def _offset_at(moment: ColumnElement[datetime], periods: OffsetPeriods) -> Colum
 
 class SQLite(SqlDialect):
     names = ("sqlite",)
+    label = "SQLite"
     parameter_limit = 32_766 if sqlite3.sqlite_version_info >= (3, 32) else 999
 
     def connect_args(self, url: URL, *, local_infile: bool, timeout: int) -> dict[str, Any]:
@@ -225,6 +227,7 @@ class MySQL(SqlDialect):
     """MySQL and MariaDB."""
 
     names = ("mysql", "mariadb")
+    label = "MySQL"
     installs: ClassVar[dict[str, str]] = {
         "mysqldb": "pip install mysqlclient",  # the `mysql` extra; builds on libmariadb-dev
         "pymysql": "pip install pymysql",
@@ -330,6 +333,7 @@ class MySQL(SqlDialect):
 
 class PostgreSQL(SqlDialect):
     names = ("postgresql",)
+    label = "PostgreSQL"
     installs: ClassVar[dict[str, str]] = {
         "psycopg": "pip install 'psycopg[binary]'",  # the `postgres` extra
         "psycopg2": "pip install psycopg2-binary",

@@ -301,6 +301,18 @@ def previous_month_to_date(ctx: KpiContext) -> Select[int, int]:
     ).where(orders.c.ordered_at >= start, orders.c.ordered_at <= end)
 
 
+def window_totals(ctx: KpiContext) -> Select[int, int]:
+    """Every order of the top-customers window, with a customer record or not: a range of
+    the orders' time index, as for the month to date."""
+    zero = literal(0, BigInteger)
+    return select(
+        func.count().label("orders"),
+        func.coalesce(func.sum(SqlDialect.paise(orders.c.total_amount)), zero).label(
+            "revenue_paise"
+        ),
+    ).where(orders.c.ordered_at >= ctx.window_start, orders.c.ordered_at <= ctx.as_of)
+
+
 def totals() -> Select[Any]:
     zero = literal(0, BigInteger)
     unmatched = case((SCOPE.c.customer_id.is_(None), SCOPE.c.orders), else_=zero)
@@ -341,6 +353,7 @@ def compute(conn: Connection, ctx: KpiContext) -> RawKpis:
         "previous_month_to_date": _frame(
             conn.execute(previous_month_to_date(ctx)).all(), "previous_month_to_date"
         ),
+        "window_totals": _frame(conn.execute(window_totals(ctx)).all(), "window_totals"),
         "totals": _frame(conn.execute(totals()).all(), "totals"),
     }
     return RawKpis.of(frames)

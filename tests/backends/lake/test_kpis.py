@@ -214,6 +214,22 @@ def test_window_edges_are_midnight_ist(settings: Settings, tmp_path: Path, custo
     assert result.document.as_of == "2025-01-31T23:59:59+05:30"
     # OUT2 is after as_of, so it is in no KPI at all.
     assert result.summary.orders == 4
+    assert (result.summary.window_orders, result.summary.window_revenue) == (2, "2.00")
+
+
+def test_window_revenue_counts_orders_without_a_customer(
+    settings: Settings, tmp_path: Path, customers: None
+) -> None:
+    orders(
+        settings,
+        tmp_path,
+        ("A", 1, "2025-01-05T10:00:00", "100.00"),  # before the window
+        ("B", 1, "2025-01-20T10:00:00", "50.25"),
+        ("C", 15, "2025-01-25T10:00:00", "25.50"),  # no customer has this number
+    )
+    result = kpis(settings, as_of="2025-01-31", window_days=15)
+    assert (result.summary.window_orders, result.summary.window_revenue) == (2, "75.75")
+    assert [r["revenue"] for r in rows(result, "top_customers")] == ["50.25"]
 
 
 def test_window_days_one_is_the_as_of_day(
@@ -293,6 +309,8 @@ def test_summary_numbers(settings: Settings, tmp_path: Path, customers: None) ->
         "peak_month_revenue": "350.00",
         "avg_monthly_revenue_growth_pct": "91.67",  # (+50% + +133.33%) / 2
         "month_to_date": None,
+        "window_orders": 2,  # C and D: 2 to 31 March
+        "window_revenue": "350.00",
         "leading_region": "North",
         "leading_region_share_pct": "50.00",
         "top_customer": {"customer_id": "C1", "customer_name": "Name 1", "revenue": "300.00"},
@@ -316,6 +334,8 @@ def test_summary_numbers(settings: Settings, tmp_path: Path, customers: None) ->
             "previous_revenue": "150.00",
             "growth_pct": "133.33",
         },
+        "window_orders": 3,  # B (10 February, the window's first day), C and D
+        "window_revenue": "500.00",
     }
 
 
@@ -339,8 +359,8 @@ def test_data_quality_in_kpis_json(settings: Settings, tmp_path: Path, customers
         ("q.xml", 3, 2),
     ]
     assert [r.model_dump() for r in quality.top_reject_reasons] == [
-        {"reason": "invalid mobile_number", "records": 2},  # counted by kind
-        {"reason": "invalid sku_count", "records": 1},
+        {"kind": "orders", "reason": "invalid mobile_number", "records": 2},  # counted by kind
+        {"kind": "orders", "reason": "invalid sku_count", "records": 1},
     ]
 
 

@@ -87,9 +87,12 @@ def test_ledger_and_reject_reasons_match_memory(migrated: TestDatabase, tmp_path
     times = ["started_at", "finished_at"]  # each store records its own
     assert db.ledger().drop(times).equals(memory.ledger().drop(times))
     assert db.ledger().schema == memory.ledger().schema
-    reasons = db.reject_reasons(10)
+    reasons = db.reject_reasons(3)
     assert reasons.height > 3
-    assert reasons.equals(memory.reject_reasons(10).cast({"records": pl.Int64}))
+    kinds = reasons["kind"].to_list()  # the top 3 of each kind, customers first
+    assert kinds == sorted(kinds) and set(kinds) == {"customers", "orders"}
+    assert max(kinds.count(k) for k in kinds) == 3
+    assert reasons.equals(memory.reject_reasons(3).cast({"records": pl.Int64}))
     assert db.newest_order_at() == memory.newest_order_at()
 
 
