@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -60,3 +62,39 @@ def test_help_imports_no_heavy_library(tmp_path: Path) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path
     )
     assert out.stdout.strip() == "[]"
+
+
+NOT_NEEDED = {
+    # The daily run in memory mode: what each command must leave unimported (DuckDB is for
+    # `akasa sql`, SQLAlchemy for table mode, the chart libraries for `akasa report`).
+    "ingest": {"duckdb", "sqlalchemy", "alembic", "altair", "vl_convert", "jinja2", "pyarrow"},
+    "run": {"duckdb", "sqlalchemy", "alembic", "altair", "vl_convert", "jinja2", "xmltodict"},
+    "report": {"duckdb", "sqlalchemy", "alembic", "xmltodict"},
+}
+
+
+def test_each_daily_command_imports_only_what_it_needs(tmp_path: Path) -> None:
+    commands = {
+        "ingest": ["ingest", "-c", str(SAMPLE_DIR), "-o", str(SAMPLE_DIR), "-q"],
+        "run": ["run", "-q"],
+        "report": ["report", "-q"],
+    }
+    for name, args in commands.items():
+        code = (
+            "import sys\n"
+            "from akasa.cli import app\n"
+            "from typer.testing import CliRunner\n"
+            f"result = CliRunner().invoke(app, {args!r})\n"
+            "assert result.exit_code == 0, result.output\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules}))\n"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=tmp_path,
+            env={**os.environ, "AKASA_DATA_DIR": str(tmp_path / "data")},
+        )
+        loaded = set(ast.literal_eval(out.stdout.strip().splitlines()[-1]))
+        assert loaded & NOT_NEEDED[name] == set(), name

@@ -3,6 +3,7 @@ answers to a KPI run, and the small types they exchange."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -10,6 +11,7 @@ from typing import Any, Protocol
 import polars as pl
 
 from akasa.backends.mode import Mode as Mode  # re-exported: the backends' callers use it
+from akasa.core.spilled import Spilled
 from akasa.core.tables import BATCH_TABLES, SCHEMAS, empty
 from akasa.core.waiting import NO_WAIT, LockWait
 from akasa.ingest.clean import reason_counts
@@ -57,17 +59,36 @@ class LedgerEntry:
 class PendingBatch:
     """One cleaned file, ready to land: the ledger entry plus rows for each table.
 
-    Frames follow `akasa.core.tables.SCHEMAS` exactly (batch_id already filled in).
+    Frames follow `akasa.core.tables.SCHEMAS` (batch_id already filled in; `conform` drops
+    any helper column). The lines and orders of a large file may be `Spilled` to disk: a
+    store that can write a table a part at a time takes `parts`, any other `frame`.
     """
 
     entry: LedgerEntry
-    frames: dict[str, pl.DataFrame] = field(default_factory=dict)
+    frames: dict[str, pl.DataFrame | Spilled] = field(default_factory=dict)
 
     def frame(self, table: str) -> pl.DataFrame:
-        return self.frames.get(table, empty(table))
+        found = self.frames.get(table)
+        if found is None:
+            return empty(table)
+        if isinstance(found, Spilled):
+            found = self.frames[table] = found.collect()
+        return found
+
+    def parts(self, table: str) -> Iterator[pl.DataFrame]:
+        """The table's rows in order, in one or more frames."""
+        found = self.frames.get(table)
+        if isinstance(found, Spilled):
+            yield from found.parts()
+        else:
+            yield self.frame(table)
 
     def tables(self) -> list[str]:
-        return [t for t in BATCH_TABLES if not self.frame(t).is_empty()]
+        return [t for t in BATCH_TABLES if self.height(t)]
+
+    def height(self, table: str) -> int:
+        found = self.frames.get(table)
+        return 0 if found is None else found.height
 
 
 class Writer(Protocol):

@@ -17,6 +17,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from akasa.core.errors import ConfigError
 
+DEFAULT_TIMEZONE = "Asia/Kolkata"
+
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
 
@@ -155,8 +157,8 @@ class Settings(BaseSettings):
     db_username: str | None = Field(None, validation_alias=_env("DB_USERNAME"))
     db_password: SecretStr | None = Field(None, validation_alias=_env("DB_PASSWORD"))
     db_database: str | None = Field(None, validation_alias=_env("DB_DATABASE"))
-    timezone: str = Field("Asia/Kolkata", validation_alias=_env("AKASA_TIMEZONE"))
-    source_timezone: str = Field("Asia/Kolkata", validation_alias=_env("AKASA_SOURCE_TIMEZONE"))
+    timezone: str = Field(DEFAULT_TIMEZONE, validation_alias=_env("AKASA_TIMEZONE"))
+    source_timezone: str = Field(DEFAULT_TIMEZONE, validation_alias=_env("AKASA_SOURCE_TIMEZONE"))
     # Seconds to wait for the database to answer a connection, and for a lock another
     # session holds: an unreachable server or a held lock becomes one clear error.
     db_timeout: int = Field(30, ge=1, le=3600, validation_alias=_env("AKASA_DB_TIMEOUT"))

@@ -203,6 +203,35 @@ TABLES: tuple[TableDef, ...] = (
         ),
     ),
 )
+# Table mode only (no Parquet twin): the KPI rollup the loader keeps, inside the ingest's
+# transaction, so a KPI run reads numbers x days instead of every order. See
+# `akasa.backends.sql.rollup`.
+ROLLUP_TABLES: tuple[TableDef, ...] = (
+    TableDef(
+        "order_days",
+        "Current orders per mobile number and business-zone day (a rollup of orders).",
+        (
+            # Number first: a KPI run groups it by number and month in key order.
+            _mobile("mobile_number", primary_key=True),
+            # 20251012: the local day in the zone of order_days_zone; indexed, because
+            # the load rebuilds the rollup a day at a time.
+            Column("local_day", Kind.INT, primary_key=True, index=True),
+            Column("local_month", Kind.INT),  # 202510
+            _count("orders"),
+            _count("paise"),  # sum of total_amount in paise
+            _count("units"),
+            Column("first_at", Kind.UTC_TIME),
+            Column("last_at", Kind.UTC_TIME),
+        ),
+    ),
+    TableDef(
+        "order_days_zone",
+        "The time zone order_days is kept in (one row; none before the first build).",
+        (Column("timezone", Kind.TEXT, 64, primary_key=True),),
+    ),
+)
+TABLES = (*TABLES, *ROLLUP_TABLES)
+
 TABLE_DEFS = {t.name: t for t in TABLES}
 
 # The tables as Polars schemas: what the Parquet store writes, what every frame of a batch

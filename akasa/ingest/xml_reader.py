@@ -40,6 +40,7 @@ SCHEMA = {RECORD: pl.Int64, **{c: pl.String for c in FIELDS}}
 PARALLEL_MIN_BYTES = 16 << 20  # below this, starting worker processes costs more than it saves
 RANGE_BYTES = 8 << 20
 BATCH_ROWS = 100_000
+IN_FLIGHT_PER_WORKER = 2  # ranges parsed or queued per worker ahead of the caller
 WAIT_STEP = 0.1  # seconds: how late a Ctrl-C may be noticed while workers parse
 
 
@@ -60,14 +61,36 @@ def iter_orders(
     paths: list[Path],
     progress: Callable[[int], None] | None = None,
     workers: int | None = None,
-    lookahead: int = 1,
 ) -> Generator[tuple[Path, pl.DataFrame]]:
-    """Yields each file's frame in order, reading ahead at most `lookahead` files.
+    """Yields each file's whole frame in order (see `iter_order_chunks`)."""
+    for path, chunks in iter_order_chunks(paths, progress, workers):
+        frames: list[pl.DataFrame] = []
+        for chunk in chunks:
+            if chunk is None:
+                frames.clear()
+            else:
+                frames.append(chunk)
+        yield path, pl.concat(frames, rechunk=False) if frames else pl.DataFrame(schema=SCHEMA)
 
-    Large inputs are cut into byte ranges at `</order>` and parsed by worker processes while
-    the caller works on the previous file. A range that does not parse on its own (a cut
-    inside a comment or CDATA, or a bad file) sends that whole file through one sequential
-    pass, so the result (and any error) never depends on the cuts.
+
+Chunks = Generator[pl.DataFrame | None]
+
+
+def iter_order_chunks(
+    paths: list[Path],
+    progress: Callable[[int], None] | None = None,
+    workers: int | None = None,
+) -> Generator[tuple[Path, Chunks]]:
+    """Yields each file with its lines as consecutive frames (record numbers counted from
+    the start of the file), so a large file never has to be in memory at once.
+
+    Large inputs are cut into byte ranges at `</order>` and parsed by worker processes, at
+    most `IN_FLIGHT_PER_WORKER` ranges per worker ahead of the caller (the next file's
+    ranges start while the caller works on this one). A range that does not parse on its
+    own (a cut inside a comment or CDATA, or a bad file) sends that whole file through one
+    sequential pass, so the result (and any error) never depends on the cuts: the chunks
+    then say so with a None (forget the chunks so far) before the sequential pass's.
+    A file's chunks must be taken before the next file is asked for; any left are dropped.
     """
     for path in paths:
         if path.stat().st_size == 0:
@@ -75,7 +98,7 @@ def iter_orders(
     workers = workers if workers is not None else (os.cpu_count() or 1)
     if workers < 2 or sum(p.stat().st_size for p in paths) < PARALLEL_MIN_BYTES:
         for path in paths:
-            yield path, _read_sequential(path, progress)
+            yield path, _sequential_chunks(path, progress)
         return
     # Spawned, not forked: Polars (in this process) is not fork-safe.
     pool = ProcessPoolExecutor(
@@ -85,38 +108,90 @@ def iter_orders(
         initargs=(os.getpid(),),
     )
     try:
-        queue: deque[tuple[Path, list[Job] | None, list[Future[Packed | None]]]] = deque()
-        upcoming = iter(paths)
-
-        def submit() -> None:
-            path = next(upcoming, None)
-            if path is not None:
-                jobs = _jobs(path, workers)
-                with _spawning():
-                    futures = [pool.submit(xml_parse.parse_range, j) for j in jobs or []]
-                queue.append((path, jobs, futures))
-
-        for _ in range(lookahead):
-            submit()
-        while queue:
-            path, jobs, futures = queue.popleft()
-            submit()
-            try:
-                parts: list[Packed | None] = [_result(f) for f in futures] if jobs else [None]
-            except RefusedAnywhere as exc:
-                raise InputFileError(path, str(exc)) from None
-            del futures  # the futures hold the results too
-            if not _all_parsed(parts):
-                yield path, _read_sequential(path, progress)
-                continue
-            if progress:
-                progress(path.stat().st_size)
-            frame = _assemble(parts)
-            yield path, frame
+        ranges = _Ranges(pool, paths, workers * IN_FLIGHT_PER_WORKER)
+        for index, path in enumerate(paths):
+            chunks = ranges.chunks(index, progress)
+            yield path, chunks
+            chunks.close()
+            ranges.drop(index)
     except BaseException:  # an error, Ctrl-C, or the caller closing this generator early
         stop_now(pool)
         raise
     pool.shutdown()
+
+
+class _Ranges:
+    """The byte ranges of every file, parsed by the pool a bounded number at a time."""
+
+    def __init__(self, pool: ProcessPoolExecutor, paths: list[Path], limit: int) -> None:
+        self.pool = pool
+        self.paths = paths
+        self.limit = limit
+        self.upcoming = self._jobs()
+        self.queue: deque[tuple[int, Job | None, Future[Packed | None] | None]] = deque()
+        self.dropped: set[int] = set()
+
+    def _jobs(self) -> Iterator[tuple[int, Job | None]]:
+        for index, path in enumerate(self.paths):
+            jobs = _jobs(path)
+            if jobs is None:
+                yield index, None  # the file cannot be cut: read it in one pass
+                continue
+            for job in jobs:
+                yield index, job
+
+    def fill(self) -> None:
+        while len(self.queue) < self.limit:
+            item = next(self.upcoming, None)
+            if item is None:
+                # Every range is queued: workers may go as soon as they are done, so
+                # their memory is given back while the caller works on the last file.
+                self.pool.shutdown(wait=False)
+                return
+            index, job = item
+            if index in self.dropped:
+                continue
+            future = None
+            if job is not None:
+                with _spawning():
+                    future = self.pool.submit(xml_parse.parse_range, job)
+            self.queue.append((index, job, future))
+
+    def drop(self, index: int) -> None:
+        """Forgets what is left of a file (its ranges are not wanted any more)."""
+        self.dropped.add(index)
+        while self.queue and self.queue[0][0] == index:
+            _, _, future = self.queue.popleft()
+            if future is not None:
+                future.cancel()
+        self.fill()
+
+    def chunks(self, index: int, progress: Callable[[int], None] | None) -> Chunks:
+        path = self.paths[index]
+        counted = 0
+        self.fill()
+        while self.queue and self.queue[0][0] == index:
+            _, job, future = self.queue.popleft()
+            try:
+                packed = _result(future) if future is not None else None
+            except RefusedAnywhere as exc:
+                raise InputFileError(path, str(exc)) from None
+            del future  # the future holds the result too
+            self.fill()
+            if job is None or packed is None:
+                self.drop(index)
+                if counted:
+                    yield None
+                yield from _sequential_chunks(path, progress)
+                return
+            frame = _unpack(packed, counted + 1)
+            del packed
+            counted += frame.height
+            if progress:
+                progress(job[2] - job[1])
+            yield frame
+        if not counted:
+            yield pl.DataFrame(schema=SCHEMA)
 
 
 @contextmanager
@@ -192,22 +267,9 @@ def _unpack(packed: Packed, first_record: int) -> pl.DataFrame:
     return frame
 
 
-def _assemble(parts: list[Packed]) -> pl.DataFrame:
-    """Range columns -> one frame, record numbers counted from the start of the file.
-
-    Consumes `parts` as it goes, so each range's text is freed once turned into a frame.
-    """
-    counted = 0
-    frames = []
-    parts.reverse()
-    while parts:
-        frame = _unpack(parts.pop(), counted + 1)
-        frames.append(frame)
-        counted += frame.height
-    return pl.concat(frames, rechunk=False)
-
-
-def _read_sequential(path: Path, progress: Callable[[int], None] | None) -> pl.DataFrame:
+def _sequential_chunks(path: Path, progress: Callable[[int], None] | None) -> Chunks:
+    """One pass over the whole file (its frames are built as it goes, but the pass cannot
+    hand them over before it ends)."""
     frames: list[pl.DataFrame] = []
     try:
         with path.open("rb") as raw:
@@ -223,10 +285,12 @@ def _read_sequential(path: Path, progress: Callable[[int], None] | None) -> pl.D
             path, f"not well-formed XML ({reason}, line {exc.lineno}, column {exc.offset + 1})"
         ) from None
     frames.append(_frame(rest))
-    return pl.concat(frames, rechunk=True)
+    frames.reverse()
+    while frames:
+        yield frames.pop()
 
 
-def _jobs(path: Path, workers: int) -> list[Job] | None:
+def _jobs(path: Path) -> list[Job] | None:
     """Byte ranges of one file, each about RANGE_BYTES: small ranges keep workers small."""
     root = xml_parse.root(path)
     if root is None:

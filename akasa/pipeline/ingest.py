@@ -29,6 +29,7 @@ from akasa.core.errors import (
 from akasa.core.files import is_disk_full, writing
 from akasa.core.interrupts import APPLIED_IN_FULL, NOTHING_APPLIED
 from akasa.core.progress import Progress
+from akasa.core.spilled import Spilled
 from akasa.core.waiting import NO_WAIT, LockWait
 from akasa.ingest import quarantine
 from akasa.ingest.clean import (
@@ -36,12 +37,12 @@ from akasa.ingest.clean import (
     CleanCustomers,
     CleanOrders,
     clean_customers,
-    clean_orders,
 )
 from akasa.ingest.csv_reader import read_customers
 from akasa.ingest.normalise import paise_to_money
 from akasa.ingest.sources import SourceFile, resolve
-from akasa.ingest.xml_reader import iter_orders
+from akasa.ingest.spill import SpilledOrders, clean_orders_spilled, partitions_for
+from akasa.ingest.xml_reader import Chunks, iter_order_chunks
 from akasa.pipeline.locking import store_lock
 
 log = logging.getLogger(__name__)
@@ -110,7 +111,7 @@ def ingest(
             ]
             for mode in modes:
                 landings.append(_Landing(open_backend(settings, mode), sources, settings, wait))
-            quarantined = _stage(landings, settings, progress, datetime.now(UTC))
+            quarantined = _stage(landings, settings, progress, datetime.now(UTC), staging)
             too_many = sorted({p for landing in landings for p in landing.over(max_reject_rate)})
             if too_many:
                 log.warning("nothing applied, reject rate exceeded: %s", too_many)
@@ -143,10 +144,16 @@ def ingest(
 
 
 def _stage(
-    landings: list[_Landing], settings: Settings, progress: Progress | None, started: datetime
+    landings: list[_Landing],
+    settings: Settings,
+    progress: Progress | None,
+    started: datetime,
+    staging: Path,
 ) -> dict[str, Path | None]:
     """Reads, cleans and stages every file a store still needs; writes the quarantine.
 
+    A large orders file is cleaned in partitions spilled under `staging`
+    (`akasa.ingest.spill`), removed once every store has its batch.
     Returns the quarantine file of each source (by content hash), if it has one.
     """
     needed = {s.sha256: s for landing in landings for s in landing.wanted()}
@@ -163,12 +170,23 @@ def _stage(
     reads = _read(list(needed.values()), progress)
     try:
         for source, raw in reads:
-            cleaned_orders = _Once(partial(clean_orders, raw, settings.source_timezone, started))
+            spill = staging / f"spill-{source.sha256[:16]}"
+            cleaned_orders = _Once(
+                partial(
+                    clean_orders_spilled,
+                    raw if isinstance(raw, Iterator) else (),
+                    settings.source_timezone,
+                    started,
+                    spill,
+                    partitions_for(source.size_bytes),
+                )
+            )
             for landing in landings:
                 if landing.wants(source):
                     with writing(landing.where):
                         cleaned = landing.add(source, raw, cleaned_orders)
                     rendered[source.sha256] = (source, quarantine.render(source, cleaned.rejects))
+            shutil.rmtree(spill, ignore_errors=True)
     finally:
         reads.close()  # on an error or Ctrl-C: stops the XML workers now, not at exit
         if progress:
@@ -203,11 +221,11 @@ def _plan(store: Backend, sources: list[SourceFile]) -> list[tuple[SourceFile | 
 class _Once:
     """A value computed on first use: orders are cleaned once for however many stores."""
 
-    def __init__(self, compute: Callable[[], CleanOrders]) -> None:
+    def __init__(self, compute: Callable[[], CleanOrders | SpilledOrders]) -> None:
         self.compute = compute
-        self.value: CleanOrders | None = None
+        self.value: CleanOrders | SpilledOrders | None = None
 
-    def __call__(self) -> CleanOrders:
+    def __call__(self) -> CleanOrders | SpilledOrders:
         if self.value is None:
             self.value = self.compute()
         return self.value
@@ -230,23 +248,38 @@ def _staging(data_dir: Path) -> Iterator[Path]:
         shutil.rmtree(parent, ignore_errors=True)
 
 
+Raw = pl.DataFrame | Chunks  # customers: one frame; orders: consecutive frames (see xml_reader)
+
+
 def _read(
     sources: list[SourceFile], progress: Progress | None
-) -> Generator[tuple[SourceFile, pl.DataFrame]]:
+) -> Generator[tuple[SourceFile, Raw]]:
     """Each source's raw records, customers first, in the given order. Errors name the
     file as the user gave it, not its staged copy."""
     by_copy = {str(s.path): s.named for s in sources}
+    with _named(by_copy):
+        for source, raw in _parse(sources, progress):
+            yield source, raw if isinstance(raw, pl.DataFrame) else _named_chunks(raw, by_copy)
+
+
+@contextmanager
+def _named(by_copy: dict[str, Path]) -> Iterator[None]:
     try:
-        yield from _parse(sources, progress)
+        yield
     except InputFileError as exc:
         if exc.path in by_copy:
             raise InputFileError(by_copy[exc.path], exc.problem) from None
         raise
 
 
+def _named_chunks(chunks: Chunks, by_copy: dict[str, Path]) -> Chunks:
+    with _named(by_copy):
+        yield from chunks
+
+
 def _parse(
     sources: list[SourceFile], progress: Progress | None
-) -> Generator[tuple[SourceFile, pl.DataFrame]]:
+) -> Generator[tuple[SourceFile, Raw]]:
     for source in sources:
         if source.kind == "customers":
             data = source.path.read_bytes()
@@ -255,9 +288,9 @@ def _parse(
                 progress.advance(len(data))
     orders = [s for s in sources if s.kind == "orders"]
     advance = progress.advance if progress else None
-    with closing(iter_orders([s.path for s in orders], advance)) as frames:
-        for source, (_, frame) in zip(orders, frames, strict=True):
-            yield source, frame
+    with closing(iter_order_chunks([s.path for s in orders], advance)) as files:
+        for source, (_, chunks) in zip(orders, files, strict=True):
+            yield source, chunks
 
 
 class _Landing:
@@ -288,11 +321,11 @@ class _Landing:
         return any(s is not None and s.sha256 == source.sha256 for s, _ in self.plan)
 
     def add(
-        self, source: SourceFile, raw: pl.DataFrame, orders: Callable[[], CleanOrders]
-    ) -> CleanCustomers | CleanOrders:
+        self, source: SourceFile, raw: Raw, orders: Callable[[], CleanOrders | SpilledOrders]
+    ) -> CleanCustomers | CleanOrders | SpilledOrders:
         started = datetime.now(UTC)
-        cleaned: CleanCustomers | CleanOrders
-        if source.kind == "customers":
+        cleaned: CleanCustomers | CleanOrders | SpilledOrders
+        if isinstance(raw, pl.DataFrame):
             cleaned = clean_customers(raw, self.owners)
             self.owners = pl.concat([self.owners, cleaned.new_mobiles])
         else:
@@ -355,20 +388,33 @@ class _Landing:
 
 
 def _pending(
-    source: SourceFile, batch_id: int, cleaned: CleanCustomers | CleanOrders, started: datetime
+    source: SourceFile,
+    batch_id: int,
+    cleaned: CleanCustomers | CleanOrders | SpilledOrders,
+    started: datetime,
 ) -> PendingBatch:
     batch = pl.lit(batch_id, dtype=pl.Int64).alias("batch_id")
-    frames: dict[str, pl.DataFrame] = {
+
+    def numbered(frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.with_columns(batch)
+
+    def priced(frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.with_columns(
+            batch, paise_to_money(pl.col("total_paise")).alias("total_amount")
+        )
+
+    frames: dict[str, pl.DataFrame | Spilled] = {
         "rejects": cleaned.rejects.with_columns(batch, pl.lit(source.name).alias("source_file"))
     }
     if isinstance(cleaned, CleanCustomers):
         frames["customers"] = cleaned.customers.with_columns(batch)
         frames["customer_mobiles"] = cleaned.new_mobiles.with_columns(batch)
     else:
-        frames["orders"] = cleaned.orders.with_columns(
-            batch, paise_to_money(pl.col("total_paise")).alias("total_amount")
+        orders, lines = cleaned.orders, cleaned.lines
+        frames["orders"] = orders.map(priced) if isinstance(orders, Spilled) else priced(orders)
+        frames["order_lines"] = (
+            lines.map(numbered) if isinstance(lines, Spilled) else numbered(lines)
         )
-        frames["order_lines"] = cleaned.lines.with_columns(batch)
     acc = cleaned.accounting
     entry = LedgerEntry(
         batch_id=batch_id,

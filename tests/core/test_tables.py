@@ -6,12 +6,17 @@ import polars as pl
 from sqlalchemy import BigInteger, Integer, Numeric, String
 
 from akasa.backends.sql import schema
-from akasa.core.tables import SCHEMAS, TABLE_DEFS, Kind
+from akasa.core.tables import ROLLUP_TABLES, SCHEMAS, TABLE_DEFS, Kind
 
 
 def test_the_sql_tables_and_the_polars_schemas_agree_column_for_column() -> None:
-    """A column added to one store's shape but not the other's fails here."""
+    """A column added to one store's shape but not the other's fails here. The KPI rollup
+    (table mode's cache of the orders, kept by the load) is the only SQL-only table."""
+    sql_only = {t.name for t in schema.TABLES} - set(SCHEMAS)
+    assert sql_only == {t.name for t in ROLLUP_TABLES} == {"order_days", "order_days_zone"}
     for table in schema.TABLES:
+        if table.name in sql_only:
+            continue
         sql_columns = [c for c in table.columns if c.name != "reject_id"]
         assert [c.name for c in sql_columns] == list(SCHEMAS[table.name]), table.name
         for column in sql_columns:

@@ -36,7 +36,7 @@ def test_parallel_equals_sequential_with_record_numbers(
 ) -> None:
     generate(tmp_path, customers=50, order_lines=6000, days=1, seed=3, dirty=0.05)
     (path,) = tmp_path.glob("*.xml")
-    jobs = _jobs(path, 2)
+    jobs = _jobs(path)
     assert jobs is not None and len(jobs) > 1
     assert all(parse_range(job) is not None for job in jobs)  # each range parses alone
     ranged = read_orders(path, workers=2)
@@ -64,7 +64,7 @@ def test_a_cut_inside_comment_or_cdata_falls_back_to_one_pass(
         + "".join(order(i) for i in range(300, 600))
         + "</orders>\n"
     )
-    assert any(parse_range(job) is None for job in _jobs(path, 2) or [])
+    assert any(parse_range(job) is None for job in _jobs(path) or [])
     frame = read_orders(path, workers=2)
     assert frame.equals(read_orders(path, workers=1))
     assert frame.height == lines

@@ -302,13 +302,13 @@ def test_a_file_replaced_during_the_ingest_is_recorded_as_what_was_read(
     day1_bytes = source.read_bytes()
     day2_bytes = orders_xml(tmp_path / "day2.xml", day2).read_bytes()
 
-    real_read = ingest_module.iter_orders
+    real_read = ingest_module.iter_order_chunks
 
     def swapped_then_read(paths, *args, **kwargs):  # type: ignore[no-untyped-def]
         source.write_bytes(day2_bytes)  # the producer, between finding and reading
         return real_read(paths, *args, **kwargs)
 
-    monkeypatch.setattr(ingest_module, "iter_orders", swapped_then_read)
+    monkeypatch.setattr(ingest_module, "iter_order_chunks", swapped_then_read)
     load(settings, orders=[source])
     monkeypatch.undo()
 

@@ -18,7 +18,6 @@ from akasa.backends.base import (
 )
 from akasa.backends.lake import kpis
 from akasa.backends.lake.store import FORMAT, Lake, LakeWriter
-from akasa.backends.readonly_sql import run_query
 from akasa.core.tables import SCHEMAS
 from akasa.core.waiting import NO_WAIT, LockWait
 from akasa.kpi.context import KpiContext
@@ -74,6 +73,8 @@ class LakeBackend:
         return rows.sort("batch_id", "record_number").collect()
 
     def query(self, sql: str, limit: int, limits: QueryLimits = DEFAULT_LIMITS) -> QueryResult:
+        from akasa.backends.readonly_sql import run_query  # DuckDB: only `akasa sql` needs it
+
         return run_query({t: self.lake.current(t) for t in SCHEMAS}, sql, limit, limits)
 
     # ---- what the store is -----------------------------------------------------------------

@@ -14,14 +14,17 @@ batch wins per customer_id and per order_id.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import polars as pl
+from polars.io.plugins import register_io_source
 
 from akasa.backends.base import LedgerEntry, PendingBatch
 from akasa.core.errors import StoreError
@@ -185,7 +188,9 @@ class LakeWriter:
         """The current versions (order_id, batch_id) this batch's orders replace."""
         if self._latest is None:
             self._latest = self.lake.latest_order_batches()
-        new = batch.frame("orders").select("order_id", "batch_id")
+        new = pl.concat(
+            [part.select("order_id", "batch_id") for part in batch.parts("orders")], rechunk=True
+        )
         replaced = self._latest.join(new.select("order_id"), on="order_id", how="semi")
         self._latest = pl.concat(
             [self._latest.join(new.select("order_id"), on="order_id", how="anti"), new]
@@ -199,18 +204,17 @@ class LakeWriter:
         staging = batches_dir / f".staging-{batch.entry.batch_id:06d}"
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir()
-        frames = {t: conform(batch.frame(t), t) for t in batch.tables()}
-        if "orders" in frames:
-            replaced = self._replaced(batch)
-            if not replaced.is_empty():
-                frames[REPLACED] = replaced.select(REPLACED_SCHEMA.keys()).cast(REPLACED_SCHEMA)
-        tables = list(frames)
+        tables = batch.tables()
         try:
-            for table, frame in frames.items():
-                path = staging / f"{table}.parquet"
-                frame.write_parquet(path, statistics=True)
-                with path.open("rb") as handle:
-                    os.fsync(handle.fileno())
+            for table in tables:
+                parts = (conform(p, table) for p in batch.parts(table))
+                _write(staging / f"{table}.parquet", parts, pl.Schema(SCHEMAS[table]))
+            if "orders" in tables:
+                replaced = self._replaced(batch)
+                if not replaced.is_empty():
+                    frame = replaced.select(REPLACED_SCHEMA.keys()).cast(REPLACED_SCHEMA)
+                    _write(staging / f"{REPLACED}.parquet", iter([frame]), REPLACED_SCHEMA)
+                    tables.append(REPLACED)
             fsync_dir(staging)
             os.replace(staging, folder)
         except BaseException:  # a full disk, say: no half-written folder stays behind
@@ -229,6 +233,24 @@ class LakeWriter:
         for entry in self.added:
             shutil.rmtree(self.lake.batches_dir / f"{entry['batch_id']:06d}", ignore_errors=True)
         self.added = []
+
+
+def _write(path: Path, parts: Iterator[pl.DataFrame], schema: pl.Schema) -> None:
+    """One table's Parquet file, on disk before it is named. A table in several parts (a
+    large file's lines) is streamed through Polars' sink a part at a time."""
+    first = next(parts)
+    second = next(parts, None)
+    if second is None:  # the usual case: the whole table is one frame
+        first.write_parquet(path, statistics=True)
+    else:
+        every = itertools.chain([first, second], parts)
+
+        def source(*_: object) -> Iterator[pl.DataFrame]:
+            return every
+
+        register_io_source(source, schema=schema).sink_parquet(path, statistics=True)
+    with path.open("rb") as handle:
+        os.fsync(handle.fileno())
 
 
 def _size(path: Path) -> int:

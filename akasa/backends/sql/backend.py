@@ -18,7 +18,6 @@ from akasa.backends.base import (
     TableSize,
     top_reasons_per_kind,
 )
-from akasa.backends.readonly_sql import check_read_only, run_query
 from akasa.backends.sql import kpis
 from akasa.backends.sql.engine import Database
 from akasa.backends.sql.load import DEFAULT_CHUNK_BYTES
@@ -131,12 +130,14 @@ class SqlBackend:
     def query(self, sql: str, limit: int, limits: QueryLimits = DEFAULT_LIMITS) -> QueryResult:
         """The current tables are read into frames and queried with DuckDB, as in memory
         mode: the database itself never runs user SQL."""
+        from akasa.backends.readonly_sql import check_read_only, run_query  # DuckDB: `akasa sql`
+
         check_read_only(sql)  # before reading any table
         frames = {}
-        for table in TABLES:
-            schema = SCHEMAS[table.name]
-            rows = self._rows(select(*(table.c[name] for name in schema)))
-            frames[table.name] = pl.DataFrame(rows, schema=schema, orient="row")
+        by_name = {table.name: table for table in TABLES}
+        for name, schema in SCHEMAS.items():  # the tables both modes have
+            rows = self._rows(select(*(by_name[name].c[column] for column in schema)))
+            frames[name] = pl.DataFrame(rows, schema=schema, orient="row")
         return run_query(frames, sql, limit, limits)
 
     # ---- what the store is -----------------------------------------------------------------

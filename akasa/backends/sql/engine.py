@@ -27,7 +27,7 @@ from akasa.backends.sql.dialects import (
     UnsupportedDatabase,
     dialect_named,
 )
-from akasa.core.config import Settings
+from akasa.core.config import DEFAULT_TIMEZONE, Settings
 from akasa.core.errors import ConfigError, DatabaseError, DiskFullError
 from akasa.core.files import is_disk_full
 from akasa.core.privacy import redact
@@ -59,6 +59,8 @@ class Database:
     local_infile: bool = True
     # Seconds to wait for a connection or for a lock another session holds.
     timeout: int = 30
+    # The business zone (AKASA_TIMEZONE): the load keeps the KPI rollup's days in it.
+    timezone: str = DEFAULT_TIMEZONE
     _engines: dict[bool, Engine] = field(default_factory=dict, repr=False)
 
     @property
@@ -152,5 +154,10 @@ def open_database(settings: Settings) -> Database:
     url = dialect.complete_url(configured)
     dialect.prepare_location(url, settings.data_dir)
     return Database(
-        url, settings.secrets(), settings.data_dir / "tmp", dialect, timeout=settings.db_timeout
+        url,
+        settings.secrets(),
+        settings.data_dir / "tmp",
+        dialect,
+        timeout=settings.db_timeout,
+        timezone=settings.timezone,
     )

@@ -8,12 +8,14 @@ mobile number counts as one customer. The database returns sums and counts in in
 and UTC times; `akasa.kpi.spec.finalise` does every division, rounding, sort and format for
 both modes. Every value is a bound parameter; no SQL is built from strings.
 
-The orders are read ONCE per run: one INSERT ... SELECT fills a session TEMPORARY table,
-the scope, with one row per mobile number and month (orders, paise, units, first and last
-order, the same within the top-customers window) joined to the number's customer, name
-and region. Every KPI is then a small aggregate over that table, whose size follows
-customers x months, not orders. As one statement, the scope is one consistent snapshot.
-See docs/table-mode.md, "Query plans".
+The orders are read ONCE per run, or not at all: one INSERT ... SELECT fills a session
+TEMPORARY table, the scope, with one row per mobile number and month (orders, paise,
+units, first and last order, the same within the top-customers window) joined to the
+number's customer, name and region. It is filled from the rollup `order_days` (numbers x
+local days, kept by the load; `akasa.backends.sql.rollup`) whenever the run's bounds are
+whole days, else from the orders. Every KPI is then a small aggregate over that table,
+whose size follows customers x months, not orders. As one statement, the scope is one
+consistent snapshot. See docs/table-mode.md, "Query plans".
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from sqlalchemy import (
     MetaData,
     Select,
     String,
+    Subquery,
     Table,
     case,
     delete,
@@ -43,6 +46,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.schema import CreateIndex, CreateTable
 
+from akasa.backends.sql import rollup
 from akasa.backends.sql.dialects import SqlDialect, dialect_of
 from akasa.backends.sql.schema import (
     MOBILE,
@@ -50,6 +54,7 @@ from akasa.backends.sql.schema import (
     UtcDateTime,
     customer_mobiles,
     customers,
+    order_days,
     orders,
 )
 from akasa.core import zones
@@ -112,6 +117,36 @@ def scope_rows(ctx: KpiContext, periods: OffsetPeriods, dialect: SqlDialect) -> 
         .group_by(by_order.c.mobile_number, by_order.c.month_key)
         .subquery("per_number")
     )
+    return _with_owner(per_number)
+
+
+def rollup_scope_rows(as_of_day: int, first_day: int) -> Select[Any]:
+    """The same rows from the rollup (`akasa.backends.sql.rollup`): numbers x local days
+    up to the as_of day, the window being whole days from `first_day`."""
+    days = order_days.c
+    in_window = days.local_day >= first_day
+    zero = literal(0, BigInteger)
+    per_number = (
+        select(
+            days.mobile_number,
+            days.local_month.label("month_key"),
+            func.sum(days.orders).label("orders"),
+            func.sum(days.paise).label("paise"),
+            func.sum(days.units).label("units"),
+            func.min(days.first_at).label("first_at"),
+            func.max(days.last_at).label("last_at"),
+            func.sum(case((in_window, days.orders), else_=zero)).label("window_orders"),
+            func.sum(case((in_window, days.paise), else_=zero)).label("window_paise"),
+        )
+        .where(days.local_day <= as_of_day)
+        .group_by(days.mobile_number, days.local_month)
+        .subquery("per_number")
+    )
+    return _with_owner(per_number)
+
+
+def _with_owner(per_number: Subquery) -> Select[Any]:
+    """Per-number rows joined to the number's customer (NULL when unmatched) and region."""
     owner = customer_mobiles
     return select(
         per_number.c.mobile_number,
@@ -134,7 +169,8 @@ def scope_rows(ctx: KpiContext, periods: OffsetPeriods, dialect: SqlDialect) -> 
 
 
 def fill_scope(conn: Connection, ctx: KpiContext) -> None:
-    """Creates and fills the scope.
+    """Creates and fills the scope: from the rollup when the run's bounds are whole local
+    days of the zone it is kept in (every `--as-of` but `now`), else from the orders.
 
     The zone's offsets are looked up for the span of the orders in scope. Where reads are
     not one snapshot (READ COMMITTED on MySQL), an order outside that span may land between
@@ -142,6 +178,12 @@ def fill_scope(conn: Connection, ctx: KpiContext) -> None:
     span.
     """
     conn.execute(CreateTable(SCOPE))
+    whole_days = rollup.usable(conn, ctx)
+    if whole_days is not None:
+        rows = rollup_scope_rows(*whole_days)
+        conn.execute(insert(SCOPE).from_select(list(SCOPE.c.keys()), rows))
+        conn.execute(CreateIndex(SCOPE_BY_CUSTOMER))
+        return
     in_scope = orders.c.ordered_at <= ctx.as_of
     span = conn.execute(
         select(func.min(orders.c.ordered_at), func.max(orders.c.ordered_at)).where(in_scope)

@@ -12,17 +12,25 @@ PostgreSQL (`COPY`), multi-row INSERTs on SQLite.
 Re-ingesting the same file is skipped by its content hash (the ledger); landing the same
 records again from another file writes the same current rows, so the tables and the
 KPIs do not change.
+
+The KPI rollup (`akasa.backends.sql.rollup`) is brought up to date for every local day the
+ingest touched just before the commit, in the same transaction.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from datetime import date
+
+import polars as pl
 
 from akasa.backends.base import PendingBatch
+from akasa.backends.sql import rollup
 from akasa.backends.sql.engine import Database
 from akasa.backends.sql.load import DEFAULT_CHUNK_BYTES, Loader, loader_for
 from akasa.core.errors import LockedError
+from akasa.core.tables import UTC_TS
 from akasa.core.waiting import NO_WAIT, LockWait
 
 log = logging.getLogger(__name__)
@@ -54,11 +62,16 @@ class SqlWriter:
             self.rollback()
             raise LockedError(wait.refusal("another akasa ingest is writing to this database"))
         self.loader: Loader = loader_for(self.conn, database.temp_dir, chunk_bytes)
+        self.touched: set[date] = set()
 
     def add(self, batch: PendingBatch) -> None:
         started = time.perf_counter()
         with self.database.errors():
-            self.loader.land(self.conn, batch)
+            replaced = self.loader.land(self.conn, batch)
+        if "orders" in batch.tables():  # the days whose rollup this ingest changes
+            zone = self.database.timezone
+            self.touched |= rollup.local_days(batch.frame("orders")["ordered_at"], zone)
+            self.touched |= rollup.local_days(pl.Series(replaced, dtype=UTC_TS), zone)
         log.info(
             "batch %d loaded (%s, %d rows) in %.2f s",
             batch.entry.batch_id,
@@ -71,6 +84,7 @@ class SqlWriter:
         started = time.perf_counter()
         try:
             with self.database.errors():
+                rollup.refresh(self.conn, self.touched, self.database.timezone)
                 self.transaction.commit()
             log.info("load committed in %.2f s", time.perf_counter() - started)
         finally:

@@ -14,6 +14,7 @@ Every path runs on the ingest's one connection, inside its one transaction.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -32,8 +33,9 @@ DEFAULT_CHUNK_BYTES = 16 * 1024 * 1024
 class Loader(Protocol):
     method: str  # "load-data", "copy" or "insert": what the load really uses
 
-    def land(self, conn: Connection, batch: PendingBatch) -> None:
-        """Writes one batch (ledger row and every table) into the open transaction."""
+    def land(self, conn: Connection, batch: PendingBatch) -> list[datetime]:
+        """Writes one batch (ledger row and every table) into the open transaction;
+        returns the order times of the stored versions its orders replaced."""
         ...
 
     def close(self) -> None:

@@ -15,6 +15,7 @@ rest of the ingest with multi-row INSERTs (`RowLoader`).
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from pathlib import Path
 
 import polars as pl
@@ -44,11 +45,10 @@ class LoadDataLoader(StagedLoader):
         self.spool = Spool(temp_parent)
         self.fallback: RowLoader | None = None
 
-    def land(self, conn: Connection, batch: PendingBatch) -> None:
+    def land(self, conn: Connection, batch: PendingBatch) -> list[datetime]:
         if self.fallback is None:
             try:
-                super().land(conn, batch)
-                return
+                return super().land(conn, batch)
             except CopyRefused as refused:
                 log.warning(
                     "LOAD DATA LOCAL INFILE is not allowed (%s); loading with multi-row "
@@ -57,7 +57,7 @@ class LoadDataLoader(StagedLoader):
                 )
                 self.fallback = RowLoader(self.chunk_bytes)
                 self.method = self.fallback.method
-        self.fallback.land(conn, batch)
+        return self.fallback.land(conn, batch)
 
     def fill(self, conn: Connection, stage: Table, frame: pl.DataFrame) -> None:
         columns = ", ".join(conn.dialect.identifier_preparer.quote(c.name) for c in stage.columns)

@@ -13,10 +13,11 @@ about `chunk_bytes` at a time, so memory stays bounded.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, Table, delete, insert
+from sqlalchemy import Connection, Table, delete, insert, select
 
 from akasa.backends.base import PendingBatch
 from akasa.backends.sql.dialects import dialect_of
@@ -44,7 +45,7 @@ class RowLoader:
     def __init__(self, chunk_bytes: int) -> None:
         self.chunk_bytes = min(chunk_bytes, MAX_CHUNK_BYTES)
 
-    def land(self, conn: Connection, batch: PendingBatch) -> None:
+    def land(self, conn: Connection, batch: PendingBatch) -> list[datetime]:
         frames = table_frames(batch)
         conn.execute(insert(batches), [batch.entry.as_row()])
         self._insert(conn, rejects, frames.get("rejects"))
@@ -54,20 +55,27 @@ class RowLoader:
         # Numbers a customer already had are not in the batch (cleaning leaves them out),
         # so a plain insert; a clash would be a bug and fails the whole load.
         self._insert(conn, customer_mobiles, frames.get("customer_mobiles"))
+        replaced: list[datetime] = []
         if "orders" in frames:
-            self._delete_orders(conn, frames["orders"].select("order_id"))
+            replaced = self._delete_orders(conn, frames["orders"].select("order_id"))
             self._insert(conn, orders, frames["orders"])
         self._insert(conn, order_lines, frames.get("order_lines"))
+        return replaced
 
     def close(self) -> None:
         """Nothing to clean up."""
 
-    def _delete_orders(self, conn: Connection, ids: pl.DataFrame) -> None:
-        """The previous version of each order in the batch, lines first (foreign key)."""
+    def _delete_orders(self, conn: Connection, ids: pl.DataFrame) -> list[datetime]:
+        """The previous version of each order in the batch, lines first (foreign key);
+        returns their order times."""
+        replaced: list[datetime] = []
         for piece in slices(ids, self.chunk_bytes, _parameter_limit(conn, 1)):
             values: Sequence[str] = piece["order_id"].to_list()
+            previous = select(orders.c.ordered_at).where(orders.c.order_id.in_(values))
+            replaced += conn.execute(previous).scalars()
             conn.execute(delete(order_lines).where(order_lines.c.order_id.in_(values)))
             conn.execute(delete(orders).where(orders.c.order_id.in_(values)))
+        return replaced
 
     def _insert(self, conn: Connection, table: Table, frame: pl.DataFrame | None) -> None:
         if frame is None:

@@ -23,6 +23,7 @@ on PostgreSQL both are transactional, and `ON COMMIT DROP` is a second guard).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from datetime import datetime
 
 import polars as pl
 from sqlalchemy import Column, Connection, MetaData, Table, insert, select
@@ -51,7 +52,8 @@ def _stage(table: Table) -> Table:
     )
 
 
-TARGETS = {table.name: table for table in TABLES if table is not batches}  # parents first
+# Parents first; the rollup is not loaded from frames (`akasa.backends.sql.rollup`).
+TARGETS = {table.name: table for table in TABLES if table.name in COLUMNS and table is not batches}
 STAGES = {name: _stage(table) for name, table in TARGETS.items()}
 # Rows are staged in key order, so INSERT ... SELECT fills each real index in order.
 SORT_KEYS = {name: [c.name for c in table.primary_key.columns] for name, table in TARGETS.items()}
@@ -82,14 +84,16 @@ class StagedLoader(ABC):
     def close(self) -> None:  # noqa: B027 (nothing to release unless a subclass says so)
         """Releases whatever the loader holds outside the database."""
 
-    def land(self, conn: Connection, batch: PendingBatch) -> None:
+    def land(self, conn: Connection, batch: PendingBatch) -> list[datetime]:
         frames = {name: frame.sort(SORT_KEYS[name]) for name, frame in table_frames(batch).items()}
         frames = {name: frames[name] for name in TARGETS if name in frames}  # parents first
         staged = self.stage(conn, frames)
         conn.execute(insert(batches), [batch.entry.as_row()])
+        replaced: list[datetime] = []
         for name in frames:
-            _merge(conn, name)
+            replaced += _merge(conn, name)
         self.drop(conn, staged)
+        return replaced
 
     def stage(self, conn: Connection, frames: dict[str, pl.DataFrame]) -> list[Table]:
         """Creates and fills one staging table per frame; returns them."""
@@ -109,10 +113,14 @@ class StagedLoader(ABC):
         dialect_of(conn).drop_staged(conn, staged)
 
 
-def _merge(conn: Connection, name: str) -> None:
-    """Moves a staged table into the real one, with one or two set-based statements."""
+def _merge(conn: Connection, name: str) -> list[datetime]:
+    """Moves a staged table into the real one, with one or two set-based statements;
+    returns the order times of the versions replaced (orders only)."""
     target, stage = TARGETS[name], STAGES[name]
+    replaced: list[datetime] = []
     if name == "orders":  # replaced whole: the previous lines and header go first
+        previous = select(orders.c.ordered_at).join(stage, stage.c.order_id == orders.c.order_id)
+        replaced = list(conn.execute(previous).scalars())
         dialect_of(conn).delete_staged_keys(conn, order_lines, "order_id", stage)
         dialect_of(conn).delete_staged_keys(conn, orders, "order_id", stage)
     names = COLUMNS[name]
@@ -121,3 +129,4 @@ def _merge(conn: Connection, name: str) -> None:
         conn.execute(dialect_of(conn).upsert_select(customers, names, rows, stage))
     else:
         conn.execute(insert(target).from_select(names, rows))
+    return replaced

@@ -1,0 +1,189 @@
+"""The KPI rollup `order_days` is what a build from the current orders gives, after every
+kind of load: new days, a superseded order that moves day, a reload, a zone change."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select, update
+
+from akasa.backends.base import Mode
+from akasa.backends.sql.schema import order_days, order_days_zone, orders
+from tests.builders import customers_csv, kpis, line, load, orders_xml
+from tests.db import TestDatabase
+from tests.parity.helpers import assert_same_outputs
+
+M1, M2, M3 = "9000000001", "9000000002", "9000000003"
+
+
+def _rollup(
+    database: TestDatabase,
+) -> tuple[str | None, list[tuple[object, ...]], list[tuple[object, ...]]]:
+    engine = database.engine()
+    try:
+        with engine.connect() as conn:
+            zone = conn.execute(select(order_days_zone.c.timezone)).scalar()
+            rows = conn.execute(
+                select(
+                    order_days.c.mobile_number,
+                    order_days.c.local_day,
+                    order_days.c.local_month,
+                    order_days.c.orders,
+                    order_days.c.paise,
+                    order_days.c.units,
+                    order_days.c.first_at,
+                    order_days.c.last_at,
+                )
+            ).all()
+            current = conn.execute(
+                select(
+                    orders.c.mobile_number,
+                    orders.c.ordered_at,
+                    orders.c.total_amount,
+                    orders.c.units,
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    return zone, sorted(tuple(r) for r in rows), current
+
+
+def _expected(current: list[tuple[object, ...]], zone: str) -> list[tuple[object, ...]]:
+    """The rollup built in Python from the current orders."""
+    groups: dict[tuple[str, int], list[tuple[datetime, int, int]]] = {}
+    for mobile, at, amount, units in current:
+        assert isinstance(at, datetime)
+        local: date = at.astimezone(ZoneInfo(zone)).date()
+        key = local.year * 10_000 + local.month * 100 + local.day
+        groups.setdefault((str(mobile), key), []).append((at, round(amount * 100), int(units)))
+    return sorted(
+        (
+            mobile,
+            key,
+            key // 100,
+            len(found),
+            sum(p for _, p, _ in found),
+            sum(u for _, _, u in found),
+            min(t for t, _, _ in found).replace(tzinfo=None),
+            max(t for t, _, _ in found).replace(tzinfo=None),
+        )
+        for (mobile, key), found in groups.items()
+    )
+
+
+def _check(database: TestDatabase, zone: str) -> None:
+    recorded, rows, current = _rollup(database)
+    assert recorded == zone
+    normalised = [(*r[:6], _naive(r[6]), _naive(r[7])) for r in rows]
+    assert normalised == _expected(current, zone)
+
+
+def _naive(value: object) -> object:
+    return value.replace(tzinfo=None) if isinstance(value, datetime) else value
+
+
+def test_the_rollup_follows_every_load(migrated: TestDatabase, tmp_path: Path) -> None:
+    settings = migrated.settings()
+    people = customers_csv(tmp_path / "c.csv", [("C1", "A", M1, "east"), ("C2", "B", M2, "")])
+    day1 = orders_xml(
+        tmp_path / "d1" / "orders.xml",
+        [
+            line("O1", M1, "2025-01-10T23:45:00+05:30", "S1", 2, "100.50"),
+            line("O2", M1, "2025-01-10T00:10:00+05:30", "S1", 1, "10"),
+            line("O3", M2, "2025-01-11T00:10:00+05:30", "S1", 1, "7.25"),
+            line("O4", M3, "2025-01-31T23:59:59.999999+05:30", "S1", 3, "1"),
+        ],
+    )
+    load(settings, [people], [day1], mode="both")
+    _check(migrated, "Asia/Kolkata")
+    assert_same_outputs(settings)
+    # O1 moves to another day and number, O3 changes its total: both old days are rebuilt.
+    day2 = orders_xml(
+        tmp_path / "d2" / "orders.xml",
+        [
+            line("O1", M2, "2025-02-01T00:00:00+05:30", "S1", 1, "5"),
+            line("O3", M2, "2025-01-11T00:10:00+05:30", "S1", 1, "8"),
+        ],
+    )
+    load(settings, orders=[day2], mode="both")
+    _check(migrated, "Asia/Kolkata")
+    assert_same_outputs(settings)
+    assert_same_outputs(settings, as_of="2025-01-31", window_days=1)
+    # The same lines again from another file: nothing changes.
+    before = _rollup(migrated)
+    again = orders_xml(
+        tmp_path / "d3" / "orders.xml", [line("O3", M2, "2025-01-11T00:10:00+05:30", "S1", 1, "8")]
+    )
+    load(settings, orders=[again], mode="both")
+    assert _rollup(migrated) == before
+
+
+def test_a_new_zone_is_read_from_the_orders_until_the_next_ingest_rebuilds(
+    migrated: TestDatabase, tmp_path: Path
+) -> None:
+    settings = migrated.settings()
+    day1 = orders_xml(
+        tmp_path / "d1" / "orders.xml",
+        [
+            line("O1", M1, "2025-01-10T23:45:00+05:30", "S1", 2, "100.50"),
+            line("O2", M2, "2025-01-11T04:00:00+05:30", "S1", 1, "10"),
+        ],
+    )
+    load(settings, orders=[day1], mode="both")
+    _check(migrated, "Asia/Kolkata")
+    utc = migrated.settings(timezone="UTC")
+    # Kept for Kolkata: a UTC run reads the orders and still agrees with memory mode.
+    assert_same_outputs(utc, as_of="2025-01-10", window_days=1)
+    day2 = orders_xml(
+        tmp_path / "d2" / "orders.xml", [line("O9", M3, "2025-01-12T01:00:00Z", "S1", 1, "3")]
+    )
+    load(utc, orders=[day2], mode="table")
+    _check(migrated, "UTC")  # rebuilt whole, in the new zone
+    load(utc, orders=[day2], mode="memory")
+    assert_same_outputs(utc, as_of="2025-01-10", window_days=1)
+    assert_same_outputs(utc)
+
+
+@pytest.mark.parametrize("as_of", ["2025-01-10", "latest", "now"])
+def test_runs_with_and_without_the_rollup_agree(
+    migrated: TestDatabase, tmp_path: Path, as_of: str
+) -> None:
+    settings = migrated.settings()
+    start = datetime(2024, 12, 20, 18, 29, 59)
+    lines = [
+        line(
+            f"O{i}",
+            f"900000000{i % 4}",
+            (start + timedelta(hours=7 * i)).isoformat() + "+05:30",
+            "S1",
+            1 + i % 3,
+            f"{i}.5",
+        )
+        for i in range(120)
+    ]
+    load(settings, orders=[orders_xml(tmp_path / "o.xml", lines)], mode="both")
+    _check(migrated, "Asia/Kolkata")
+    assert_same_outputs(settings, as_of=as_of, window_days=3)
+
+
+def test_a_whole_day_run_reads_the_rollup_and_a_now_run_the_orders(
+    migrated: TestDatabase, tmp_path: Path
+) -> None:
+    """Tampering with the rollup shows which runs read it."""
+    settings = migrated.settings()
+    lines = [line("O1", M1, "2025-01-10T10:00:00+05:30", "S1", 1, "100")]
+    load(settings, orders=[orders_xml(tmp_path / "o.xml", lines)], mode="table")
+    engine = migrated.engine()
+    with engine.begin() as conn:
+        conn.execute(update(order_days).values(paise=order_days.c.paise + 1))
+    engine.dispose()
+
+    def revenue(as_of: str) -> object:
+        result = kpis(settings, mode=Mode.table, as_of=as_of, write=False)
+        return result.tables["regional_revenue"]["revenue"].to_list()
+
+    assert revenue("2025-01-10") != revenue("now")
+    assert revenue("now") == ["100.00"]
