@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 import polars as pl
@@ -171,6 +172,11 @@ class Backend(Protocol):
         ...
 
     # ---- the ingest side -------------------------------------------------------------------
+
+    @property
+    def local_dir(self) -> Path:
+        """The local folder this store writes in: a full disk's message names it."""
+        ...
 
     def ingested(self) -> dict[str, int]:
         """Content hash -> batch_id of every file already landed."""

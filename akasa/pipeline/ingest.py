@@ -301,7 +301,7 @@ class _Landing:
     ) -> None:
         self.store = store
         # Where this store writes locally, for a full disk's message.
-        self.where = settings.store_dir if store.mode is Mode.memory else settings.data_dir
+        self.where = store.local_dir
         # Begin first: the writer holds the store's ingest lock, so what is read next
         # cannot change under this ingest.
         self.writer = store.begin(wait)

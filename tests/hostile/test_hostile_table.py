@@ -1,9 +1,12 @@
 """The hostile-input table: each input through a real `akasa ingest` process, which must
 refuse it with one line or process it, within 10 s and 500 MB.
 
-Measured as `/usr/bin/time` does: `os.wait4` gives the child's rusage, whose `ru_maxrss` is
+Measured by `/usr/bin/time` (Debian package `time`): its child's rusage, whose `ru_maxrss` is
 the peak resident set of the ingest or of its biggest waited-for worker (KiB on Linux), and
-whose user + system time is the CPU the ingest and its workers spent. The 10 s is that CPU
+whose user + system time is the CPU the ingest and its workers spent. Not `os.wait4` from
+the test itself: Linux carries a process's peak RSS across fork and exec, so a child forked
+from a large pytest worker would report the worker's peak; `time` is small, and its child
+starts from that. The 10 s is that CPU
 time: CI machines are shared, and a wall clock there measures the neighbours. A wall-clock
 watchdog (60 s) still catches a hang that burns no CPU (a FIFO opened for reading, a lock).
 
@@ -15,9 +18,9 @@ parser once held whole: a 200 MB text node reached 2.1 GB), not at the largest e
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
-import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,33 +108,25 @@ class Outcome:
     max_rss_bytes: int
 
 
-def measured(args: list[str], env: dict[str, str]) -> Outcome:
-    """Runs `args` to its end and measures it as `/usr/bin/time` would (`os.wait4`)."""
-    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    output: dict[str, bytes] = {}
-
-    def drain(name: str, stream: Iterable[bytes]) -> None:
-        output[name] = b"".join(stream)
-
-    readers = [threading.Thread(target=drain, args=(n, getattr(process, n)))
-               for n in ("stdout", "stderr")]  # fmt: skip
-    for reader in readers:
-        reader.start()
-    watchdog = threading.Timer(WATCHDOG_SECONDS, process.kill)
-    watchdog.start()
+def measured(args: list[str], env: dict[str, str], report: Path) -> Outcome:
+    """Runs `args` to its end under `/usr/bin/time`, which writes its measure to `report`."""
+    timed = ["/usr/bin/time", "-f", "%U %S %M", "-o", str(report), *args]
+    process = subprocess.Popen(
+        timed, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True
+    )
     try:
-        _, status, usage = os.wait4(process.pid, 0)
-    finally:
-        watchdog.cancel()
-    process.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
-    for reader in readers:
-        reader.join()
+        stdout, stderr = process.communicate(timeout=WATCHDOG_SECONDS)
+    except subprocess.TimeoutExpired:  # a hang: the ingest and its workers go too
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        return Outcome(-9, "", "", float("inf"), 0)
+    user, system, kib = report.read_text().split()[-3:]  # after any "Command exited" line
     return Outcome(
         process.returncode,
-        output["stdout"].decode(errors="replace"),
-        output["stderr"].decode(errors="replace"),
-        usage.ru_utime + usage.ru_stime,
-        usage.ru_maxrss * 1024,
+        stdout.decode(errors="replace"),
+        stderr.decode(errors="replace"),
+        float(user) + float(system),
+        int(kib) * 1024,
     )
 
 
@@ -143,7 +138,8 @@ def test_hostile_input_is_refused_or_processed_within_limits(tmp_path: Path, cas
             out.write(part)
     option = "--customers" if path.suffix == ".csv" else "--orders"
     env = {**os.environ, "AKASA_DATA_DIR": str(tmp_path / "data")}
-    outcome = measured([sys.executable, "-m", "akasa", "ingest", option, str(path), "-q"], env)
+    command = [sys.executable, "-m", "akasa", "ingest", option, str(path), "-q"]
+    outcome = measured(command, env, tmp_path / "time.txt")
     path.unlink()  # hundreds of MB: gone before the next case is written
 
     assert outcome.code != -9, f"killed by the {WATCHDOG_SECONDS} s watchdog: a hang"

@@ -136,13 +136,13 @@ def test_a_too_deep_file_is_refused_in_one_pass(
         + "</orders>"
     )  # fmt: skip
     passes: list[Path] = []
-    sequential = xml_reader._read_sequential
+    sequential = xml_reader._sequential_chunks
 
     def counted(path: Path, progress: object) -> object:
         passes.append(path)
         return sequential(path, None)
 
-    monkeypatch.setattr(xml_reader, "_read_sequential", counted)
+    monkeypatch.setattr(xml_reader, "_sequential_chunks", counted)
     with pytest.raises(InputFileError, match="elements nested deeper than 32 levels"):
         read_orders(path, workers=2)
     assert passes == []

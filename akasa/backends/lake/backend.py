@@ -33,6 +33,10 @@ class LakeBackend:
     def __init__(self, root: Path) -> None:
         self.lake = Lake(root)
 
+    @property
+    def local_dir(self) -> Path:
+        return self.lake.root
+
     # ---- the ingest side -------------------------------------------------------------------
 
     def ingested(self) -> dict[str, int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -47,6 +48,10 @@ class SqlBackend:
     @property
     def database_kind(self) -> str:
         return self.database.dialect.label
+
+    @property
+    def local_dir(self) -> Path:
+        return self.database.temp_dir.parent
 
     @classmethod
     def open(cls, database: Database) -> SqlBackend:

@@ -449,10 +449,10 @@ class PostgreSQL(SqlDialect):
         if getattr(original, "sqlstate", None) != "42501":  # insufficient_privilege
             return None
         text = str(original).splitlines()[0]
+        if found := _PG_DENIED_TABLE.search(text):
+            return f"{_verb(exc)} on {found[1]}"
         if found := _PG_DENIED.search(text):
             kind, name = found[1], found[2]
-            if kind == "table":
-                return f"{_verb(exc)} on {name}"
             return f"{'USAGE' if kind in ('sequence', 'schema') else 'access'} on {kind} {name}"
         if "temporary tables" in text:
             return "TEMPORARY on the database"
@@ -527,7 +527,8 @@ _MYSQL_DENIED = re.compile(
     r"(\w+) command denied to user .* for (?:table|column) [`']?(?:[^`'.]+[`']?\.[`']?)?([^`']+)"
 )
 _MYSQL_DATABASE = re.compile(r"to database [`']([^`']+)")
-_PG_DENIED = re.compile(r"permission denied for (table|sequence|schema|relation) \"?([^\s\"]+)")
+_PG_DENIED_TABLE = re.compile(r"permission denied for table \"?([^\s\"]+)")
+_PG_DENIED = re.compile(r"permission denied for (sequence|schema|relation) \"?([^\s\"]+)")
 
 
 def _verb(exc: BaseException) -> str:
