@@ -134,29 +134,24 @@ def mysql(url: str, statement: str) -> None:
     engine.dispose()
 
 
-def generate(work: Path, size: str) -> Path:
-    folder = work / f"data-{size}"
+def generated(folder: Path, customers: int, lines: int, days: int) -> Path:
+    """`akasa generate` into `folder` once: a `.complete` marker lets later runs reuse it."""
     marker = folder / ".complete"
     if not marker.exists():
         shutil.rmtree(folder, ignore_errors=True)
-        subprocess.run(
-            akasa(
-                "generate",
-                str(folder),
-                "--customers",
-                str(CUSTOMERS),
-                "--orders",
-                str(SIZES[size]),
-                "--days",
-                str(DAYS),
-                "--seed",
-                "2025",
-            ),
-            check=True,
-            stdout=subprocess.DEVNULL,
+        command = akasa(
+            "generate",
+            str(folder),
+            *("--customers", str(customers), "--orders", str(lines)),
+            *("--days", str(days), "--seed", "2025"),
         )
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
         marker.touch()
     return folder
+
+
+def generate(work: Path, size: str) -> Path:
+    return generated(work / f"data-{size}", CUSTOMERS, SIZES[size], DAYS)
 
 
 def bench_size(
@@ -308,27 +303,7 @@ def verdict(measure: Measure) -> str:
 
 def generate_single(work: Path, size: str) -> Path:
     """ONE day: one customers file and one orders file of SINGLE[size] lines."""
-    folder = work / f"single-{size}"
-    if not (folder / ".complete").exists():
-        shutil.rmtree(folder, ignore_errors=True)
-        subprocess.run(
-            akasa(
-                "generate",
-                str(folder),
-                "--customers",
-                str(CUSTOMERS),
-                "--orders",
-                str(SINGLE[size]),
-                "--days",
-                "1",
-                "--seed",
-                "2025",
-            ),
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-        (folder / ".complete").touch()
-    return folder
+    return generated(work / f"single-{size}", CUSTOMERS, SINGLE[size], 1)
 
 
 def bench_single(size: str, work: Path, runs: int) -> Measure:
@@ -432,26 +407,7 @@ def bench_stages(work: Path, runs: int) -> list[Measure]:
 def bench_daily(work: Path, runs: int) -> Measure:
     """One day's drop of DAILY_LINES lines: `akasa ingest`, `akasa run` and `akasa report`
     into a fresh store, three commands, timed together."""
-    drop = work / "daily"
-    if not (drop / ".complete").exists():
-        shutil.rmtree(drop, ignore_errors=True)
-        subprocess.run(
-            akasa(
-                "generate",
-                str(drop),
-                "--customers",
-                "3000",
-                "--orders",
-                str(DAILY_LINES),
-                "--days",
-                "1",
-                "--seed",
-                "2025",
-            ),
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-        (drop / ".complete").touch()
+    drop = generated(work / "daily", 3000, DAILY_LINES, 1)
     measure = Measure("daily run: ingest + run + report", "daily", DAILY_LINES)
     for _ in range(runs):
         data = work / "store-daily"

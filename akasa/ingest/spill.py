@@ -22,7 +22,7 @@ import polars as pl
 from akasa.core.spilled import Spilled, write_sorted
 from akasa.ingest import normalise as n
 from akasa.ingest.clean import RECORD, Accounting, CleanOrders, clean_orders
-from akasa.ingest.xml_reader import SCHEMA
+from akasa.ingest.xml_reader import SCHEMA, whole
 
 SPILL_MIN_BYTES = 64 << 20  # smaller files are cleaned in memory, in one piece
 PARTITION_BYTES = 24 << 20  # about this much XML per partition
@@ -58,14 +58,7 @@ def clean_orders_spilled(
     """`clean_orders` of the file whose consecutive frames are `chunks` (a None: forget the
     chunks so far, the file is being read again), in `partitions` pieces under `folder`."""
     if partitions <= 1:
-        frames: list[pl.DataFrame] = []
-        for chunk in chunks:
-            if chunk is None:
-                frames.clear()
-            else:
-                frames.append(chunk)
-        raw = pl.concat(frames, rechunk=True) if frames else pl.DataFrame(schema=SCHEMA)
-        return clean_orders(raw, source_timezone, started)
+        return clean_orders(whole(chunks, rechunk=True), source_timezone, started)
     read = _split(chunks, folder, partitions)
     cleaned = _clean_parts(folder, partitions, source_timezone, started)
     if read == 0:

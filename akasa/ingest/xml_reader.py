@@ -10,7 +10,7 @@ import pyexpat
 import signal
 import threading
 from collections import deque
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -64,13 +64,18 @@ def iter_orders(
 ) -> Generator[tuple[Path, pl.DataFrame]]:
     """Yields each file's whole frame in order (see `iter_order_chunks`)."""
     for path, chunks in iter_order_chunks(paths, progress, workers):
-        frames: list[pl.DataFrame] = []
-        for chunk in chunks:
-            if chunk is None:
-                frames.clear()
-            else:
-                frames.append(chunk)
-        yield path, pl.concat(frames, rechunk=False) if frames else pl.DataFrame(schema=SCHEMA)
+        yield path, whole(chunks)
+
+
+def whole(chunks: Iterable[pl.DataFrame | None], *, rechunk: bool = False) -> pl.DataFrame:
+    """One file's chunks as one frame (a None: the chunks so far are forgotten)."""
+    frames: list[pl.DataFrame] = []
+    for chunk in chunks:
+        if chunk is None:
+            frames.clear()
+        else:
+            frames.append(chunk)
+    return pl.concat(frames, rechunk=rechunk) if frames else pl.DataFrame(schema=SCHEMA)
 
 
 Chunks = Generator[pl.DataFrame | None]
