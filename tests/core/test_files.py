@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from akasa.core.files import SETS, replace_set, write_atomically
+from tests.kill import killed_at_fsync
 
 OLD = {"a.csv": b"old a\n", "b.csv": b"old b\n", "kpis.json": b'{"old": true}\n'}
 NEW = {"a.csv": b"new a\n", "b.csv": b"new b\n", "kpis.json": b'{"new": true}\n'}
@@ -61,24 +62,10 @@ def test_a_failed_write_leaves_the_old_set_and_no_leftovers(
 
 # Writes NEW over OLD and SIGKILLs itself at the Nth fsync (each file, the folder, the
 # link's folder): every step of the switch.
-KILL_AT_FSYNC = """
-import os, signal, sys
-from pathlib import Path
-from akasa.core import files
-
-kill_at, seen = int(sys.argv[2]), 0
-real = os.fsync
-
-def fsync(fd):
-    global seen
-    seen += 1
-    if seen == kill_at:
-        os.kill(os.getpid(), signal.SIGKILL)
-    real(fd)
-
-os.fsync = fsync
-files.replace_set(Path(sys.argv[1]), {NEW!r})
-"""
+KILL_AT_FSYNC = killed_at_fsync(
+    "from pathlib import Path\nfrom akasa.core import files\n"
+    "files.replace_set(Path(sys.argv[1]), {NEW!r})\n"
+)
 
 
 def test_killed_at_every_step_the_set_is_old_or_new(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from akasa.core.config import Settings
 from akasa.kpi.spec import KPIS
 from tests.builders import kpis, load
 from tests.conftest import OFFICIAL_CUSTOMERS, OFFICIAL_ORDERS
+from tests.kill import killed_at_fsync
 
 
 def _as_of_of_the_set(folder: Path) -> str:
@@ -24,24 +25,10 @@ def _as_of_of_the_set(folder: Path) -> str:
     return str(document["as_of"])[:10]
 
 
-RUN_KILLED_AT_FSYNC = """
-import os, signal, sys
-from akasa.core.config import load_settings
-from akasa.pipeline.run import run
-
-kill_at, seen = int(sys.argv[1]), 0
-real = os.fsync
-
-def fsync(fd):
-    global seen
-    seen += 1
-    if seen == kill_at:
-        os.kill(os.getpid(), signal.SIGKILL)
-    real(fd)
-
-os.fsync = fsync
-run(load_settings(), as_of="2025-10-20")
-"""
+RUN_KILLED_AT_FSYNC = killed_at_fsync(
+    "from akasa.core.config import load_settings\nfrom akasa.pipeline.run import run\n"
+    'run(load_settings(), as_of="2025-10-20")\n'
+)
 
 
 def test_a_run_killed_at_every_step_leaves_one_whole_set(
