@@ -20,6 +20,16 @@ hypothesis_settings.load_profile("akasa")
 FIXTURES = Path(__file__).parent / "fixtures"
 OFFICIAL_CUSTOMERS = FIXTURES / "official" / "task_DE_new_customers.csv"
 OFFICIAL_ORDERS = FIXTURES / "official" / "task_DE_new_orders.xml"
+# Every command that opens the table-mode database, for tests of what each says about it.
+each_table_command = pytest.mark.parametrize(
+    "args",
+    [
+        ("migrate",),
+        ("run", "--mode", "table"),
+        ("ingest", "-c", str(OFFICIAL_CUSTOMERS), "-m", "table"),
+    ],
+    ids=["migrate", "run", "ingest"],
+)
 SAMPLE_DIR = Path(__file__).parent.parent / "data" / "sample"
 
 _ENV_PREFIXES = ("AKASA_", "DB_")

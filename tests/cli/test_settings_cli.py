@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from akasa.cli import app
-from tests.conftest import OFFICIAL_CUSTOMERS
+from tests.conftest import each_table_command
 
 runner = CliRunner()
 PASSWORD = "Zq7@Xv9"
@@ -87,15 +87,7 @@ MALFORMED = {
 
 
 @pytest.mark.parametrize(("url", "error"), MALFORMED.values(), ids=MALFORMED.keys())
-@pytest.mark.parametrize(
-    "args",
-    [
-        ("migrate",),
-        ("run", "--mode", "table"),
-        ("ingest", "-c", str(OFFICIAL_CUSTOMERS), "-m", "table"),
-    ],
-    ids=["migrate", "run", "ingest"],
-)
+@each_table_command
 def test_a_malformed_url_is_one_error_that_shows_no_password(
     url: str, error: str, args: tuple[str, ...], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from akasa.backends.sql.migrate import head
 from akasa.cli import app
 from akasa.kpi.spec import KPIS
-from tests.conftest import OFFICIAL_CUSTOMERS, OFFICIAL_ORDERS
+from tests.conftest import OFFICIAL_CUSTOMERS, OFFICIAL_ORDERS, each_table_command
 from tests.db import TestDatabase
 
 runner = CliRunner()
@@ -93,15 +93,7 @@ CASES = [pytest.param(env, id=name) for name, env in BAD_TARGETS.items()] + [
 
 
 @pytest.mark.parametrize("env", CASES)
-@pytest.mark.parametrize(
-    "args",
-    [
-        ("migrate",),
-        ("run", "--mode", "table"),
-        ("ingest", "-c", str(OFFICIAL_CUSTOMERS), "-m", "table"),
-    ],
-    ids=["migrate", "run", "ingest"],
-)
+@each_table_command
 def test_unusable_database_is_one_line_without_the_password(
     env: dict[str, str], args: tuple[str, ...], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
