@@ -59,9 +59,13 @@ init_server() {
   mkdir -p "$folder/tmp"
   [ -f "$folder/port" ] || free_port "$(host_of "$name")" >"$folder/port"
   if [ ! -d "$folder/data/mysql" ]; then
+    # Its own temporary folder: the system one is shared with whatever else runs.
     mariadb-install-db --no-defaults --datadir="$folder/data" --user="$(id -un)" \
-      --auth-root-authentication-method=normal --skip-test-db >"$folder/install.log" 2>&1 \
-      || die "mariadb-install-db failed for $name (see $folder/install.log)"
+      --auth-root-authentication-method=normal --skip-test-db --tmpdir="$folder/tmp" \
+      >"$folder/install.log" 2>&1 || {
+      rm -rf "$folder/data"  # half-installed: the next start installs again
+      die "mariadb-install-db failed for $name (see $folder/install.log)"
+    }
   fi
 }
 

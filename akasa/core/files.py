@@ -6,7 +6,7 @@ import errno
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -48,14 +48,17 @@ def writing(path: Path | str, outcome: str | None = None) -> Iterator[None]:
         raise
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write to a sibling temp file, flush it to disk, then rename over the target."""
+def write_atomically(path: Path, data: bytes | Iterable[bytes]) -> None:
+    """Write to a sibling temp file, flush it to disk, then rename over the target.
+
+    `data` may come in pieces, so a large file need never be joined in memory."""
     path.parent.mkdir(parents=True, exist_ok=True)
     # Short and fixed in length: a target name may already be as long as names can be.
     tmp = path.with_name(f".akasa-tmp-{os.getpid()}")
     try:
         with tmp.open("wb") as handle:
-            handle.write(data)
+            for piece in (data,) if isinstance(data, bytes) else data:
+                handle.write(piece)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)

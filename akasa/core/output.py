@@ -19,12 +19,13 @@ def escape_formula(expr: pl.Expr) -> pl.Expr:
     return pl.when(risky).then(pl.lit("'") + expr).otherwise(expr)
 
 
-def csv_bytes(frame: pl.DataFrame, text_columns: Iterable[str]) -> bytes:
-    """Header row first, LF line ends, quoting only where needed, empty for missing."""
+def csv_bytes(frame: pl.DataFrame, text_columns: Iterable[str], *, header: bool = True) -> bytes:
+    """Header row first (unless this is a later piece), LF line ends, quoting only where
+    needed, empty for missing."""
     text = [c for c in text_columns if c in frame.columns]
     safe = frame.with_columns(escape_formula(pl.col(c)).alias(c) for c in text)
     buffer = io.BytesIO()
-    safe.write_csv(buffer, include_header=True, line_terminator="\n", quote_style="necessary")
+    safe.write_csv(buffer, include_header=header, line_terminator="\n", quote_style="necessary")
     return buffer.getvalue()
 
 

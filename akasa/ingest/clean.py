@@ -23,6 +23,7 @@ RECORD = "record_number"
 REASON = "reason"
 FUTURE_SLACK = timedelta(hours=24)
 FAILED = "__akasa_failed"
+SLICE_ROWS = 200_000  # customer records checked at a time
 
 # ---- reasons ------------------------------------------------------------------------------
 # A record's reason lists each of its problems, joined by SEPARATOR. Each problem starts with
@@ -267,13 +268,8 @@ def _settle_versions(
     return keep, duplicates, earlier.height - duplicates
 
 
-def clean_customers(raw: pl.DataFrame, owners: pl.DataFrame) -> CleanCustomers:
-    """`owners`: every mobile number already in the store with its customer_id."""
-    if MALFORMED_COLUMN not in raw.columns:  # a frame built by hand (tests)
-        raw = raw.with_columns(
-            pl.lit(None, pl.String).alias(MALFORMED_COLUMN),
-            pl.lit(None, pl.String).alias(LINE_COLUMN),
-        )
+def _check_customers(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """One slice of records -> (its rejects, its valid records with cleaned values)."""
     frame = raw.select(
         RECORD,
         *(pl.col(c).alias(f"raw_{c}") for c in CUSTOMER_COLUMNS),
@@ -301,7 +297,23 @@ def clean_customers(raw: pl.DataFrame, owners: pl.DataFrame) -> CleanCustomers:
     invalid = frame.filter(pl.col(FAILED)).with_columns(
         pl.coalesce(pl.col(MALFORMED_COLUMN), _reason(*checks)).alias(REASON)
     )
-    valid = frame.filter(~pl.col(FAILED)).sort(RECORD)
+    return _rejects(invalid, CUSTOMER_COLUMNS), frame.filter(~pl.col(FAILED))
+
+
+def clean_customers(raw: pl.DataFrame, owners: pl.DataFrame) -> CleanCustomers:
+    """`owners`: every mobile number already in the store with its customer_id."""
+    if MALFORMED_COLUMN not in raw.columns:  # a frame built by hand (tests)
+        raw = raw.with_columns(
+            pl.lit(None, pl.String).alias(MALFORMED_COLUMN),
+            pl.lit(None, pl.String).alias(LINE_COLUMN),
+        )
+    # Each record's own checks, a slice at a time: the checks' columns for a whole file
+    # of rejects would take many times its size.
+    slices = range(0, max(raw.height, 1), SLICE_ROWS)  # an empty file is one empty slice
+    checked = [_check_customers(raw.slice(at, SLICE_ROWS)) for at in slices]
+    invalid = pl.concat([rejects for rejects, _ in checked])
+    valid = pl.concat([valid for _, valid in checked]).sort(RECORD)
+    del checked
 
     # A number belongs to whoever had it first: the store, else the earliest row here.
     owners = owners.select(
@@ -329,7 +341,7 @@ def clean_customers(raw: pl.DataFrame, owners: pl.DataFrame) -> CleanCustomers:
         .select("mobile_number", "customer_id")
         .unique("mobile_number", keep="first", maintain_order=True)
     )
-    rejected = pl.concat([_rejects(invalid, CUSTOMER_COLUMNS), _rejects(taken, CUSTOMER_COLUMNS)])
+    rejected = pl.concat([invalid, _rejects(taken, CUSTOMER_COLUMNS)])
     accounting = Accounting(
         read=raw.height,
         accepted=keep.height,

@@ -55,23 +55,7 @@ def read_customers(path: object, data: bytes) -> pl.DataFrame:
         raise InputFileError(path, f"more than {MAX_COLUMNS} columns in the header")
     if b'"' in data:
         return _checked(_read_quoted(path, data), path)
-    try:
-        frame = pl.read_csv(
-            data,
-            infer_schema=False,
-            truncate_ragged_lines=True,
-            encoding="utf8",
-            row_index_name=RECORD,
-            row_index_offset=1,
-        )
-    except pl.exceptions.NoDataError:
-        raise InputFileError(path, "file is empty (no header row)") from None
-    except pl.exceptions.ComputeError as exc:
-        message = str(exc).splitlines()[0]
-        if "utf-8" in message.lower():
-            raise InputFileError(path, "not valid UTF-8 text") from None
-        raise InputFileError(path, f"not a readable CSV file ({message})") from None
-    return _checked(_with_field_counts(frame, data), path)
+    return _checked(_read_plain(path, data, header), path)
 
 
 def _utf16_without_bom(data: bytes) -> bool:
@@ -80,28 +64,80 @@ def _utf16_without_bom(data: bytes) -> bool:
     return len(head) >= 4 and (head[1::2].count(0) == len(head[1::2]) or not any(head[0::2]))
 
 
-def _with_field_counts(frame: pl.DataFrame, data: bytes) -> pl.DataFrame:
-    """Marks records with more or fewer fields than the header (Polars reads them quietly:
-    extra fields dropped, missing ones empty). Without quotes, a line is a record and its
-    fields are its commas plus one."""
-    lines = data.removeprefix(b"\xef\xbb\xbf").split(b"\n")
-    width = lines[0].count(b",") + 1
-    counts = [line.count(b",") + 1 for line in lines[1 : frame.height + 1]]
-    texts = [line.rstrip(b"\r").decode("utf-8", "replace") for line in lines[1 : frame.height + 1]]
-    counts += [width] * (frame.height - len(counts))
-    texts += [""] * (frame.height - len(texts))
-    ragged = [
-        _wrong_width(n, width) if n != width and text.strip() else None
-        for n, text in zip(counts, texts, strict=True)
-    ]
-    return frame.with_columns(
-        pl.Series(MALFORMED_COLUMN, ragged, dtype=pl.String),
-        pl.Series(LINE_COLUMN, [t if r else None for t, r in zip(texts, ragged, strict=True)]),
+def _read_plain(path: object, data: bytes, header: bytes) -> pl.DataFrame:
+    """A file without quotes, read by Polars a block of lines at a time: a line is a record,
+    so each block's records line up with its lines, whose commas tell a record with more or
+    fewer fields than the header (Polars reads those quietly: extra fields dropped, missing
+    ones empty). Block by block, a file of nothing but such lines stays a few times its size
+    in memory."""
+    head = header.removesuffix(b"\r") + b"\n"
+    width = header.count(b",") + 1
+    parts, record = [], 1
+    for block in _blocks(data, start=len(header) + 1):
+        part = _polars_csv(path, head + block, record)
+        parts.append(part.rechunk().hstack(_ragged(block, width, part.height)))
+        record += part.height
+    if not parts:  # the header alone
+        part = _polars_csv(path, head, record)
+        parts.append(part.hstack(_ragged(b"", width, 0)))
+    return pl.concat(parts, rechunk=False)
+
+
+def _polars_csv(path: object, data: bytes, first_record: int) -> pl.DataFrame:
+    try:
+        return pl.read_csv(
+            data,
+            infer_schema=False,
+            truncate_ragged_lines=True,
+            encoding="utf8",
+            row_index_name=RECORD,
+            row_index_offset=first_record,
+        )
+    except pl.exceptions.NoDataError:
+        raise InputFileError(path, "file is empty (no header row)") from None
+    except pl.exceptions.ComputeError as exc:
+        message = str(exc).splitlines()[0]
+        if "utf-8" in message.lower():
+            raise InputFileError(path, "not valid UTF-8 text") from None
+        raise InputFileError(path, f"not a readable CSV file ({message})") from None
+
+
+BLOCK_BYTES = 4 << 20
+
+
+def _blocks(data: bytes, start: int) -> Iterator[bytes]:
+    """`data` from `start`, in blocks of whole lines."""
+    while start < len(data):
+        end = data.find(b"\n", start + BLOCK_BYTES)
+        end = len(data) if end == -1 else end + 1
+        yield data[start:end]
+        start = end
+
+
+def _ragged(block: bytes, width: int, height: int) -> pl.DataFrame:
+    """The block's records with the wrong number of fields: the reason and the line."""
+    text = block.decode("utf-8", "replace").removesuffix("\n")
+    lines = pl.Series([text] if text else [], dtype=pl.String).str.split("\n").explode()
+    body = lines.head(height).str.strip_chars_end("\r")
+    body = body.extend(pl.Series([None] * (height - body.len()), dtype=pl.String))
+    fields = body.str.count_matches(",", literal=True) + 1
+    ragged = (fields != width) & ~body.str.contains(r"^\s*$")
+    return pl.DataFrame(
+        {
+            MALFORMED_COLUMN: pl.select(
+                pl.when(ragged).then(pl.format(_WRONG_WIDTH, fields, pl.lit(width)))
+            ).to_series(),
+            LINE_COLUMN: pl.select(pl.when(ragged).then(body)).to_series(),
+        },
+        schema=dict.fromkeys((MALFORMED_COLUMN, LINE_COLUMN), pl.String),
     )
 
 
+_WRONG_WIDTH = "{} fields where the header has {}"
+
+
 def _wrong_width(fields: int, width: int) -> str:
-    return f"{fields} fields where the header has {width}"
+    return _WRONG_WIDTH.format(fields, width)
 
 
 def _checked(frame: pl.DataFrame, path: object = None) -> pl.DataFrame:
@@ -125,9 +161,11 @@ def _checked(frame: pl.DataFrame, path: object = None) -> pl.DataFrame:
         LINE_COLUMN,
     )
     blank = pl.col(MALFORMED_COLUMN).is_null() & pl.all_horizontal(
-        pl.col(c).is_null() | (pl.col(c).str.strip_chars() == "") for c in CUSTOMER_COLUMNS
+        pl.col(c).is_null() | pl.col(c).str.contains(r"^\s*$") for c in CUSTOMER_COLUMNS
     )
-    frame = frame.filter(~blank)
+    blanks = frame.select(blank.alias("blank"))["blank"]
+    if blanks.any():  # filtering copies every column, so only when there is a blank line
+        frame = frame.filter(~blanks)
     if frame[MALFORMED_COLUMN].null_count() == frame.height:  # the usual case: none
         frame = frame.drop(MALFORMED_COLUMN, LINE_COLUMN)
     return frame

@@ -7,6 +7,7 @@ the same file's quarantine is harmless.
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import polars as pl
@@ -25,17 +26,33 @@ def path_for(directory: Path, source: SourceFile) -> Path:
     return directory / f"{stem}.{source.sha256[:12]}.rejects.csv"
 
 
-def render(source: SourceFile, rejects: pl.DataFrame) -> bytes | None:
-    """The file's quarantine as CSV bytes, or None when nothing was rejected.
+# Records rendered at a time: decoding every raw value of a file that is all rejects at
+# once would take many times the file's size.
+SLICE_ROWS = 50_000
+PIECE_BYTES = 1 << 20
 
-    Rendered as soon as a file is cleaned: bytes are compact, while the rejects frame would
-    keep the whole file's buffers alive until the ingest ends.
+
+def render(source: SourceFile, rejects: pl.DataFrame, staged: Path) -> Path | None:
+    """Writes the file's quarantine as CSV to `staged`; None when nothing was rejected.
+
+    Rendered as soon as a file is cleaned, a slice at a time, to a staging file: the
+    rejects frame would keep the whole file's buffers alive until the ingest ends, and
+    the CSV of a file that is all rejects is larger than the file.
     """
     if rejects.is_empty():
         return None
-    columns = CUSTOMER_COLUMNS if source.kind == "customers" else ORDER_LINE_COLUMNS
     # A record too malformed to have fields keeps its text as `line`; the column appears
     # only in a quarantine that has such a record.
+    lines = rejects.select(pl.col("raw").str.starts_with('{"line":').any()).item()
+    with staged.open("wb") as handle:
+        for start in range(0, rejects.height, SLICE_ROWS):
+            piece = rejects.slice(start, SLICE_ROWS)
+            handle.write(_csv(source, piece, header=start == 0, lines=lines))
+    return staged
+
+
+def _csv(source: SourceFile, rejects: pl.DataFrame, *, header: bool, lines: bool) -> bytes:
+    columns = CUSTOMER_COLUMNS if source.kind == "customers" else ORDER_LINE_COLUMNS
     dtype = pl.Struct({c: pl.String for c in (*columns, "line")})
     table = rejects.select(
         pl.lit(source.name).alias("source_file"),
@@ -43,15 +60,16 @@ def render(source: SourceFile, rejects: pl.DataFrame) -> bytes | None:
         "reason",
         pl.col("raw").str.json_decode(dtype).alias("raw"),
     ).unnest("raw")
-    if table["line"].null_count() == table.height:
+    if not lines:
         table = table.drop("line")
-    return csv_bytes(table, text_columns=["reason", *columns, "line"])
+    return csv_bytes(table, text_columns=["reason", *columns, "line"], header=header)
 
 
-def write(directory: Path, source: SourceFile, rendered: bytes | None) -> Path | None:
-    """Writes a rendered quarantine; returns its path, or None when there is none."""
-    if rendered is None:
+def write(directory: Path, source: SourceFile, staged: Path | None) -> Path | None:
+    """Puts a rendered quarantine in place; returns its path, or None when there is none."""
+    if staged is None:
         return None
     path = path_for(directory, source)
-    write_atomically(path, rendered)
+    with staged.open("rb") as handle:
+        write_atomically(path, iter(partial(handle.read, PIECE_BYTES), b""))
     return path

@@ -166,7 +166,7 @@ def _stage(
     )
     if progress:
         progress.start(size, "reading")
-    rendered: dict[str, tuple[SourceFile, bytes | None]] = {}
+    rendered: dict[str, tuple[SourceFile, Path | None]] = {}
     reads = _read(list(needed.values()), progress)
     try:
         for source, raw in reads:
@@ -185,7 +185,12 @@ def _stage(
                 if landing.wants(source):
                     with writing(landing.where):
                         cleaned = landing.add(source, raw, cleaned_orders)
-                    rendered[source.sha256] = (source, quarantine.render(source, cleaned.rejects))
+                    staged = staging / f"rejects-{source.sha256[:16]}.csv"
+                    with writing(staged):
+                        rendered[source.sha256] = (
+                            source,
+                            quarantine.render(source, cleaned.rejects, staged),
+                        )
             shutil.rmtree(spill, ignore_errors=True)
     finally:
         reads.close()  # on an error or Ctrl-C: stops the XML workers now, not at exit
