@@ -75,6 +75,12 @@ def server_database(
 
 
 @pytest.fixture
+def mariadb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[db.TestDatabase]:
+    """A fresh, empty MariaDB database, for what only MariaDB shows (DDL, query plans)."""
+    yield from db.provide("mariadb", tmp_path, monkeypatch)
+
+
+@pytest.fixture
 def migrated(database: db.TestDatabase) -> db.TestDatabase:
     """`database`, upgraded to the newest schema the way `akasa migrate` does it."""
     from akasa.pipeline.migrate import migrate

@@ -211,12 +211,13 @@ ROLLUP_TABLES: tuple[TableDef, ...] = (
         "order_days",
         "Current orders per mobile number and business-zone day (a rollup of orders).",
         (
-            # Number first: a KPI run groups it by number and month in key order.
+            # Key (number, month, day): a KPI run groups it by number and month in key
+            # order, without a temporary table (revision 0004).
             _mobile("mobile_number", primary_key=True),
+            Column("local_month", Kind.INT, primary_key=True),  # 202510
             # 20251012: the local day in the zone of order_days_zone; indexed, because
             # the load rebuilds the rollup a day at a time.
             Column("local_day", Kind.INT, primary_key=True, index=True),
-            Column("local_month", Kind.INT),  # 202510
             _count("orders"),
             _count("paise"),  # sum of total_amount in paise
             _count("units"),

@@ -34,3 +34,7 @@ def index_columns(table: str, index: str) -> list[str] | None:
         if found["name"] == index:
             return [str(c) for c in found["column_names"]]
     return None
+
+
+def primary_key(table: str) -> list[str]:
+    return [str(c) for c in _inspector().get_pk_constraint(table)["constrained_columns"]]

@@ -73,8 +73,8 @@ def _rebuild(conn: Connection, day: date, timezone: str) -> None:
     rows = (
         select(
             orders.c.mobile_number,
-            literal(key, Integer),
             literal(key // 100, Integer),
+            literal(key, Integer),
             func.count(),
             func.sum(SqlDialect.paise(orders.c.total_amount)),
             func.sum(orders.c.units),

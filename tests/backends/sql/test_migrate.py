@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,7 +20,7 @@ from akasa.backends.sql import schema
 from akasa.backends.sql.engine import open_database
 from akasa.core.errors import DatabaseError, SchemaOutdatedError
 from akasa.pipeline.migrate import migrate
-from tests.db import TestDatabase, provide
+from tests.db import TestDatabase
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 AKASA_TABLES = {t.name for t in schema.TABLES}
@@ -63,11 +62,6 @@ def test_models_and_migrations_agree(migrated: TestDatabase) -> None:
             assert compare_metadata(context, schema.metadata) == []
     finally:
         engine.dispose()
-
-
-@pytest.fixture
-def mariadb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestDatabase]:
-    yield from provide("mariadb", tmp_path, monkeypatch)
 
 
 @pytest.mark.db
