@@ -175,3 +175,27 @@ def test_a_dst_time_zone(migrated: TestDatabase, tmp_path: Path) -> None:
         1,
     )
     assert_same_outputs(settings, as_of="now", now=datetime(2025, 12, 1, 5, tzinfo=UTC))
+
+
+def test_top_customers_cut_through_ties(migrated: TestDatabase, tmp_path: Path) -> None:
+    """Table mode ranks only the customers at or above the `top`-th window revenue: ties
+    across the cut all stay, fewer customers than `top` all show, a zero revenue counts."""
+    settings = migrated.settings()
+    people = [(f"C{i}", f"Person {i}", f"900000000{i}", "East") for i in range(1, 7)]
+    revenues = {"C1": "30", "C2": "20", "C3": "20", "C4": "20", "C5": "5", "C6": "0"}
+    lines = [
+        line(f"O{i}", f"900000000{i}", "2025-03-10T10:00:00Z", "S1", 1, revenues[f"C{i}"])
+        for i in range(1, 7)
+    ]
+    load(
+        settings,
+        [customers_csv(tmp_path / "c.csv", people)],
+        [orders_xml(tmp_path / "o.xml", lines)],
+        mode="both",
+    )
+    for top in (1, 2, 4, 5, 6, 10):
+        _, table = assert_same_outputs(settings, top=top)
+        ranked = table.tables["top_customers"]
+        expected = {1: 1, 2: 4, 4: 4, 5: 5, 6: 6, 10: 6}[top]
+        assert ranked.height == expected, (top, ranked)
+    assert ranked["rank"].to_list() == [1, 2, 2, 2, 5, 6]
