@@ -36,8 +36,11 @@ _ENV_PREFIXES = ("AKASA_", "DB_")
 
 
 @pytest.fixture(autouse=True)
-def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """No developer .env or AKASA_* variable leaks into a test; cwd is a fresh folder."""
+def isolated_env(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """No developer .env or AKASA_* variable leaks into a test; cwd is a fresh folder; the
+    cache (what akasa builds once per library version) is the test session's own."""
     for name in list(os.environ):
         if name.startswith(_ENV_PREFIXES):
             monkeypatch.delenv(name)
@@ -45,6 +48,7 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[No
     work.mkdir()
     monkeypatch.chdir(work)
     monkeypatch.setenv("AKASA_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("AKASA_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
     yield
 
 

@@ -38,6 +38,7 @@ VARIABLES = (
     "AKASA_DB_TIMEOUT",
     "AKASA_LOG_DAYS",
     "AKASA_SPIDER_NODES",
+    "AKASA_CACHE_DIR",
 )
 # Read by the test suite (and scripts/spider-cluster.sh) only (README, Development); akasa
 # itself ignores them.
@@ -55,6 +56,12 @@ MISSPELLINGS = {
     "AKASA_TZ": "AKASA_TIMEZONE",
 }
 URL_SHAPE = "dialect+driver:// followed by user:password@host:port/database"
+
+
+def _user_cache() -> Path:
+    """`$XDG_CACHE_HOME`, else `~/.cache` (the XDG base directory default)."""
+    found = os.environ.get("XDG_CACHE_HOME")
+    return Path(found) if found and Path(found).is_absolute() else Path.home() / ".cache"
 
 
 def _env(*names: str) -> AliasChoices:
@@ -151,6 +158,11 @@ class Settings(BaseSettings):
     )
 
     data_dir: Path = Field(Path("data"), validation_alias=_env("AKASA_DATA_DIR"))
+    # What akasa builds once per version of a library and reuses for every data dir (the
+    # Vega JavaScript the reports inline): the user's cache folder by default.
+    cache_dir: Path = Field(
+        default_factory=lambda: _user_cache() / "akasa", validation_alias=_env("AKASA_CACHE_DIR")
+    )
     database_url: SecretStr | None = Field(None, validation_alias=_env("AKASA_DATABASE_URL"))
     db_host: str | None = Field(None, validation_alias=_env("DB_HOST"))
     db_port: int | None = Field(None, validation_alias=_env("DB_PORT"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.metadata
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -28,7 +29,6 @@ Progress = Callable[[str, int, int], None]
 
 PNG_SCALE = 2  # twice the chart's CSS size: sharp on high-density screens and in print
 REPORT_FILE = "report.html"
-CACHE_DIR = "cache"  # under the data dir: the Vega JavaScript, built once per vl-convert
 
 
 @dataclass(frozen=True)
@@ -99,8 +99,10 @@ def vl_version() -> str | None:
 @cache
 def javascript_bundle(cache_dir: Path | None = None) -> str:
     """Vega, Vega-Lite and vega-embed as one script. Building it is the slowest part of a
-    report (about a second), and it only changes with vl-convert, so it is kept in
-    `cache_dir` under a name that says which vl-convert and Vega-Lite made it."""
+    report (about two seconds), and it only changes with vl-convert, so it is kept in
+    `cache_dir` (AKASA_CACHE_DIR, shared by every data dir) under a name that says which
+    vl-convert and Vega-Lite made it. A cache that cannot be written only costs the
+    rebuild next time."""
     import vl_convert as vlc
 
     version = vl_version()
@@ -115,7 +117,9 @@ def javascript_bundle(cache_dir: Path | None = None) -> str:
     # vl-convert's stub marks `snippet` required; the function defaults it to None.
     bundle: str = vlc.javascript_bundle(vl_version=version)  # type: ignore[call-arg]
     if path is not None:
-        write_atomically(path, bundle.encode("utf-8"))
+        # A read-only home, a full disk: the report itself does not need the cache.
+        with suppress(OSError):
+            write_atomically(path, bundle.encode("utf-8"))
     return bundle
 
 
@@ -182,7 +186,7 @@ def build_report(
     pngs: list[bytes | None] = [render_png(specs[n]) if png else None for n in names]
     drawn = [Chart(n, charts.for_page(specs[n]), pngs[i]) for i, n in enumerate(names)]
     step("Bundling the Vega JavaScript")
-    bundle = javascript_bundle(settings.data_dir / CACHE_DIR)
+    bundle = javascript_bundle(settings.cache_dir)
     out = report_dir(settings, mode)
     pages: dict[Path, str] = {}
     for chart in drawn:

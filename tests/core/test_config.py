@@ -81,7 +81,7 @@ def test_an_unknown_akasa_variable_lists_the_known_ones() -> None:
     assert environment_warnings({"AKASA_COLOUR": "1"}) == [
         "AKASA_COLOUR is not an akasa setting (akasa reads AKASA_DATA_DIR, AKASA_DATABASE_URL, "
         "AKASA_TIMEZONE, AKASA_SOURCE_TIMEZONE, AKASA_DB_TIMEOUT, AKASA_LOG_DAYS, "
-        "AKASA_SPIDER_NODES)"
+        "AKASA_SPIDER_NODES, AKASA_CACHE_DIR)"
     ]
 
 

@@ -40,9 +40,15 @@ def typed(document: dict[str, Any]) -> KpiDocument:
     return KpiDocument.model_validate(document)
 
 
-def pinned_settings(data_dir: Path) -> Settings:
-    """Settings that no developer environment or .env can change."""
-    return load_settings(data_dir=data_dir, timezone="Asia/Kolkata", source_timezone="Asia/Kolkata")
+def pinned_settings(data_dir: Path, cache_dir: Path | None = None) -> Settings:
+    """Settings that no developer environment or .env can change (the cache beside the
+    data dir unless given)."""
+    return load_settings(
+        data_dir=data_dir,
+        cache_dir=cache_dir or data_dir.parent / "cache",
+        timezone="Asia/Kolkata",
+        source_timezone="Asia/Kolkata",
+    )
 
 
 @pytest.fixture(scope="session")

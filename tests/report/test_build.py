@@ -13,14 +13,18 @@ from typing import Any
 
 import pytest
 
+from akasa.backends.base import Mode
 from akasa.core.config import Settings
 from akasa.core.errors import NoOutputsError, OutputsUnreadableError
+from akasa.pipeline.ingest import ingest
+from akasa.pipeline.run import run
 from akasa.report import charts
-from akasa.report.build import CACHE_DIR, build_report, javascript_bundle
+from akasa.report.build import build_report, javascript_bundle
 from akasa.report.freshness import Freshness, age, freshness
 from akasa.report.pages import Chart, cards, report_page
 from akasa.report.templating import json_for_script, script_text, table
-from tests.report.conftest import REPORT_AT, OfficialReport, pinned_settings, typed
+from tests.conftest import OFFICIAL_CUSTOMERS, OFFICIAL_ORDERS
+from tests.report.conftest import REPORT_AT, RUN_AT, OfficialReport, pinned_settings, typed
 
 CHART_FILES = [
     "monthly_trends.png",
@@ -336,19 +340,36 @@ def test_tables_cap_rows_and_align_numbers() -> None:
     assert table([], empty="Nothing.") == '<p class="note empty">Nothing.</p>'
 
 
-def test_the_vega_javascript_is_built_once_per_data_dir(official_report: OfficialReport) -> None:
-    cache = official_report.settings.data_dir / CACHE_DIR
-    [kept] = cache.glob("vega-bundle-*.js")
+def test_the_vega_javascript_is_built_once_for_every_data_dir(
+    official_report: OfficialReport, tmp_path: Path
+) -> None:
+    """Kept in the cache dir, not the data dir: a new data dir's first report reads it."""
+    [kept] = official_report.settings.cache_dir.glob("vega-bundle-*.js")
     assert "window.vegaEmbed=" in kept.read_text(encoding="utf-8")
-    kept.write_text(kept.read_text(encoding="utf-8") + "/* from the cache */\n", "utf-8")
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    marked = cache / kept.name
+    marked.write_text(kept.read_text(encoding="utf-8") + "/* from the cache */\n", "utf-8")
+    settings = pinned_settings(tmp_path / "another" / "data", cache_dir=cache)
+    ingest(settings, [OFFICIAL_CUSTOMERS], [OFFICIAL_ORDERS], [Mode.memory])
+    run(settings, "memory", now=RUN_AT)
     javascript_bundle.cache_clear()  # a new process: only the file remembers
     try:
-        result = build_report(official_report.settings, "memory", now=REPORT_AT)
-        assert "/* from the cache */" in result.report.read_text(encoding="utf-8")
+        result = build_report(settings, "memory", now=REPORT_AT)
     finally:
-        kept.unlink()
         javascript_bundle.cache_clear()
-        build_report(official_report.settings, "memory", now=REPORT_AT)  # as it was
+    assert "/* from the cache */" in result.report.read_text(encoding="utf-8")
+    assert not (settings.data_dir / "cache").exists()
+
+
+def test_a_cache_that_cannot_be_written_costs_only_the_rebuild(tmp_path: Path) -> None:
+    blocked = tmp_path / "cache"
+    blocked.write_text("a file where the cache folder would be", "utf-8")
+    javascript_bundle.cache_clear()
+    try:
+        assert "window.vegaEmbed=" in javascript_bundle(blocked)
+    finally:
+        javascript_bundle.cache_clear()
 
 
 def test_month_to_date_card_says_its_like_for_like_growth(official_report: OfficialReport) -> None:
