@@ -86,23 +86,23 @@ def amount_paise(expr: pl.Expr) -> pl.Expr:
 
     Currency marks (₹, Rs, Rs., INR, any case, before the number), thousands commas and
     spaces are stripped; `-0` (any zeros) is 0.00. Integer arithmetic on the digits keeps
-    it exact; the rounded value must stay below 10^12 rupees.
+    it exact; the rounded value must stay below 10^12 rupees. One pattern splits sign,
+    whole part and fraction, so the text is matched once (every further use of a part
+    would match it again, where Polars does not share the work).
     """
     text = expr.cast(pl.String).fill_null("").str.strip_chars()
     bare = text.str.replace(_CURRENCY, "").str.replace_all(r"[,\s]", "")
+    parts = bare.str.extract_groups(r"^(-?)([0-9]*)(?:\.([0-9]*))?$")
+    sign, whole_digits = parts.struct.field("1"), parts.struct.field("2")
+    fraction = parts.struct.field("3").fill_null("")
+    integer = whole_digits.str.strip_chars_start("0")
     # A minus sign is allowed on zero alone: -0 and -0.00 mean 0.00.
-    bare = (
-        pl.when(bare.str.contains(r"^-[0.]*$") & bare.str.contains("0"))
-        .then(bare.str.slice(1))
-        .otherwise(bare)
-    )
-    parts = bare.str.extract_groups(r"^([0-9]*)(?:\.([0-9]*))?$")
-    integer = parts.struct.field("1").str.strip_chars_start("0")
-    fraction = parts.struct.field("2").fill_null("")
+    zero = (integer.str.len_chars() == 0) & ~fraction.str.contains("[1-9]")
     valid = (
-        parts.struct.field("1").is_not_null()
-        & (bare.str.contains(r"[0-9]"))
+        whole_digits.is_not_null()
+        & (whole_digits.str.len_chars() + fraction.str.len_chars() > 0)  # a digit at all
         & (integer.str.len_chars() <= MAX_AMOUNT_INTEGER_DIGITS)
+        & ((sign == "") | zero)
     )
     padded = (fraction + "000").str.slice(0, 3)
     cents = padded.str.slice(0, 2).cast(pl.Int64, strict=False)
@@ -145,8 +145,12 @@ def on_distinct(values: pl.Series, parse: Callable[[pl.DataFrame], pl.Series]) -
 
 
 def by_distinct(values: pl.Series, normaliser: Callable[[pl.Expr], pl.Expr]) -> pl.Series:
-    """An expression normaliser evaluated once per distinct value (values repeat per order)."""
-    return on_distinct(values, lambda f: f.select(normaliser(pl.col("v")).alias("out"))["out"])
+    """An expression normaliser evaluated once per distinct value (values repeat per order),
+    lazily: the query optimiser computes a part the expression uses twice only once."""
+    return on_distinct(
+        values,
+        lambda f: f.lazy().select(normaliser(pl.col("v")).alias("out")).collect()["out"],
+    )
 
 
 def _parse_times(frame: pl.DataFrame, source_timezone: str) -> pl.Series:
