@@ -26,7 +26,6 @@ from sqlalchemy import Connection, Integer, delete, func, insert, literal, selec
 from akasa.backends.sql.dialects import SqlDialect
 from akasa.backends.sql.schema import order_days, order_days_zone, orders
 from akasa.core import zones
-from akasa.core.tables import UTC_TS
 from akasa.kpi.context import ONE_MICROSECOND, KpiContext
 
 COLUMNS = [c.name for c in order_days.columns]
@@ -58,11 +57,23 @@ def refresh(conn: Connection, touched: Iterable[date], timezone: str) -> None:
         conn.execute(delete(order_days))
         conn.execute(delete(order_days_zone))
         conn.execute(insert(order_days_zone), [{"timezone": timezone}])
-        # Every day that has an order (the span may hold centuries of empty days).
-        stored = pl.Series(conn.execute(select(orders.c.ordered_at)).scalars().all(), dtype=UTC_TS)
-        touched = local_days(stored, timezone)
+        touched = _days_with_orders(conn)
     for day in sorted(set(touched)):
         _rebuild(conn, day, timezone)
+
+
+def _days_with_orders(conn: Connection) -> set[date]:
+    """Every local day that can hold an order, in any zone: the UTC dates of the orders
+    and the day either side (no zone is a day or more from UTC). The database returns the
+    few distinct dates, not every order's time (the span of the orders may hold centuries
+    of empty days, so it is not rebuilt whole); a day without orders rebuilds to nothing.
+    `date()` is a function in MySQL/MariaDB, PostgreSQL and SQLite alike."""
+    found = conn.execute(select(func.date(orders.c.ordered_at)).distinct()).scalars()
+    days: set[date] = set()
+    for value in found:
+        utc = value if isinstance(value, date) else date.fromisoformat(str(value))
+        days.update(utc + timedelta(days=k) for k in (-1, 0, 1))  # years 1000-9998 only
+    return days
 
 
 def _rebuild(conn: Connection, day: date, timezone: str) -> None:
