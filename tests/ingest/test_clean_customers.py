@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import polars as pl
+import pytest
 
+from akasa.ingest import clean
 from akasa.ingest.clean import clean_customers
 
 NO_OWNERS = pl.DataFrame(schema={"mobile_number": pl.String, "customer_id": pl.String})
@@ -137,3 +139,28 @@ def test_a_nul_character_rejects_the_row() -> None:
         "customer_id contains a NUL character",
         "customer_name contains a NUL character; region contains a NUL character",
     ]
+
+
+def test_records_checked_a_slice_at_a_time_settle_as_a_whole(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each record's own checks run a slice at a time; ownership and versions still look
+    across the whole file."""
+    rows = raw(
+        ("C1", "A", "9123456781", "N"),
+        ("C2", "B", "9123456781", "S"),  # the number of C1, two slices later
+        (None, "no id", "9123456782", "E"),
+        ("C3", "C", "12345", "W"),
+        ("C1", "A again", "9123456781", "N"),  # a later version of C1
+        ("C4", "D", "9123456783", "N"),
+        ("C4", "D", "9123456783", "N"),  # a duplicate
+    )
+    whole = clean_customers(rows, NO_OWNERS)
+    monkeypatch.setattr(clean, "SLICE_ROWS", 2)
+    sliced = clean_customers(rows, NO_OWNERS)
+    assert sliced.customers.equals(whole.customers)
+    assert sliced.rejects.equals(whole.rejects)
+    assert sliced.new_mobiles.equals(whole.new_mobiles)
+    assert sliced.accounting == whole.accounting
+    assert [r["record_number"] for r in sliced.rejects.to_dicts()] == [2, 3, 4]
+    assert (whole.accounting.duplicates, whole.accounting.superseded) == (1, 1)

@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 
 from akasa.core.errors import InputFileError
+from akasa.ingest import csv_reader
 from akasa.ingest.csv_reader import read_customers
 from akasa.ingest.sources import resolve
 from akasa.ingest.xml_reader import read_orders
@@ -251,3 +252,25 @@ def test_a_header_of_a_million_columns_is_refused_before_it_is_read() -> None:
     data = b",".join(b"c%d" % i for i in range(1_000_000)) + b"\n1\n"
     with pytest.raises(InputFileError, match="more than 1000 columns in the header"):
         read_customers("c.csv", data)
+
+
+def test_blocks_of_lines_read_as_one_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large file without quotes is read a block of lines at a time; a record number, a
+    blank line and a ragged line mean the same whichever block they fall in."""
+    rows = []
+    for i in range(1, 200):
+        if i % 7 == 0:
+            rows.append("")  # a blank line: numbered, not a record
+        elif i % 5 == 0:
+            rows.append(f"C{i},N{i},98765{i:05d},R,extra")  # one field too many
+        else:
+            rows.append(f"C{i},N{i},98765{i:05d},R")
+    data = ("customer_id,customer_name,mobile_number,region\r\n" + "\r\n".join(rows)).encode()
+    whole = read_customers("c.csv", data)
+    monkeypatch.setattr(csv_reader, "BLOCK_BYTES", 50)  # a few lines a block
+    blocks = read_customers("c.csv", data)
+    assert blocks.equals(whole)
+    assert blocks["record_number"].to_list() == [i for i in range(1, 200) if i % 7]
+    ragged = blocks.filter(pl.col(csv_reader.MALFORMED_COLUMN).is_not_null())
+    assert ragged["record_number"].to_list() == [i for i in range(1, 200) if i % 5 == 0 and i % 7]
+    assert ragged[csv_reader.LINE_COLUMN][0] == "C5,N5,9876500005,R,extra"

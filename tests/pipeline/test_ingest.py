@@ -14,8 +14,9 @@ import pytest
 from akasa.backends.base import Mode
 from akasa.backends.lake.store import Lake, LakeWriter
 from akasa.cli.options import IngestMode
-from akasa.core.config import Settings
+from akasa.core.config import Settings, load_settings
 from akasa.core.errors import InputFileError, Interrupted, RejectRateExceededError
+from akasa.ingest import quarantine
 from akasa.pipeline import ingest as ingest_module
 from akasa.pipeline.ingest import ingest
 from tests.builders import accounting, customers_csv, kpis, line, load, orders_xml, rows
@@ -390,3 +391,29 @@ def test_ctrl_c_at_the_commit_point_waits_for_the_commit(
     assert str(caught.value) == "this ingest was applied in full before it stopped"
     assert len(Lake(settings.store_dir).ledger()) == 2
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
+
+
+def test_a_quarantine_rendered_in_slices_is_one_csv(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rejects are written a slice at a time: one header, every record in order, and the
+    `line` column of a malformed line even when the first slice has none."""
+    rows = ["C1,A,12345,N", "C2,B,123,S", "C3,C,1,E", "C4,D,9876543210,W,extra"]
+    path = tmp_path / "customers.csv"
+    path.write_text("customer_id,customer_name,mobile_number,region\n" + "\n".join(rows) + "\n")
+
+    def quarantined(data_dir: Path) -> str:
+        settings = load_settings(data_dir=data_dir)
+        written = load(settings, customers=[path]).stores[0].files[0].quarantine_file
+        assert written is not None
+        return written.read_text(encoding="utf-8")
+
+    whole = quarantined(tmp_path / "whole")
+    monkeypatch.setattr(quarantine, "SLICE_ROWS", 1)
+    sliced = quarantined(tmp_path / "sliced")
+    assert sliced == whole
+    lines = sliced.splitlines()
+    assert lines[0].endswith(",line") and len(lines) == 5
+    assert (
+        lines[4] == 'customers.csv,4,5 fields where the header has 4,,,,,"C4,D,9876543210,W,extra"'
+    )
