@@ -1,11 +1,11 @@
 """Customers CSV -> a Polars frame of raw text values with 1-based record numbers.
 
-A file without any double quote is read by Polars in one go. One with quotes is read record
-by record with Python's `csv` module, so that a record whose quoting breaks RFC 4180
-(`"C2" ,Bala`, `C1,O"Brien,...`) becomes one rejected record (`malformed CSV line`, see
-`MALFORMED`) instead of refusing the file or being read some other way; Polars accepts some
-of those lines silently and refuses the whole file for others. Only a header that cannot be
-read refuses the file.
+A file without any double quote is read by Polars, a block of lines at a time
+(`_read_plain`). One with quotes is read record by record with Python's `csv` module, so
+that a record whose quoting breaks RFC 4180 (`"C2" ,Bala`, `C1,O"Brien,...`) becomes one
+rejected record (`malformed CSV line`, see `MALFORMED`) instead of refusing the file or
+being read some other way; Polars accepts some of those lines silently and refuses the
+whole file for others. Only a header that cannot be read refuses the file.
 """
 
 from __future__ import annotations
