@@ -28,18 +28,41 @@ def oldest_order_at(lake: Lake) -> datetime | None:
 
 
 def orders_in_scope(lake: Lake, ctx: KpiContext) -> pl.LazyFrame:
-    """Orders at or before as_of, joined to their customer through any number they had."""
-    owners = lake.current("customer_mobiles").select("mobile_number", "customer_id")
-    customers = lake.current("customers").select("customer_id", "customer_name", "region")
+    """Orders at or before as_of: number, time, paise, units."""
     return (
         lake.current("orders")
         .filter(pl.col("ordered_at") <= ctx.as_of)
         .select(
-            "order_id",
             "mobile_number",
             "ordered_at",
             (pl.col("total_amount") * 100).cast(PAISE).alias("paise"),
             "units",
+        )
+    )
+
+
+def scope(orders: pl.LazyFrame, lake: Lake, ctx: KpiContext) -> pl.LazyFrame:
+    """One row per mobile number and business-zone month (orders, paise, units, first and
+    last order, the same within the top-customers window), joined to the number's customer
+    through any number the customer ever had (NULL when none) and region. Every KPI is a
+    small aggregate over it, as in table mode (`akasa.backends.sql.kpis`): the joins and the
+    per-customer work follow numbers x months, not orders."""
+    owners = lake.current("customer_mobiles").select("mobile_number", "customer_id")
+    customers = lake.current("customers").select("customer_id", "customer_name", "region")
+    month_key = pl.col("ordered_at").map_batches(
+        lambda utc: zones.month_keys(utc, ctx.timezone), return_dtype=pl.Int64
+    )
+    in_window = pl.col("ordered_at") >= ctx.window_start
+    return (
+        orders.group_by("mobile_number", month_key.alias("month_key"))
+        .agg(
+            pl.len().alias("orders"),
+            pl.col("paise").sum(),
+            pl.col("units").sum(),
+            pl.col("ordered_at").min().alias("first_at"),
+            pl.col("ordered_at").max().alias("last_at"),
+            in_window.sum().alias("window_orders"),
+            pl.col("paise").filter(in_window).sum().alias("window_paise"),
         )
         .join(owners, on="mobile_number", how="left")
         .join(customers, on="customer_id", how="left")
@@ -56,32 +79,43 @@ def distinct_customers() -> pl.Expr:
     return pl.col("customer_id").drop_nulls().n_unique() + unmatched.n_unique()
 
 
-def repeat_customers(scope: pl.LazyFrame) -> pl.LazyFrame:
+def per_customer(scope: pl.LazyFrame) -> pl.LazyFrame:
+    """The scope per customer (numbers without a customer left out); name and region are
+    the same on every row of a customer."""
     return (
         scope.filter(pl.col("customer_id").is_not_null())
         .group_by("customer_id")
         .agg(
             pl.col("customer_name").first(),
             pl.col("region").first(),
-            pl.len().alias("orders"),
-            pl.col("paise").sum().alias("revenue_paise"),
-            pl.col("ordered_at").min().alias("first_order_at"),
-            pl.col("ordered_at").max().alias("last_order_at"),
+            pl.col("orders").sum(),
+            pl.col("paise").sum(),
+            pl.col("first_at").min(),
+            pl.col("last_at").max(),
+            pl.col("window_orders").sum(),
+            pl.col("window_paise").sum(),
         )
-        .filter(pl.col("orders") >= 2)
     )
 
 
-def monthly_trends(scope: pl.LazyFrame, ctx: KpiContext) -> pl.LazyFrame:
+def repeat_customers(customers: pl.LazyFrame) -> pl.LazyFrame:
+    return customers.filter(pl.col("orders") >= 2).select(
+        "customer_id",
+        "customer_name",
+        "region",
+        "orders",
+        pl.col("paise").alias("revenue_paise"),
+        pl.col("first_at").alias("first_order_at"),
+        pl.col("last_at").alias("last_order_at"),
+    )
+
+
+def monthly_trends(scope: pl.LazyFrame) -> pl.LazyFrame:
     """Months in the business zone by `akasa.core.zones` (the rules table mode uses too)."""
-    month_key = pl.col("ordered_at").map_batches(
-        lambda utc: zones.month_keys(utc, ctx.timezone), return_dtype=pl.Int64
-    )
     return (
-        scope.with_columns(month_key.alias("month_key"))
-        .group_by("month_key")
+        scope.group_by("month_key")
         .agg(
-            pl.len().alias("orders"),
+            pl.col("orders").sum(),
             distinct_customers().alias("customers"),
             pl.col("units").sum(),
             pl.col("paise").sum().alias("revenue_paise"),
@@ -99,62 +133,64 @@ def monthly_trends(scope: pl.LazyFrame, ctx: KpiContext) -> pl.LazyFrame:
 def regional_revenue(scope: pl.LazyFrame) -> pl.LazyFrame:
     return scope.group_by("region").agg(
         pl.col("paise").sum().alias("revenue_paise"),
-        pl.len().alias("orders"),
+        pl.col("orders").sum(),
         distinct_customers().alias("customers"),
     )
 
 
-def top_customers(scope: pl.LazyFrame, ctx: KpiContext) -> pl.LazyFrame:
+def top_customers(customers: pl.LazyFrame, ctx: KpiContext) -> pl.LazyFrame:
     return (
-        scope.filter(
-            pl.col("customer_id").is_not_null() & (pl.col("ordered_at") >= ctx.window_start)
-        )
-        .group_by("customer_id")
-        .agg(
-            pl.col("customer_name").first(),
-            pl.col("region").first(),
-            pl.len().alias("orders"),
-            pl.col("paise").sum().alias("revenue_paise"),
+        customers.filter(pl.col("window_orders") > 0)
+        .select(
+            "customer_id",
+            "customer_name",
+            "region",
+            pl.col("window_orders").alias("orders"),
+            pl.col("window_paise").alias("revenue_paise"),
         )
         .with_columns(pl.col("revenue_paise").rank("min", descending=True).alias("rank"))
         .filter(pl.col("rank") <= ctx.top)
     )
 
 
-def previous_month_to_date(scope: pl.LazyFrame, ctx: KpiContext) -> pl.LazyFrame:
-    """The like-for-like base of the as_of month's growth."""
+def previous_month_to_date(orders: pl.LazyFrame, ctx: KpiContext) -> pl.LazyFrame:
+    """The like-for-like base of the as_of month's growth: from the orders, not the scope
+    (whose rows are whole months)."""
     start, end = ctx.previous_month_to_date
-    return scope.filter(pl.col("ordered_at").is_between(start, end)).select(
+    return orders.filter(pl.col("ordered_at").is_between(start, end)).select(
         pl.len().alias("orders"), pl.col("paise").sum().alias("revenue_paise")
     )
 
 
-def window_totals(scope: pl.LazyFrame, ctx: KpiContext) -> pl.LazyFrame:
+def window_totals(scope: pl.LazyFrame) -> pl.LazyFrame:
     """Every order of the top-customers window, with a customer record or not."""
-    return scope.filter(pl.col("ordered_at") >= ctx.window_start).select(
-        pl.len().alias("orders"), pl.col("paise").sum().alias("revenue_paise")
+    return scope.select(
+        pl.col("window_orders").sum().alias("orders"),
+        pl.col("window_paise").sum().alias("revenue_paise"),
     )
 
 
 def totals(scope: pl.LazyFrame) -> pl.LazyFrame:
     return scope.select(
-        pl.len().alias("orders"),
+        pl.col("orders").sum(),
         distinct_customers().alias("customers"),
         pl.col("paise").sum().alias("revenue_paise"),
-        pl.col("customer_id").is_null().sum().alias("unmatched_orders"),
+        pl.col("orders").filter(pl.col("customer_id").is_null()).sum().alias("unmatched_orders"),
     )
 
 
 def compute(lake: Lake, ctx: KpiContext) -> RawKpis:
-    scope = orders_in_scope(lake, ctx).cache()
+    orders = orders_in_scope(lake, ctx).cache()
+    numbers = scope(orders, lake, ctx).cache()
+    customers = per_customer(numbers).cache()
     queries = {
-        "repeat_customers": repeat_customers(scope),
-        "monthly_trends": monthly_trends(scope, ctx),
-        "regional_revenue": regional_revenue(scope),
-        "top_customers": top_customers(scope, ctx),
-        "previous_month_to_date": previous_month_to_date(scope, ctx),
-        "window_totals": window_totals(scope, ctx),
-        "totals": totals(scope),
+        "repeat_customers": repeat_customers(customers),
+        "monthly_trends": monthly_trends(numbers),
+        "regional_revenue": regional_revenue(numbers),
+        "top_customers": top_customers(customers, ctx),
+        "previous_month_to_date": previous_month_to_date(orders, ctx),
+        "window_totals": window_totals(numbers),
+        "totals": totals(numbers),
     }
     frames = pl.collect_all(list(queries.values()))
     return RawKpis.of(dict(zip(queries, frames, strict=True)))
