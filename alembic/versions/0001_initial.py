@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
+from akasa.backends.sql.migration_types import MYSQL, TABLE, utc_datetime
 from akasa.backends.sql.resumable import has_table, index_columns
 from alembic import op
 
@@ -22,19 +23,6 @@ revision = "0001"
 down_revision = None
 branch_labels = None
 depends_on = None
-
-MYSQL = ("mysql", "mariadb")
-# InnoDB (transactions), utf8mb4 with binary collation (byte-wise text, as Polars).
-TABLE: dict[str, Any] = {
-    f"{prefix}_{name}": value
-    for prefix in MYSQL
-    for name, value in {"engine": "InnoDB", "charset": "utf8mb4", "collate": "utf8mb4_bin"}.items()
-}
-
-
-def utc_datetime() -> sa.types.TypeEngine[Any]:
-    """Naive UTC; microseconds on MySQL need DATETIME(6)."""
-    return sa.DateTime().with_variant(mysql.DATETIME(fsp=6), *MYSQL)
 
 
 def upgrade() -> None:

@@ -17,11 +17,9 @@ Create Date: 2026-12-02
 
 from __future__ import annotations
 
-from typing import Any
-
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql
 
+from akasa.backends.sql.migration_types import TABLE, utc_datetime
 from akasa.backends.sql.resumable import has_table, index_columns
 from alembic import op
 
@@ -29,18 +27,6 @@ revision = "0003"
 down_revision = "0002"
 branch_labels = None
 depends_on = None
-
-MYSQL = ("mysql", "mariadb")
-TABLE: dict[str, Any] = {
-    f"{prefix}_{name}": value
-    for prefix in MYSQL
-    for name, value in {"engine": "InnoDB", "charset": "utf8mb4", "collate": "utf8mb4_bin"}.items()
-}
-
-
-def utc_datetime() -> sa.types.TypeEngine[Any]:
-    """Naive UTC; microseconds on MySQL need DATETIME(6)."""
-    return sa.DateTime().with_variant(mysql.DATETIME(fsp=6), *MYSQL)
 
 
 def upgrade() -> None:

@@ -65,23 +65,33 @@ from akasa.core.zones import OffsetPeriods
 from akasa.kpi.context import KpiContext
 from akasa.kpi.spec import RAW_SCHEMAS, UNKNOWN_REGION, RawKpis
 
-SCOPE = Table(
+
+def _temporary(name: str, *columns: Column[Any]) -> Table:
+    """A per-session table: not in the schema's metadata, so Alembic never sees it; on
+    MySQL the binary collation, so ids group and count as in Polars."""
+    return Table(name, MetaData(), *columns, prefixes=["TEMPORARY"], **TABLE_OPTIONS)
+
+
+def _customer(nullable: bool) -> list[Column[Any]]:
+    return [
+        Column("customer_id", String(MAX_ID_CHARS), nullable=nullable),
+        Column("customer_name", String(MAX_NAME_CHARS)),
+        Column("region", String(MAX_REGION_CHARS), nullable=False),
+    ]
+
+
+def _figures(*names: str) -> list[Column[Any]]:
+    """Counts and sums in integer paise, and the first and last order (UTC)."""
+    times = ("first_at", "last_at")
+    return [Column(n, UtcDateTime() if n in times else BigInteger, nullable=False) for n in names]
+
+
+SCOPE = _temporary(
     "akasa_kpi_scope",
-    MetaData(),  # not the schema's: a per-session table Alembic never sees
     Column("mobile_number", MOBILE, nullable=False),
     Column("month_key", Integer, nullable=False),  # 202510: October 2025, business zone
-    Column("customer_id", String(MAX_ID_CHARS)),  # NULL: no customer has this number
-    Column("customer_name", String(MAX_NAME_CHARS)),
-    Column("region", String(MAX_REGION_CHARS), nullable=False),
-    Column("orders", BigInteger, nullable=False),
-    Column("paise", BigInteger, nullable=False),
-    Column("units", BigInteger, nullable=False),
-    Column("first_at", UtcDateTime(), nullable=False),
-    Column("last_at", UtcDateTime(), nullable=False),
-    Column("window_orders", BigInteger, nullable=False),
-    Column("window_paise", BigInteger, nullable=False),
-    prefixes=["TEMPORARY"],
-    **TABLE_OPTIONS,  # MySQL: the binary collation, so ids group and count as in Polars
+    *_customer(nullable=True),  # NULL: no customer has this number
+    *_figures("orders", "paise", "units", "first_at", "last_at", "window_orders", "window_paise"),
 )
 # Built after the scope is filled (cheaper than keeping it up to date row by row): the
 # per-customer table below then groups in index order instead of through a sort.
@@ -89,20 +99,10 @@ SCOPE_BY_CUSTOMER = Index("ix_akasa_kpi_scope_customer_id", SCOPE.c.customer_id)
 # The scope per customer (numbers without a customer left out), filled once from it: the
 # repeat and top customers are then a filter and a short ranking over its rows, instead
 # of two more groupings of the scope.
-CUSTOMERS = Table(
+CUSTOMERS = _temporary(
     "akasa_kpi_customers",
-    MetaData(),
-    Column("customer_id", String(MAX_ID_CHARS), nullable=False),
-    Column("customer_name", String(MAX_NAME_CHARS)),
-    Column("region", String(MAX_REGION_CHARS), nullable=False),
-    Column("orders", BigInteger, nullable=False),
-    Column("paise", BigInteger, nullable=False),
-    Column("first_at", UtcDateTime(), nullable=False),
-    Column("last_at", UtcDateTime(), nullable=False),
-    Column("window_orders", BigInteger, nullable=False),
-    Column("window_paise", BigInteger, nullable=False),
-    prefixes=["TEMPORARY"],
-    **TABLE_OPTIONS,
+    *_customer(nullable=False),
+    *_figures("orders", "paise", "first_at", "last_at", "window_orders", "window_paise"),
 )
 
 
