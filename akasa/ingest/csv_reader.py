@@ -77,9 +77,6 @@ def _read_plain(path: object, data: bytes, header: bytes) -> pl.DataFrame:
         part = _polars_csv(path, head + block, record)
         parts.append(part.rechunk().hstack(_ragged(block, width, part.height)))
         record += part.height
-    if not parts:  # the header alone
-        part = _polars_csv(path, head, record)
-        parts.append(part.hstack(_ragged(b"", width, 0)))
     return pl.concat(parts, rechunk=False)
 
 
@@ -106,7 +103,10 @@ BLOCK_BYTES = 4 << 20
 
 
 def _blocks(data: bytes, start: int) -> Iterator[bytes]:
-    """`data` from `start`, in blocks of whole lines."""
+    """`data` from `start`, in blocks of whole lines; one empty block when there is none
+    (a file of the header alone)."""
+    if start >= len(data):
+        yield b""
     while start < len(data):
         end = data.find(b"\n", start + BLOCK_BYTES)
         end = len(data) if end == -1 else end + 1

@@ -91,8 +91,9 @@ class RowLoader:
         processors = [
             c.type.dialect_impl(conn.dialect).bind_processor(conn.dialect) for c in columns
         ]
-        limit = _parameter_limit(conn, frame.width)
-        for piece in slices(frame, self.chunk_bytes, limit):
+        # One statement a row for SQLite, packets mysqlclient sizes itself: no parameter
+        # limit applies to a piece, only the memory bound.
+        for piece in slices(frame, self.chunk_bytes):
             values = [
                 [convert(v) for v in piece[c.name].to_list()]
                 if convert
