@@ -158,6 +158,14 @@ class QueryLimits:
 DEFAULT_LIMITS = QueryLimits()
 
 
+@dataclass(frozen=True)
+class OrderSpan:
+    """The oldest and newest current order time (UTC); both None in a store without orders."""
+
+    oldest: datetime | None
+    newest: datetime | None
+
+
 class Backend(Protocol):
     """One mode's store. The ingest side lands cleaned batches all or nothing; the query side
     answers the KPI run with raw frames (`akasa.kpi.spec.RAW_SCHEMAS`) that `kpi.spec`
@@ -195,9 +203,10 @@ class Backend(Protocol):
 
     # ---- the query side --------------------------------------------------------------------
 
-    def newest_order_at(self) -> datetime | None: ...
-
-    def oldest_order_at(self) -> datetime | None: ...
+    def order_span(self) -> OrderSpan:
+        """The oldest and newest current order, read together (one pass over the orders
+        in memory mode)."""
+        ...
 
     def last_ingest_at(self) -> datetime | None: ...
 

@@ -226,6 +226,25 @@ ROLLUP_TABLES: tuple[TableDef, ...] = (
         ),
     ),
     TableDef(
+        "order_months",
+        "Current orders per business-zone month and mobile number (a rollup of order_days).",
+        (
+            # Key (month, number): a KPI run reads the months up to its as_of month as one
+            # range, and the load rebuilds a month as one range (revision 0005).
+            Column("local_month", Kind.INT, primary_key=True),  # 202510
+            _mobile("mobile_number", primary_key=True),
+            _count("orders"),
+            _count("paise"),
+            _count("units"),
+            Column("first_at", Kind.UTC_TIME),
+            Column("last_at", Kind.UTC_TIME),
+            # The number's first and last local day with an order in the month: whether a
+            # run's as_of day or window start cuts through the row.
+            Column("first_day", Kind.INT),
+            Column("last_day", Kind.INT),
+        ),
+    ),
+    TableDef(
         "order_days_zone",
         "The time zone order_days is kept in (one row; none before the first build).",
         (Column("timezone", Kind.TEXT, 64, primary_key=True),),

@@ -104,12 +104,13 @@ def run(
     as_of = as_of if isinstance(as_of, AsOf) else AsOf.parse(as_of)
     mode = Mode(mode)
     backend = open_backend(settings, mode)
-    newest = backend.newest_order_at()
+    span = backend.order_span()
+    newest = span.newest
     if newest is None and as_of.kind == "latest":  # latest needs an order to be latest
         raise NoDataError(f"the {mode} store holds no orders yet; run akasa ingest first")
     now = now or datetime.now(UTC)
     ctx = resolve(as_of, newest, settings.timezone, window_days, top, now=now)
-    warnings = as_of_warnings(ctx, newest, backend.oldest_order_at(), mode)
+    warnings = as_of_warnings(ctx, newest, span.oldest, mode)
     raw = backend.compute(ctx)
     tables = spec.finalise(raw, ctx)
     headline = summary.build(raw, tables, ctx)

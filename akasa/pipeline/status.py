@@ -104,13 +104,14 @@ def status(
     try:
         ledger = backend.ledger()
         newest_batch = max(ledger["batch_id"].to_list(), default=None)
+        span = backend.order_span()
         return replace(
             result,
             store=store,
             batches=ledger.height,
             ledger=[LedgerEntry(**row) for row in ledger.tail(ledger_entries).to_dicts()],
-            newest_order_at=backend.newest_order_at(),
-            oldest_order_at=backend.oldest_order_at(),
+            newest_order_at=span.newest,
+            oldest_order_at=span.oldest,
             last_ingest_at=backend.last_ingest_at(),
             tables=backend.table_sizes(),
             outputs=_outputs(settings, mode, newest_batch),

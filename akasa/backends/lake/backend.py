@@ -11,6 +11,7 @@ from akasa.backends.base import (
     DEFAULT_LIMITS,
     REJECT_ROW_SCHEMA,
     Mode,
+    OrderSpan,
     QueryLimits,
     QueryResult,
     StoreState,
@@ -54,11 +55,8 @@ class LakeBackend:
 
     # ---- the query side --------------------------------------------------------------------
 
-    def newest_order_at(self) -> datetime | None:
-        return kpis.newest_order_at(self.lake)
-
-    def oldest_order_at(self) -> datetime | None:
-        return kpis.oldest_order_at(self.lake)
+    def order_span(self) -> OrderSpan:
+        return kpis.order_span(self.lake)
 
     def last_ingest_at(self) -> datetime | None:
         return max((e.finished_at for e in self.lake.entries()), default=None)

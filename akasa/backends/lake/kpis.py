@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import polars as pl
 
-from akasa.backends.base import top_reasons_per_kind
+from akasa.backends.base import OrderSpan, top_reasons_per_kind
 from akasa.backends.lake.store import Lake
 from akasa.core import zones
 from akasa.kpi.context import KpiContext
 from akasa.kpi.spec import PAISE, UNKNOWN_REGION, RawKpis
 
 
-def newest_order_at(lake: Lake) -> datetime | None:
-    newest: datetime | None = (
-        lake.current("orders").select(pl.col("ordered_at").max()).collect().item()
-    )
-    return newest
-
-
-def oldest_order_at(lake: Lake) -> datetime | None:
-    oldest: datetime | None = (
-        lake.current("orders").select(pl.col("ordered_at").min()).collect().item()
-    )
-    return oldest
+def order_span(lake: Lake) -> OrderSpan:
+    times = pl.col("ordered_at")
+    found = lake.current("orders").select(times.min().alias("oldest"), times.max().alias("newest"))
+    oldest, newest = found.collect().row(0)
+    return OrderSpan(oldest, newest)
 
 
 def orders_in_scope(lake: Lake, ctx: KpiContext) -> pl.LazyFrame:

@@ -1,38 +1,48 @@
-"""The KPI rollup of table mode: current orders per mobile number and business-zone day.
+"""The KPI rollups of table mode: current orders per mobile number and business-zone day
+(`order_days`) and month (`order_months`).
 
 `order_days` holds, per number and local day, the orders, paise, units and first and last
-order time of the orders that are current (a later batch replaces an order whole). The
-load keeps it up to date inside the ingest's transaction (`refresh`, called by
+order time of the orders that are current (a later batch replaces an order whole);
+`order_months` the same per number and local month, with the number's first and last day
+in it. The load keeps both up to date inside the ingest's transaction (`refresh`, called by
 `SqlWriter.commit`): every local day an ingest touched (the days of the orders it loaded
 and of the versions those replaced) is rebuilt from `orders` with one grouped range read
-of the covering time index; so re-ingesting, superseding and an idempotent reload leave
-exactly the rollup a build from scratch would give.
+of the covering time index, then every month of those days from `order_days`; so
+re-ingesting, superseding and an idempotent reload leave exactly the rollups a build from
+scratch would give.
 
 A local day is `[local midnight, next local midnight)` in the business zone
-(AKASA_TIMEZONE), the same UTC bounds `akasa.kpi.context` gives a run. The rollup is only
-right for the zone it was built in, which `order_days_zone` records: a run in another
-zone reads the orders instead (`usable`), and the next ingest rebuilds the whole rollup
-in its zone.
+(AKASA_TIMEZONE), the same UTC bounds `akasa.kpi.context` gives a run. The rollups are only
+right for the zone they were built in, which `order_days_zone` records: a run in another
+zone reads the orders instead (`plan`), and the next ingest rebuilds them whole in its
+zone.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import polars as pl
 from sqlalchemy import Connection, Integer, delete, func, insert, literal, select
 
 from akasa.backends.sql.dialects import SqlDialect
-from akasa.backends.sql.schema import order_days, order_days_zone, orders
+from akasa.backends.sql.schema import order_days, order_days_zone, order_months, orders
 from akasa.core import zones
 from akasa.kpi.context import ONE_MICROSECOND, KpiContext
 
 COLUMNS = [c.name for c in order_days.columns]
+MONTH_COLUMNS = [c.name for c in order_months.columns]
 
 
 def day_key(day: date) -> int:
     return day.year * 10_000 + day.month * 100 + day.day
+
+
+def month_days(month: int) -> tuple[int, int]:
+    """The first and last day key a month key can hold (202502 -> 20250201, 20250231)."""
+    return month * 100 + 1, month * 100 + 31
 
 
 def local_days(times: pl.Series, timezone: str) -> set[date]:
@@ -51,15 +61,20 @@ def recorded_zone(conn: Connection) -> str | None:
 
 
 def refresh(conn: Connection, touched: Iterable[date], timezone: str) -> None:
-    """Brings the rollup up to date after a load, in the load's transaction: the touched
-    days, or every day with an order when it was kept in another zone (or never built)."""
+    """Brings the rollups up to date after a load, in the load's transaction: the touched
+    days and their months, or every day with an order when they were kept in another zone
+    (or never built)."""
     if recorded_zone(conn) != timezone:
         conn.execute(delete(order_days))
+        conn.execute(delete(order_months))
         conn.execute(delete(order_days_zone))
         conn.execute(insert(order_days_zone), [{"timezone": timezone}])
         touched = _days_with_orders(conn)
-    for day in sorted(set(touched)):
+    days = sorted(set(touched))
+    for day in days:
         _rebuild(conn, day, timezone)
+    for month in sorted({day_key(day) // 100 for day in days}):
+        _rebuild_month(conn, month)
 
 
 def _days_with_orders(conn: Connection) -> set[date]:
@@ -98,10 +113,52 @@ def _rebuild(conn: Connection, day: date, timezone: str) -> None:
     conn.execute(insert(order_days).from_select(COLUMNS, rows))
 
 
-def usable(conn: Connection, ctx: KpiContext) -> tuple[int, int] | None:
-    """(as_of day, window's first day) as day keys when the run's bounds are whole local
-    days of the zone the rollup is kept in; None: the run reads the orders (an `--as-of
-    now` run, or a rollup in another zone)."""
+def _rebuild_month(conn: Connection, month: int) -> None:
+    """A month of `order_months` from its days in `order_days` (one range of its day index)."""
+    first, last = month_days(month)
+    days = order_days.c
+    conn.execute(delete(order_months).where(order_months.c.local_month == month))
+    rows = (
+        select(
+            literal(month, Integer),
+            days.mobile_number,
+            func.sum(days.orders),
+            func.sum(days.paise),
+            func.sum(days.units),
+            func.min(days.first_at),
+            func.max(days.last_at),
+            func.min(days.local_day),
+            func.max(days.local_day),
+        )
+        .where(days.local_day >= first, days.local_day <= last)
+        .group_by(days.mobile_number)
+    )
+    conn.execute(insert(order_months).from_select(MONTH_COLUMNS, rows))
+
+
+@dataclass(frozen=True)
+class RollupPlan:
+    """How a run with whole-day bounds reads the rollups: day keys of its as_of day and
+    first window day, and the months (at most those two days' months) whose rows either
+    day cuts through, which are read from `order_days`; every other month up to the
+    as_of month is read whole from `order_months`."""
+
+    as_of_day: int
+    first_day: int
+    day_months: tuple[int, ...]
+
+    @property
+    def as_of_month(self) -> int:
+        return self.as_of_day // 100
+
+
+def plan(conn: Connection, ctx: KpiContext) -> RollupPlan | None:
+    """The plan when the run's bounds are whole local days of the zone the rollups are kept
+    in; None: the run reads the orders (an `--as-of now` run, or rollups in another zone).
+
+    The as_of day cuts its month when the month has a later day with orders, the window
+    start when its month has days with orders on both sides of it: two look-ups in the
+    day index each (per month, not per number: a month read from days is still right)."""
     as_of_day = ctx.as_of_local.date()
     after = zones.local_midnight(as_of_day + timedelta(days=1), ctx.timezone)
     first_day = ctx.window_start.astimezone(ctx.zone).date()
@@ -110,4 +167,22 @@ def usable(conn: Connection, ctx: KpiContext) -> tuple[int, int] | None:
     )
     if not whole_days or recorded_zone(conn) != ctx.timezone:
         return None
-    return day_key(as_of_day), day_key(first_day)
+    as_of_key, first_key = day_key(as_of_day), day_key(first_day)
+    cut = []
+    if _any_day(conn, as_of_key + 1, month_days(as_of_key // 100)[1]):
+        cut.append(as_of_key // 100)
+    month_start, month_end = month_days(first_key // 100)
+    if (
+        first_key // 100 not in cut
+        and _any_day(conn, month_start, first_key - 1)
+        and _any_day(conn, first_key, month_end)
+    ):
+        cut.append(first_key // 100)
+    return RollupPlan(as_of_key, first_key, tuple(sorted(cut)))
+
+
+def _any_day(conn: Connection, first: int, last: int) -> bool:
+    """Whether `order_days` has a row from day key `first` to `last` (the day index)."""
+    days = order_days.c.local_day
+    found = conn.execute(select(days).where(days >= first, days <= last).limit(1)).first()
+    return found is not None

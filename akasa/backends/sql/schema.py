@@ -145,6 +145,14 @@ def _table(definition: defs.TableDef) -> Table:
 
 # Load order (parents first); delete in reverse.
 TABLES: tuple[Table, ...] = tuple(_table(t) for t in defs.TABLES)
-batches, rejects, customers, customer_mobiles, orders, order_lines, order_days, order_days_zone = (
-    TABLES
-)
+(
+    batches,
+    rejects,
+    customers,
+    customer_mobiles,
+    orders,
+    order_lines,
+    order_days,
+    order_months,
+    order_days_zone,
+) = TABLES

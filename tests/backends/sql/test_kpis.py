@@ -93,7 +93,7 @@ def test_ledger_and_reject_reasons_match_memory(migrated: TestDatabase, tmp_path
     assert kinds == sorted(kinds) and set(kinds) == {"customers", "orders"}
     assert max(kinds.count(k) for k in kinds) == 3
     assert reasons.equals(memory.reject_reasons(3).cast({"records": pl.Int64}))
-    assert db.newest_order_at() == memory.newest_order_at()
+    assert db.order_span() == memory.order_span()
 
 
 DIALECTS = [mysql.dialect(), postgresql.dialect(), sqlite.dialect()]

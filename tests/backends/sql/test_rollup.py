@@ -12,9 +12,12 @@ from sqlalchemy import inspect, select, text, update
 
 from akasa.backends.base import Mode
 from akasa.backends.sql import migrate as migrations
+from akasa.backends.sql import rollup
 from akasa.backends.sql.engine import open_database
 from akasa.backends.sql.kpis import rollup_scope_rows
-from akasa.backends.sql.schema import order_days, order_days_zone, orders
+from akasa.backends.sql.rollup import RollupPlan
+from akasa.backends.sql.schema import order_days, order_days_zone, order_months, orders
+from akasa.kpi.context import AsOf, resolve
 from akasa.pipeline.migrate import migrate
 from tests.builders import customers_csv, kpis, line, load, orders_xml
 from tests.db import TestDatabase
@@ -82,7 +85,41 @@ def _check(database: TestDatabase, zone: str) -> None:
     recorded, rows, current = _rollup(database)
     assert recorded == zone
     normalised = [(*r[:6], _naive(r[6]), _naive(r[7])) for r in rows]
-    assert normalised == _expected(current, zone)
+    expected = _expected(current, zone)
+    assert normalised == expected
+    assert _months(database) == _expected_months(expected)
+
+
+def _months(database: TestDatabase) -> list[tuple[object, ...]]:
+    engine = database.engine()
+    try:
+        with engine.connect() as conn:
+            found = conn.execute(select(*order_months.columns)).all()
+    finally:
+        engine.dispose()
+    return sorted((*r[:5], _naive(r[5]), _naive(r[6]), *r[7:]) for r in found)
+
+
+def _expected_months(days: list[tuple[object, ...]]) -> list[tuple[object, ...]]:
+    """`order_months` built in Python from the expected days: (month, number, orders,
+    paise, units, first_at, last_at, first_day, last_day)."""
+    months: dict[tuple[object, object], list[tuple[object, ...]]] = {}
+    for day in days:
+        months.setdefault((day[2], day[0]), []).append(day)
+    return sorted(
+        (
+            month,
+            mobile,
+            sum(d[3] for d in found),  # type: ignore[misc]
+            sum(d[4] for d in found),  # type: ignore[misc]
+            sum(d[5] for d in found),  # type: ignore[misc]
+            min(d[6] for d in found),  # type: ignore[type-var]
+            max(d[7] for d in found),  # type: ignore[type-var]
+            min(d[1] for d in found),  # type: ignore[type-var]
+            max(d[1] for d in found),  # type: ignore[type-var]
+        )
+        for (month, mobile), found in months.items()
+    )
 
 
 def _naive(value: object) -> object:
@@ -173,6 +210,70 @@ def test_runs_with_and_without_the_rollup_agree(
     assert_same_outputs(settings, as_of=as_of, window_days=3)
 
 
+def _three_months(settings: object, tmp_path: Path) -> None:
+    """Orders every 11 hours from mid-December to mid-February, by four numbers."""
+    start = datetime(2024, 12, 14, 18, 45)
+    lines = [
+        line(
+            f"O{i}",
+            f"900000000{i % 4}",
+            (start + timedelta(hours=11 * i)).isoformat() + "+05:30",
+            "S1",
+            1 + i % 3,
+            f"{i}.25",
+        )
+        for i in range(140)
+    ]
+    load(settings, orders=[orders_xml(tmp_path / "o.xml", lines)], mode="both")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("as_of", "window_days"),
+    [
+        ("2025-01-31", 31),  # cuts no month: every month whole
+        ("2025-01-31", 10),  # the window starts inside January
+        ("2025-01-20", 1),  # January has later days
+        ("2025-01-20", 35),  # later days in January, the window starts inside December
+        ("2025-02-01", 60),  # the window starts before the first order
+        ("latest", 45),
+    ],
+)
+def test_months_cut_by_the_as_of_day_or_the_window_are_read_from_days(
+    migrated: TestDatabase, tmp_path: Path, as_of: str, window_days: int
+) -> None:
+    settings = migrated.settings()
+    _three_months(settings, tmp_path)
+    _check(migrated, "Asia/Kolkata")
+    assert_same_outputs(settings, as_of=as_of, window_days=window_days)
+
+
+@pytest.mark.parametrize(
+    ("as_of", "window_days", "day_months"),
+    [
+        ("2025-01-31", 31, ()),
+        ("2025-01-31", 10, (202501,)),
+        ("2025-01-20", 1, (202501,)),
+        ("2025-01-20", 35, (202412, 202501)),
+        ("2025-01-20", 40, (202501,)),  # no order in December before the window
+        ("2025-02-28", 90, ()),  # the window starts before any order
+        ("2024-12-31", 3, (202412,)),
+    ],
+)
+def test_the_plan_reads_days_only_for_the_months_a_bound_cuts(
+    migrated: TestDatabase, tmp_path: Path, as_of: str, window_days: int, day_months: tuple[int]
+) -> None:
+    settings = migrated.settings()
+    _three_months(settings, tmp_path)
+    ctx = resolve(AsOf.parse(as_of), None, settings.timezone, window_days, 10)
+    engine = migrated.engine()
+    try:
+        with engine.connect() as conn:
+            found = rollup.plan(conn, ctx)
+    finally:
+        engine.dispose()
+    assert found is not None and found.day_months == day_months
+
+
 def test_a_whole_day_run_reads_the_rollup_and_a_now_run_the_orders(
     migrated: TestDatabase, tmp_path: Path
 ) -> None:
@@ -182,7 +283,7 @@ def test_a_whole_day_run_reads_the_rollup_and_a_now_run_the_orders(
     load(settings, orders=[orders_xml(tmp_path / "o.xml", lines)], mode="table")
     engine = migrated.engine()
     with engine.begin() as conn:
-        conn.execute(update(order_days).values(paise=order_days.c.paise + 1))
+        conn.execute(update(order_months).values(paise=order_months.c.paise + 1))
     engine.dispose()
 
     def revenue(as_of: str) -> object:
@@ -229,6 +330,39 @@ def test_revision_0004_rekeys_the_rollup_and_the_next_ingest_rebuilds_it(
     assert_same_outputs(settings, as_of="2025-01-11", window_days=2)
 
 
+def test_revision_0005_adds_the_month_rollup_and_the_next_ingest_builds_it(
+    database: TestDatabase, tmp_path: Path
+) -> None:
+    """Down to 0004 the month rollup goes and the days stay; up again, the zone is emptied,
+    so runs read the orders (and agree) until an ingest builds both rollups."""
+    settings = database.settings()
+    migrate(settings)
+    _three_months(settings, tmp_path)
+    _check(database, "Asia/Kolkata")
+    migrations.downgrade(open_database(settings), "0004")
+    assert not _has_table(database, "order_months")
+    assert _rollup(database)[0] == "Asia/Kolkata"
+    migrate(settings)
+    assert _rollup(database)[0] is None and _months(database) == []
+    assert_same_outputs(settings, as_of="2025-01-20", window_days=35)
+    later = orders_xml(
+        tmp_path / "d2" / "orders.xml",
+        [line("O999", M2, "2025-02-20T04:00:00+05:30", "S1", 1, "9")],
+    )
+    load(settings, orders=[later], mode="both")
+    _check(database, "Asia/Kolkata")  # both rebuilt whole
+    assert_same_outputs(settings, as_of="2025-01-31", window_days=31)
+
+
+def _has_table(database: TestDatabase, name: str) -> bool:
+    engine = database.engine()
+    try:
+        with engine.connect() as conn:
+            return inspect(conn).has_table(name)
+    finally:
+        engine.dispose()
+
+
 def _key(database: TestDatabase) -> list[str]:
     engine = database.engine()
     try:
@@ -239,9 +373,10 @@ def _key(database: TestDatabase) -> list[str]:
 
 
 @pytest.mark.db
-def test_mariadb_groups_the_rollup_in_key_order(mariadb: TestDatabase, tmp_path: Path) -> None:
-    """The run's scope groups `order_days` by number and month: in key order, with no
-    temporary table and no sort (at a million order lines these took half the run)."""
+def test_mariadb_reads_whole_months_in_key_order(mariadb: TestDatabase, tmp_path: Path) -> None:
+    """A run whose as_of day and window start cut no month reads `order_months` as one
+    key range, with no temporary table and no sort (grouping the days per number and
+    month took half the run at a million order lines)."""
     settings = mariadb.settings()
     migrate(settings)
     lines = [
@@ -252,15 +387,16 @@ def test_mariadb_groups_the_rollup_in_key_order(mariadb: TestDatabase, tmp_path:
     engine = mariadb.engine()
     try:
         with engine.connect() as conn:
-            conn.execute(text("ANALYZE TABLE order_days"))
-            query = rollup_scope_rows(20250131, 20250101).compile(
+            conn.execute(text("ANALYZE TABLE order_months"))
+            query = rollup_scope_rows(RollupPlan(20250131, 20250101, ())).compile(
                 conn, compile_kwargs={"literal_binds": True}
             )
             plan = conn.execute(text(f"EXPLAIN {query}")).mappings().all()
     finally:
         engine.dispose()
-    rollup_rows = [row for row in plan if row["table"] == "order_days"]
-    assert rollup_rows, plan
+    assert [row["table"] for row in plan if row["table"].startswith("order_")] == [
+        "order_months"
+    ], plan
     assert all(
         "temporary" not in (row["Extra"] or "") and "filesort" not in (row["Extra"] or "")
         for row in plan

@@ -87,7 +87,7 @@ def test_times_keep_microseconds_and_come_back_as_utc(
     assert str(stored) == "2025-03-04 05:06:07.123456"
     expected = datetime(2025, 3, 4, 5, 6, 7, 123456, tzinfo=UTC)
     assert migrated.snapshot()["orders"][0][2] == expected
-    assert open_backend(settings, Mode.table).newest_order_at() == expected
+    assert open_backend(settings, Mode.table).order_span().newest == expected
 
 
 # ---- idempotency -------------------------------------------------------------------------
