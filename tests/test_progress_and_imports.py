@@ -98,3 +98,37 @@ def test_each_daily_command_imports_only_what_it_needs(tmp_path: Path) -> None:
         )
         loaded = set(ast.literal_eval(out.stdout.strip().splitlines()[-1]))
         assert loaded & NOT_NEEDED[name] == set(), name
+
+
+def test_a_table_mode_run_does_not_import_alembic(tmp_path: Path) -> None:
+    """The schema check compares the database's revision with `HEAD`: Alembic is for
+    `akasa migrate` only."""
+    env = {**os.environ, "AKASA_DATA_DIR": str(tmp_path / "data")}
+    env.pop("AKASA_DATABASE_URL", None)  # the default SQLite database in the data dir
+    steps = [["migrate"], ["ingest", "-m", "table", "-c", str(SAMPLE_DIR), "-o", str(SAMPLE_DIR)]]
+    prepare = (
+        "from akasa.cli import app\n"
+        "from typer.testing import CliRunner\n"
+        f"for args in {steps!r}:\n"
+        "    result = CliRunner().invoke(app, args)\n"
+        "    assert result.exit_code == 0, result.output\n"
+    )
+    subprocess.run([sys.executable, "-c", prepare], check=True, cwd=tmp_path, env=env)
+    code = (
+        "import sys\n"
+        "from akasa.cli import app\n"
+        "from typer.testing import CliRunner\n"
+        "result = CliRunner().invoke(app, ['run', '-m', 'table', '-q'])\n"
+        "assert result.exit_code == 0, result.output\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules}))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+        env=env,
+    )
+    loaded = set(ast.literal_eval(out.stdout.strip().splitlines()[-1]))
+    assert "sqlalchemy" in loaded and "alembic" not in loaded

@@ -94,6 +94,12 @@ def test_an_empty_or_outdated_schema_is_refused(database: TestDatabase) -> None:
         open_backend(settings, Mode.table)
 
 
+def test_the_head_every_command_checks_is_the_scripts_head() -> None:
+    """`HEAD` spares each table-mode command importing Alembic; it must name the newest
+    script."""
+    assert migrations.scripts().get_current_head() == migrations.HEAD
+
+
 def test_a_revision_from_a_newer_akasa_is_refused(migrated: TestDatabase) -> None:
     engine = migrated.engine()
     try:
