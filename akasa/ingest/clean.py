@@ -457,7 +457,7 @@ def clean_orders(
     frame = raw.with_columns(
         n.by_distinct(raw["mobile_number"], n.mobile).alias(C_MOBILE),
         n.timestamps_utc(raw["order_date_time"], source_timezone).alias(C_TIME),
-        n.by_distinct(raw["total_amount"], n.amount_paise).alias(C_TOTAL),
+        n.amounts_paise(raw["total_amount"]).alias(C_TOTAL),
         raw.select(n.sku_count(pl.col("sku_count")))["sku_count"].alias(C_SKU),
     )
     checks: list[Check] = [

@@ -81,35 +81,55 @@ def sku_count(expr: pl.Expr) -> pl.Expr:
 _CURRENCY = r"^(?i:₹|rs\.?|inr)"
 
 
-def amount_paise(expr: pl.Expr) -> pl.Expr:
-    """A decimal >= 0 in integer paise, rounded half away from zero to 2 places.
+def amounts_paise(texts: pl.Series) -> pl.Series:
+    """Decimals >= 0 in integer paise, rounded half away from zero to 2 places; null where
+    a text is not one.
 
     Currency marks (₹, Rs, Rs., INR, any case, before the number), thousands commas and
     spaces are stripped; `-0` (any zeros) is 0.00. Integer arithmetic on the digits keeps
-    it exact; the rounded value must stay below 10^12 rupees. One pattern splits sign,
-    whole part and fraction, so the text is matched once (every further use of a part
-    would match it again, where Polars does not share the work).
+    it exact; the rounded value must stay below 10^12 rupees. Parsed once per distinct
+    text (every line of an order repeats its total).
     """
-    text = expr.cast(pl.String).fill_null("").str.strip_chars()
+    return on_distinct(texts, _parse_amounts)
+
+
+def _parse_amounts(frame: pl.DataFrame) -> pl.Series:
+    """Stage by stage, each part a column: as one expression, Polars evaluated the pattern
+    again for every use of a part (eight times slower)."""
+    text = pl.col("v").cast(pl.String).fill_null("").str.strip_chars()
     bare = text.str.replace(_CURRENCY, "").str.replace_all(r"[,\s]", "")
-    parts = bare.str.extract_groups(r"^(-?)([0-9]*)(?:\.([0-9]*))?$")
-    sign, whole_digits = parts.struct.field("1"), parts.struct.field("2")
-    fraction = parts.struct.field("3").fill_null("")
-    integer = whole_digits.str.strip_chars_start("0")
-    # A minus sign is allowed on zero alone: -0 and -0.00 mean 0.00.
-    zero = (integer.str.len_chars() == 0) & ~fraction.str.contains("[1-9]")
-    valid = (
-        whole_digits.is_not_null()
-        & (whole_digits.str.len_chars() + fraction.str.len_chars() > 0)  # a digit at all
-        & (integer.str.len_chars() <= MAX_AMOUNT_INTEGER_DIGITS)
-        & ((sign == "") | zero)
+    parts = (
+        frame.lazy()
+        .select(bare.str.extract_groups(r"^(-?)([0-9]*)(?:\.([0-9]*))?$").alias("parts"))
+        .unnest("parts")
+        .select(
+            pl.col("1").alias("sign"),
+            pl.col("2").alias("whole_digits"),
+            pl.col("3").fill_null("").alias("fraction"),
+        )
+        .with_columns(integer=pl.col("whole_digits").str.strip_chars_start("0"))
+        .with_columns(
+            integer_digits=pl.col("integer").str.len_chars(),
+            padded=(pl.col("fraction") + "000").str.slice(0, 3),
+        )
     )
-    padded = (fraction + "000").str.slice(0, 3)
+    integer, fraction = pl.col("integer"), pl.col("fraction")
+    integer_digits = pl.col("integer_digits")
+    # A minus sign is allowed on zero alone: -0 and -0.00 mean 0.00.
+    zero = (integer_digits == 0) & ~fraction.str.contains("[1-9]")
+    valid = (
+        pl.col("whole_digits").is_not_null()
+        & (pl.col("whole_digits").str.len_chars() + fraction.str.len_chars() > 0)  # a digit
+        & (integer_digits <= MAX_AMOUNT_INTEGER_DIGITS)
+        & ((pl.col("sign") == "") | zero)
+    )
+    padded = pl.col("padded")
     cents = padded.str.slice(0, 2).cast(pl.Int64, strict=False)
     round_up = (padded.str.slice(2, 1).cast(pl.Int64, strict=False) >= 5).cast(pl.Int64)
-    whole = pl.when(integer.str.len_chars() > 0).then(integer).otherwise(pl.lit("0"))
+    whole = pl.when(integer_digits > 0).then(integer).otherwise(pl.lit("0"))
     paise = whole.cast(pl.Int64, strict=False) * 100 + cents + round_up
-    return pl.when(valid & (paise < AMOUNT_LIMIT_PAISE)).then(paise)
+    found = parts.select(pl.when(valid & (paise < AMOUNT_LIMIT_PAISE)).then(paise).alias("out"))
+    return found.collect()["out"]
 
 
 def paise_to_money(expr: pl.Expr) -> pl.Expr:

@@ -163,14 +163,14 @@ def test_sku_count(raw: str, expected: int | None) -> None:
     ],
 )
 def test_amount(raw: str, paise: int | None) -> None:
-    assert apply(n.amount_paise, [raw]) == [paise]
+    assert n.amounts_paise(pl.Series([raw])).to_list() == [paise]
 
 
 @given(st.integers(min_value=0, max_value=10**14 - 1))
 def test_amount_round_trips_its_own_text(paise: int) -> None:
     text = f"{paise // 100}.{paise % 100:02d}"
-    assert apply(n.amount_paise, [text]) == [paise]
-    assert apply(n.amount_paise, [f"₹{paise // 100:,}.{paise % 100:02d}"]) == [paise]
+    shown = f"₹{paise // 100:,}.{paise % 100:02d}"
+    assert n.amounts_paise(pl.Series([text, shown, text])).to_list() == [paise] * 3
 
 
 # ---- date-times --------------------------------------------------------------------------------
