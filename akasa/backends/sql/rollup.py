@@ -60,10 +60,10 @@ def recorded_zone(conn: Connection) -> str | None:
     return zone
 
 
-def refresh(conn: Connection, touched: Iterable[date], timezone: str) -> None:
+def refresh(conn: Connection, touched: Iterable[date], timezone: str) -> tuple[int, int]:
     """Brings the rollups up to date after a load, in the load's transaction: the touched
     days and their months, or every day with an order when they were kept in another zone
-    (or never built)."""
+    (or never built). Returns how many days and months were rebuilt."""
     if recorded_zone(conn) != timezone:
         conn.execute(delete(order_days))
         conn.execute(delete(order_months))
@@ -73,8 +73,10 @@ def refresh(conn: Connection, touched: Iterable[date], timezone: str) -> None:
     days = sorted(set(touched))
     for day in days:
         _rebuild(conn, day, timezone)
-    for month in sorted({day_key(day) // 100 for day in days}):
+    months = sorted({day_key(day) // 100 for day in days})
+    for month in months:
         _rebuild_month(conn, month)
+    return len(days), len(months)
 
 
 def _days_with_orders(conn: Connection) -> set[date]:

@@ -84,7 +84,14 @@ class SqlWriter:
         started = time.perf_counter()
         try:
             with self.database.errors():
-                rollup.refresh(self.conn, self.touched, self.database.timezone)
+                days, months = rollup.refresh(self.conn, self.touched, self.database.timezone)
+                refreshed = time.perf_counter()
+                log.info(
+                    "KPI rollups: %d day(s) and %d month(s) rebuilt in %.2f s",
+                    days,
+                    months,
+                    refreshed - started,
+                )
                 self.transaction.commit()
             log.info("load committed in %.2f s", time.perf_counter() - started)
         finally:
