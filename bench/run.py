@@ -101,6 +101,9 @@ def tree_rss_mb(root_pid: int) -> float:
 
 
 def timed(command: list[str], env: dict[str, str]) -> Sample:
+    # The files earlier steps wrote are flushed first: their write-back would otherwise
+    # run during this step (seconds of it after a 5M ingest).
+    os.sync()
     started = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = 0.0
