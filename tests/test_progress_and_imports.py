@@ -79,25 +79,25 @@ def test_each_daily_command_imports_only_what_it_needs(tmp_path: Path) -> None:
         "run": ["run", "-q"],
         "report": ["report", "-q"],
     }
+    env = {**os.environ, "AKASA_DATA_DIR": str(tmp_path / "data")}
     for name, args in commands.items():
-        code = (
-            "import sys\n"
-            "from akasa.cli import app\n"
-            "from typer.testing import CliRunner\n"
-            f"result = CliRunner().invoke(app, {args!r})\n"
-            "assert result.exit_code == 0, result.output\n"
-            "print(sorted({m.split('.')[0] for m in sys.modules}))\n"
-        )
-        out = subprocess.run(
-            [sys.executable, "-c", code],
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=tmp_path,
-            env={**os.environ, "AKASA_DATA_DIR": str(tmp_path / "data")},
-        )
-        loaded = set(ast.literal_eval(out.stdout.strip().splitlines()[-1]))
-        assert loaded & NOT_NEEDED[name] == set(), name
+        assert _modules_after(args, tmp_path, env) & NOT_NEEDED[name] == set(), name
+
+
+def _modules_after(args: list[str], cwd: Path, env: dict[str, str]) -> set[str]:
+    """The top-level packages loaded once `akasa <args>` has run in a fresh interpreter."""
+    code = (
+        "import sys\n"
+        "from akasa.cli import app\n"
+        "from typer.testing import CliRunner\n"
+        f"result = CliRunner().invoke(app, {args!r})\n"
+        "assert result.exit_code == 0, result.output\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules}))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=cwd, env=env
+    )
+    return set(ast.literal_eval(out.stdout.strip().splitlines()[-1]))
 
 
 def test_a_table_mode_run_does_not_import_alembic(tmp_path: Path) -> None:
@@ -114,21 +114,5 @@ def test_a_table_mode_run_does_not_import_alembic(tmp_path: Path) -> None:
         "    assert result.exit_code == 0, result.output\n"
     )
     subprocess.run([sys.executable, "-c", prepare], check=True, cwd=tmp_path, env=env)
-    code = (
-        "import sys\n"
-        "from akasa.cli import app\n"
-        "from typer.testing import CliRunner\n"
-        "result = CliRunner().invoke(app, ['run', '-m', 'table', '-q'])\n"
-        "assert result.exit_code == 0, result.output\n"
-        "print(sorted({m.split('.')[0] for m in sys.modules}))\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=tmp_path,
-        env=env,
-    )
-    loaded = set(ast.literal_eval(out.stdout.strip().splitlines()[-1]))
+    loaded = _modules_after(["run", "-m", "table", "-q"], tmp_path, env)
     assert "sqlalchemy" in loaded and "alembic" not in loaded

@@ -193,38 +193,32 @@ def test_runs_with_and_without_the_rollup_agree(
     migrated: TestDatabase, tmp_path: Path, as_of: str
 ) -> None:
     settings = migrated.settings()
-    start = datetime(2024, 12, 20, 18, 29, 59)
-    lines = [
-        line(
-            f"O{i}",
-            f"900000000{i % 4}",
-            (start + timedelta(hours=7 * i)).isoformat() + "+05:30",
-            "S1",
-            1 + i % 3,
-            f"{i}.5",
-        )
-        for i in range(120)
-    ]
-    load(settings, orders=[orders_xml(tmp_path / "o.xml", lines)], mode="both")
+    _every_few_hours(settings, tmp_path, datetime(2024, 12, 20, 18, 29, 59), hours=7, count=120)
     _check(migrated, "Asia/Kolkata")
     assert_same_outputs(settings, as_of=as_of, window_days=3)
 
 
-def _three_months(settings: object, tmp_path: Path) -> None:
-    """Orders every 11 hours from mid-December to mid-February, by four numbers."""
-    start = datetime(2024, 12, 14, 18, 45)
+def _every_few_hours(
+    settings: object, tmp_path: Path, start: datetime, hours: int, count: int
+) -> None:
+    """`count` orders `hours` apart from `start` (Kolkata time), by four numbers."""
     lines = [
         line(
             f"O{i}",
             f"900000000{i % 4}",
-            (start + timedelta(hours=11 * i)).isoformat() + "+05:30",
+            (start + timedelta(hours=hours * i)).isoformat() + "+05:30",
             "S1",
             1 + i % 3,
             f"{i}.25",
         )
-        for i in range(140)
+        for i in range(count)
     ]
     load(settings, orders=[orders_xml(tmp_path / "o.xml", lines)], mode="both")  # type: ignore[arg-type]
+
+
+def _three_months(settings: object, tmp_path: Path) -> None:
+    """Orders every 11 hours from mid-December to mid-February."""
+    _every_few_hours(settings, tmp_path, datetime(2024, 12, 14, 18, 45), hours=11, count=140)
 
 
 @pytest.mark.parametrize(
