@@ -85,20 +85,13 @@ def _owner() -> list[Column[Any]]:
     ]
 
 
-def _described() -> list[Column[Any]]:
-    return [
-        Column("customer_name", String(MAX_NAME_CHARS)),
-        Column("region", String(MAX_REGION_CHARS), nullable=False),
-    ]
-
-
 def _figures(*names: str) -> list[Column[Any]]:
     """Counts and sums in integer paise, and the first and last order (UTC)."""
     times = ("first_at", "last_at")
     return [Column(n, UtcDateTime() if n in times else BigInteger, nullable=False) for n in names]
 
 
-FIGURES = ("orders", "paise", "units", "first_at", "last_at", "window_orders", "window_paise")
+FIGURES = (*rollup.FIGURES, "window_orders", "window_paise")
 # One row per owner, month and number, in key order of its owner: the per-owner table
 # below then groups it in key order, without an index built after the fill. Names and
 # regions are looked up there, once per owner (narrower rows here: 0.2 s less to fill
@@ -113,12 +106,18 @@ SCOPE = _temporary(
 # The scope per owner: the customers and, apart, each unmatched number. Repeat and top
 # customers are a filter and a short ranking of its rows; regions and totals count its
 # rows instead of distinct ids of the scope.
-OWNERS = _temporary("akasa_kpi_owners", *_owner(), *_described(), *_figures(*FIGURES))
+OWNERS = _temporary(
+    "akasa_kpi_owners",
+    *_owner(),
+    Column("customer_name", String(MAX_NAME_CHARS)),
+    Column("region", String(MAX_REGION_CHARS), nullable=False),
+    *_figures(*FIGURES),
+)
 
 
 def scope_rows(ctx: KpiContext, periods: OffsetPeriods, dialect: SqlDialect) -> Select[Any]:
     """The scope's rows: orders at or before as_of per number and month, with the number's
-    customer (NULL when unmatched) and region."""
+    owner."""
     in_window = case((orders.c.ordered_at >= ctx.window_start, 1), else_=0)
     by_order = (
         select(
@@ -180,11 +179,7 @@ def rollup_scope_rows(plan: rollup.RollupPlan) -> Select[Any]:
             select(
                 days.mobile_number,
                 days.local_month,
-                func.sum(days.orders),
-                func.sum(days.paise),
-                func.sum(days.units),
-                func.min(days.first_at),
-                func.max(days.last_at),
+                *(rollup.combine(days[name]) for name in rollup.FIGURES),
                 func.sum(case((in_window_day, days.orders), else_=zero)),
                 func.sum(case((in_window_day, days.paise), else_=zero)),
             )
@@ -268,7 +263,7 @@ def owner_rows() -> Select[Any]:
             SCOPE.c.owner,
             func.max(customers.c.customer_name),
             func.coalesce(func.max(customers.c.region), literal(UNKNOWN_REGION, String)),
-            *(_total(SCOPE.c[name]) for name in FIGURES),
+            *(rollup.combine(SCOPE.c[name]) for name in FIGURES),
         )
         .select_from(joined)
         .group_by(SCOPE.c.matched, SCOPE.c.owner)
@@ -278,13 +273,6 @@ def owner_rows() -> Select[Any]:
 def fill_owners(conn: Connection) -> None:
     conn.execute(CreateTable(OWNERS))
     conn.execute(insert(OWNERS).from_select(list(OWNERS.c.keys()), owner_rows()))
-
-
-def _total(figure: Column[Any]) -> ColumnElement[Any]:
-    """A figure over several rows: the first order's time, the last's, else the sum."""
-    if figure.name == "first_at":
-        return func.min(figure)
-    return func.max(figure) if figure.name == "last_at" else func.sum(figure)
 
 
 CUSTOMER = OWNERS.c.matched == 1

@@ -23,9 +23,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, Integer, delete, func, insert, literal, select
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Connection,
+    Integer,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+)
 
 from akasa.backends.sql.dialects import SqlDialect
 from akasa.backends.sql.schema import order_days, order_days_zone, order_months, orders
@@ -38,6 +49,17 @@ MONTH_COLUMNS = [c.name for c in order_months.columns]
 
 def day_key(day: date) -> int:
     return day.year * 10_000 + day.month * 100 + day.day
+
+
+# What every rollup row holds about its orders, and how several rows make one.
+FIGURES = ("orders", "paise", "units", "first_at", "last_at")
+
+
+def combine(figure: Column[Any]) -> ColumnElement[Any]:
+    """A figure over several rows: the first order's time, the last's, else the sum."""
+    if figure.name == "first_at":
+        return func.min(figure)
+    return func.max(figure) if figure.name == "last_at" else func.sum(figure)
 
 
 def month_days(month: int) -> tuple[int, int]:
@@ -124,11 +146,7 @@ def _rebuild_month(conn: Connection, month: int) -> None:
         select(
             literal(month, Integer),
             days.mobile_number,
-            func.sum(days.orders),
-            func.sum(days.paise),
-            func.sum(days.units),
-            func.min(days.first_at),
-            func.max(days.last_at),
+            *(combine(days[name]) for name in FIGURES),
             func.min(days.local_day),
             func.max(days.local_day),
         )
