@@ -13,7 +13,7 @@ def open_backend(settings: Settings, mode: Mode, *, check: bool = True) -> Backe
     if mode is Mode.memory:
         from akasa.backends.lake.backend import LakeBackend
 
-        return LakeBackend(settings.store_dir)
+        return LakeBackend(settings.store_dir, settings.timezone)
     if mode is Mode.table:
         from akasa.backends.sql.backend import SqlBackend
         from akasa.backends.sql.engine import open_database

@@ -33,14 +33,14 @@ def json_with_tables(document: dict[str, Any], tables: dict[str, pl.DataFrame]) 
     """`document` plus each table as a list of row objects, one row per line.
 
     The rows are encoded by Polars: the standard library's indented encoder takes seconds
-    for the hundred thousand rows a large store's repeat customers can have.
+    for the hundred thousand rows a large store's repeat customers can have. A row's JSON
+    holds no raw line break (JSON escapes it in a string), so its lines are its rows.
     """
     head = json.dumps(document, indent=2, ensure_ascii=False)
     parts = []
     for name, frame in tables.items():
-        rows = frame.write_ndjson().splitlines()
-        body = ",\n    ".join(rows)
-        parts.append(f"  {json.dumps(name)}: [\n    {body}\n  ]" if rows else f'  "{name}": []')
+        rows = frame.write_ndjson().rstrip("\n").replace("\n", ",\n    ")
+        parts.append(f"  {json.dumps(name)}: [\n    {rows}\n  ]" if rows else f'  "{name}": []')
     if not parts:
         return head + "\n"
     return head[:-2] + ",\n" + ",\n".join(parts) + "\n}\n"

@@ -261,6 +261,10 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
     for name in ("customers", "customer_mobiles", "orders", "order_lines", "rejects", "batches")
 }
 
+# The KPI rollup both modes keep, per mobile number and business-zone month (table mode's
+# `order_months`, memory mode's rollup file): `akasa status` lists its rows after the tables.
+KPI_ROLLUP = "order_months"
+
 BATCH_TABLES = ("customers", "customer_mobiles", "orders", "order_lines", "rejects")
 
 

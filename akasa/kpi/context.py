@@ -22,6 +22,12 @@ FIRST_AS_OF, LAST_AS_OF = date(1000, 1, 1), date(9998, 12, 31)
 MAX_WINDOW_DAYS = 36_600  # a century
 
 
+def day_key(day: date) -> int:
+    """2025-01-10 -> 20250110: how both modes' KPI rollups name a local day (and, divided
+    by 100, a local month)."""
+    return day.year * 10_000 + day.month * 100 + day.day
+
+
 @dataclass(frozen=True)
 class AsOf:
     """`--as-of`: `latest` (end of the newest order's business day), `now`, or a date."""
@@ -106,6 +112,19 @@ class KpiContext:
             next_day = date(year, month, min(local.day, days)) + timedelta(days=1)
             end = zones.local_midnight(next_day, self.timezone) - ONE_MICROSECOND
         return start, min(end, self.month_start - ONE_MICROSECOND)
+
+    @property
+    def day_bounds(self) -> tuple[int, int] | None:
+        """The day keys of the as_of day and of the window's first day when both bounds
+        are whole local days (every `--as-of` but `now`), which is when a run can be
+        answered from the per-day and per-month KPI rollups; else None."""
+        as_of_day = self.as_of_local.date()
+        first_day = self.window_start.astimezone(self.zone).date()
+        after = zones.local_midnight(as_of_day + timedelta(days=1), self.timezone)
+        starts = zones.local_midnight(first_day, self.timezone)
+        if self.as_of + ONE_MICROSECOND != after or self.window_start != starts:
+            return None
+        return day_key(as_of_day), day_key(first_day)
 
     def months_from(self, first_month: str) -> list[str]:
         """`YYYY-MM` labels from `first_month` to the as_of month, both included."""

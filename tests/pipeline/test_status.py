@@ -62,6 +62,7 @@ def test_status_of_both_modes_after_an_ingest_and_a_run(
         "order_lines": 2,
         "rejects": 7,
         "batches": 2,
+        "order_months": 2,  # the KPI rollup: one row per number and month with orders
     }
     assert memory.store is not None and table.store is not None
     assert (memory.store.version, memory.store.expected) == ("3", "3")

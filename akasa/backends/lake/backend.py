@@ -19,7 +19,7 @@ from akasa.backends.base import (
 )
 from akasa.backends.lake import kpis
 from akasa.backends.lake.store import FORMAT, Lake, LakeWriter
-from akasa.core.tables import SCHEMAS
+from akasa.core.tables import KPI_ROLLUP, SCHEMAS
 from akasa.core.waiting import NO_WAIT, LockWait
 from akasa.kpi.context import KpiContext
 from akasa.kpi.spec import RawKpis
@@ -31,8 +31,9 @@ class LakeBackend:
     mode = Mode.memory
     database_kind = None
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, timezone: str) -> None:
         self.lake = Lake(root)
+        self.timezone = timezone  # the business zone an ingest builds the KPI rollup in
 
     @property
     def local_dir(self) -> Path:
@@ -51,7 +52,7 @@ class LakeBackend:
 
     def begin(self, wait: LockWait = NO_WAIT) -> LakeWriter:
         """(The data directory's lock, taken before, is the memory store's ingest lock.)"""
-        return self.lake.begin()
+        return self.lake.begin(self.timezone)
 
     # ---- the query side --------------------------------------------------------------------
 
@@ -97,7 +98,11 @@ class LakeBackend:
     def table_sizes(self) -> list[TableSize]:
         counts = pl.collect_all([self.lake.current(t).select(pl.len()) for t in SCHEMAS])
         on_disk = self.lake.sizes()
+        kept = self.lake.rollup()
         return [
-            TableSize(table, int(count.item()), on_disk[table])
-            for table, count in zip(SCHEMAS, counts, strict=True)
+            *(
+                TableSize(table, int(count.item()), on_disk[table])
+                for table, count in zip(SCHEMAS, counts, strict=True)
+            ),
+            TableSize(KPI_ROLLUP, 0 if kept is None else kept.height, on_disk[KPI_ROLLUP]),
         ]

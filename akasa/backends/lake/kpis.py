@@ -5,16 +5,25 @@ from __future__ import annotations
 import polars as pl
 
 from akasa.backends.base import OrderSpan, top_reasons_per_kind
+from akasa.backends.lake import rollup
 from akasa.backends.lake.store import Lake
 from akasa.core import zones
 from akasa.kpi.context import KpiContext
-from akasa.kpi.spec import PAISE, UNKNOWN_REGION, RawKpis
+from akasa.kpi.spec import UNKNOWN_REGION, RawKpis
 
 
 def order_span(lake: Lake) -> OrderSpan:
-    times = pl.col("ordered_at")
-    found = lake.current("orders").select(times.min().alias("oldest"), times.max().alias("newest"))
-    oldest, newest = found.collect().row(0)
+    kept = lake.rollup()
+    if kept is not None:  # built in any zone, it holds every current order's time
+        found = kept.select(pl.col("first_at").min(), pl.col("last_at").max())
+    else:
+        times = pl.col("ordered_at")
+        found = (
+            lake.current("orders")
+            .select(times.min().alias("first_at"), times.max().alias("last_at"))
+            .collect()
+        )
+    oldest, newest = found.row(0)
     return OrderSpan(oldest, newest)
 
 
@@ -23,38 +32,50 @@ def orders_in_scope(lake: Lake, ctx: KpiContext) -> pl.LazyFrame:
     return (
         lake.current("orders")
         .filter(pl.col("ordered_at") <= ctx.as_of)
-        .select(
-            "mobile_number",
-            "ordered_at",
-            (pl.col("total_amount") * 100).cast(PAISE).alias("paise"),
-            "units",
-        )
+        .select("mobile_number", "ordered_at", rollup.paise(), "units")
     )
 
 
-def scope(orders: pl.LazyFrame, lake: Lake, ctx: KpiContext) -> pl.LazyFrame:
-    """One row per mobile number and business-zone month (orders, paise, units, first and
-    last order, the same within the top-customers window), joined to the number's customer
-    through any number the customer ever had (NULL when none) and region. Every KPI is a
-    small aggregate over it, as in table mode (`akasa.backends.sql.kpis`): the joins and the
-    per-customer work follow numbers x months, not orders."""
-    owners = lake.current("customer_mobiles").select("mobile_number", "customer_id")
-    customers = lake.current("customers").select("customer_id", "customer_name", "region")
+def per_number(orders: pl.LazyFrame, ctx: KpiContext) -> pl.LazyFrame:
+    """Scope rows from the orders: per mobile number and business-zone month, the orders,
+    paise, units, first and last order, and the same within the top-customers window."""
     month_key = pl.col("ordered_at").map_batches(
         lambda utc: zones.month_keys(utc, ctx.timezone), return_dtype=pl.Int64
     )
     in_window = pl.col("ordered_at") >= ctx.window_start
+    return orders.group_by("mobile_number", month_key.alias("month_key")).agg(
+        *rollup.figures(),
+        in_window.sum().alias("window_orders"),
+        pl.col("paise").filter(in_window).sum().alias("window_paise"),
+    )
+
+
+def per_number_rows(lake: Lake, ctx: KpiContext) -> pl.LazyFrame:
+    """The scope rows, from the rollup where the run can use it (`rollup.plan`): its whole
+    rows, and the months a bound cuts from the orders; else all from the orders."""
+    orders = orders_in_scope(lake, ctx)
+    kept = lake.rollup(ctx.timezone)
+    found = None if kept is None else rollup.plan(kept, ctx)
+    if kept is None or found is None:
+        return per_number(orders, ctx)
+    whole = rollup.whole_rows(kept, found)
+    if not found.cut_months:
+        return whole
+    cut = orders.filter(pl.col("ordered_at") >= found.lower_bound())
+    months = per_number(cut, ctx).filter(pl.col("month_key").is_in(found.cut_months))
+    return pl.concat([whole, months.select(whole.collect_schema().names())])
+
+
+def scope(lake: Lake, ctx: KpiContext) -> pl.LazyFrame:
+    """One row per mobile number and business-zone month (`per_number_rows`), joined to
+    the number's customer through any number the customer ever had (NULL when none) and
+    region. Every KPI is a small aggregate over it, as in table mode
+    (`akasa.backends.sql.kpis`): the joins and the per-customer work follow numbers x
+    months, not orders."""
+    owners = lake.current("customer_mobiles").select("mobile_number", "customer_id")
+    customers = lake.current("customers").select("customer_id", "customer_name", "region")
     return (
-        orders.group_by("mobile_number", month_key.alias("month_key"))
-        .agg(
-            pl.len().alias("orders"),
-            pl.col("paise").sum(),
-            pl.col("units").sum(),
-            pl.col("ordered_at").min().alias("first_at"),
-            pl.col("ordered_at").max().alias("last_at"),
-            in_window.sum().alias("window_orders"),
-            pl.col("paise").filter(in_window).sum().alias("window_paise"),
-        )
+        per_number_rows(lake, ctx)
         .join(owners, on="mobile_number", how="left")
         .join(customers, on="customer_id", how="left")
         .with_columns(pl.col("region").fill_null(UNKNOWN_REGION))
@@ -171,8 +192,8 @@ def totals(scope: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def compute(lake: Lake, ctx: KpiContext) -> RawKpis:
-    orders = orders_in_scope(lake, ctx).cache()
-    numbers = scope(orders, lake, ctx).cache()
+    orders = orders_in_scope(lake, ctx)
+    numbers = scope(lake, ctx).cache()
     customers = per_customer(numbers).cache()
     queries = {
         "repeat_customers": repeat_customers(customers),

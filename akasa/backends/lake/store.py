@@ -5,19 +5,24 @@ Layout under `<data dir>/store/`:
 
     manifest.json                 the ledger: every landed batch, in order
     batches/000001/orders.parquet one file per table the batch touched
+    rollups/000001.parquet        the KPI rollup as of that batch (`akasa.backends.lake.rollup`)
 
-An ingest writes its batch folders first, then replaces `manifest.json` atomically. Readers
-only look at batches the manifest lists, so a refused or crashed ingest is invisible and
-its leftover folders are removed by the next ingest. Reads merge on the fly: the latest
-batch wins per customer_id and per order_id.
+An ingest writes its batch folders and the new rollup first, then replaces `manifest.json`
+atomically. Readers only look at batches and the rollup the manifest names, so a refused
+or crashed ingest is invisible and its leftover files are removed by the next ingest.
+Reads merge on the fly: the latest batch wins per customer_id and per order_id. A rollup
+the manifest no longer names is removed by the ingest after the one that replaced it, so
+a run that read the previous manifest can still read its rollup.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import logging
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -27,9 +32,12 @@ import polars as pl
 from polars.io.plugins import register_io_source
 
 from akasa.backends.base import LedgerEntry, PendingBatch
+from akasa.backends.lake import rollup
 from akasa.core.errors import StoreError
 from akasa.core.files import fsync_dir, write_atomically
-from akasa.core.tables import SCHEMAS, conform
+from akasa.core.tables import KPI_ROLLUP, SCHEMAS, conform
+
+log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
 FORMAT = 3  # 2: batches record the order versions they replace; 3: orders carry units
@@ -44,7 +52,9 @@ class Lake:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.batches_dir = root / "batches"
+        self.rollups_dir = root / "rollups"
         self._manifest: dict[str, Any] | None = None
+        self._rollup: pl.DataFrame | None = None
 
     # ---- the manifest (ledger) -------------------------------------------------------------
 
@@ -81,9 +91,12 @@ class Lake:
 
     def sizes(self) -> dict[str, int]:
         """Bytes on disk per table over the landed batches (every stored version), plus the
-        manifest as `batches`."""
+        manifest as `batches` and the rollup files (the one a run reads, and the one before
+        until the next ingest) as KPI_ROLLUP."""
         sizes = {table: sum(_size(path) for path in self._files(table)) for table in SCHEMAS}
         sizes["batches"] = _size(self.root / MANIFEST)
+        rollups = self.rollups_dir.iterdir() if self.rollups_dir.exists() else iter(())
+        sizes[KPI_ROLLUP] = sum(_size(path) for path in rollups)
         return sizes
 
     def bytes_on_disk(self) -> int:
@@ -138,6 +151,19 @@ class Lake:
             return pl.LazyFrame(schema=REPLACED_SCHEMA)
         return pl.scan_parquet(files, schema=REPLACED_SCHEMA)
 
+    def rollup(self, timezone: str | None = None) -> pl.DataFrame | None:
+        """The KPI rollup of the landed batches, if it was built in `timezone` (None: in
+        any zone); else None."""
+        entry = self.manifest().get("rollup")
+        batches = self.manifest()["batches"]
+        if not entry or not batches or entry["through_batch"] != batches[-1]["batch_id"]:
+            return None
+        if timezone is not None and entry["timezone"] != timezone:
+            return None
+        if self._rollup is None:
+            self._rollup = pl.read_parquet(self.root / entry["file"], schema=rollup.SCHEMA)
+        return self._rollup
+
     def latest_order_batches(self) -> pl.DataFrame:
         """order_id -> the batch holding its current version."""
         return self.scan("orders").group_by("order_id").agg(pl.col("batch_id").max()).collect()
@@ -156,31 +182,79 @@ class Lake:
     # ---- writing ---------------------------------------------------------------------------
 
     def remove_orphans(self) -> None:
-        """Folders of batches that never reached the manifest (a crashed ingest)."""
-        if not self.batches_dir.exists():
-            return
-        landed = {f"{b['batch_id']:06d}" for b in self.manifest()["batches"]}
-        for child in self.batches_dir.iterdir():
-            if child.name not in landed:
-                shutil.rmtree(child, ignore_errors=True)
+        """Folders of batches that never reached the manifest (a crashed ingest), and
+        rollups it does not name (replaced, or never landed)."""
+        if self.batches_dir.exists():
+            landed = {f"{b['batch_id']:06d}" for b in self.manifest()["batches"]}
+            for child in self.batches_dir.iterdir():
+                if child.name not in landed:
+                    shutil.rmtree(child, ignore_errors=True)
+        if self.rollups_dir.exists():
+            named = (self.manifest().get("rollup") or {}).get("file")
+            for child in self.rollups_dir.iterdir():
+                if child.relative_to(self.root).as_posix() != named:
+                    child.unlink(missing_ok=True)
 
-    def begin(self) -> LakeWriter:
+    def begin(self, timezone: str) -> LakeWriter:
+        """An ingest's writer; the rollup it lands is built in `timezone`."""
         self.remove_orphans()
-        return LakeWriter(self)
+        return LakeWriter(self, timezone)
 
-    def _switch(self, added: list[dict[str, Any]]) -> None:
-        """The commit point: one atomic rename of the manifest."""
-        manifest = {"format": FORMAT, "batches": [*self.manifest()["batches"], *added]}
+    def _switch(self, added: list[dict[str, Any]], timezone: str) -> None:
+        """The commit point: one atomic rename of the manifest, which names the batches and
+        the rollup built for them."""
+        manifest: dict[str, Any] = {
+            "format": FORMAT,
+            "batches": [*self.manifest()["batches"], *added],
+        }
+        kept = self._rollup_for(manifest, any("orders" in b["tables"] for b in added), timezone)
+        if kept is not None:
+            manifest["rollup"] = kept
         write_atomically(self.root / MANIFEST, json.dumps(manifest, indent=1).encode("utf-8"))
         self._manifest = manifest
+        self._rollup = None
+
+    def _rollup_for(
+        self, manifest: dict[str, Any], new_orders: bool, timezone: str
+    ) -> dict[str, Any] | None:
+        """The manifest's rollup entry after adding batches: the one before, when it was
+        built in `timezone` and no orders came; else a new one from the current orders
+        (none when there are no orders)."""
+        through = manifest["batches"][-1]["batch_id"]
+        if not new_orders and self.rollup(timezone) is not None:
+            return {**self.manifest()["rollup"], "through_batch": through}
+        started = time.perf_counter()
+        after = Lake(self.root)
+        after._manifest = manifest
+        orders = after.current("orders").select(
+            "mobile_number", "ordered_at", rollup.paise(), "units"
+        )
+        frame = rollup.build(orders, timezone)
+        if frame.is_empty():
+            return None
+        self.rollups_dir.mkdir(exist_ok=True)
+        path = self.rollups_dir / f"{through:06d}.parquet"
+        _write(path, iter([frame]), rollup.SCHEMA)
+        fsync_dir(self.rollups_dir)
+        log.info(
+            "KPI rollup: %d number-month row(s) rebuilt in %.2f s",
+            frame.height,
+            time.perf_counter() - started,
+        )
+        return {
+            "file": path.relative_to(self.root).as_posix(),
+            "timezone": timezone,
+            "through_batch": through,
+        }
 
 
 class LakeWriter:
     """Writes each batch's folder as it comes (invisible: not in the manifest yet), then
     switches the manifest once."""
 
-    def __init__(self, lake: Lake) -> None:
+    def __init__(self, lake: Lake, timezone: str) -> None:
         self.lake = lake
+        self.timezone = timezone
         self.added: list[dict[str, Any]] = []
         self._latest: pl.DataFrame | None = None
 
@@ -227,7 +301,7 @@ class LakeWriter:
         # these folders (a failed switch leaves orphans, which the next ingest removes).
         added, self.added = self.added, []
         if added:
-            self.lake._switch(added)
+            self.lake._switch(added, self.timezone)
 
     def rollback(self) -> None:
         for entry in self.added:

@@ -27,7 +27,7 @@ from akasa.backends.sql.migrate import current, ensure_at_head, head
 from akasa.backends.sql.schema import TABLES, batches, customer_mobiles, orders, rejects
 from akasa.backends.sql.store import SqlWriter
 from akasa.core.errors import DatabaseError
-from akasa.core.tables import SCHEMAS
+from akasa.core.tables import KPI_ROLLUP, SCHEMAS
 from akasa.core.waiting import NO_WAIT, LockWait
 from akasa.kpi.context import KpiContext
 from akasa.kpi.spec import RawKpis
@@ -172,8 +172,9 @@ class SqlBackend:
 
     def table_sizes(self) -> list[TableSize]:
         by_name = {table.name: table for table in TABLES}
+        names = [*SCHEMAS, KPI_ROLLUP]
         query = select(
-            *(select(func.count()).select_from(by_name[name]).scalar_subquery() for name in SCHEMAS)
+            *(select(func.count()).select_from(by_name[name]).scalar_subquery() for name in names)
         )
         counts = self._rows(query)[0]
-        return [TableSize(name, int(n), None) for name, n in zip(SCHEMAS, counts, strict=True)]
+        return [TableSize(name, int(n), None) for name, n in zip(names, counts, strict=True)]

@@ -41,14 +41,10 @@ from sqlalchemy import (
 from akasa.backends.sql.dialects import SqlDialect
 from akasa.backends.sql.schema import order_days, order_days_zone, order_months, orders
 from akasa.core import zones
-from akasa.kpi.context import ONE_MICROSECOND, KpiContext
+from akasa.kpi.context import KpiContext, day_key
 
 COLUMNS = [c.name for c in order_days.columns]
 MONTH_COLUMNS = [c.name for c in order_months.columns]
-
-
-def day_key(day: date) -> int:
-    return day.year * 10_000 + day.month * 100 + day.day
 
 
 # What every rollup row holds about its orders, and how several rows make one.
@@ -179,15 +175,10 @@ def plan(conn: Connection, ctx: KpiContext) -> RollupPlan | None:
     The as_of day cuts its month when the month has a later day with orders, the window
     start when its month has days with orders on both sides of it: two look-ups in the
     day index each (per month, not per number: a month read from days is still right)."""
-    as_of_day = ctx.as_of_local.date()
-    after = zones.local_midnight(as_of_day + timedelta(days=1), ctx.timezone)
-    first_day = ctx.window_start.astimezone(ctx.zone).date()
-    whole_days = ctx.as_of + ONE_MICROSECOND == after and ctx.window_start == (
-        zones.local_midnight(first_day, ctx.timezone)
-    )
-    if not whole_days or recorded_zone(conn) != ctx.timezone:
+    bounds = ctx.day_bounds
+    if bounds is None or recorded_zone(conn) != ctx.timezone:
         return None
-    as_of_key, first_key = day_key(as_of_day), day_key(first_day)
+    as_of_key, first_key = bounds
     cut = []
     if _any_day(conn, as_of_key + 1, month_days(as_of_key // 100)[1]):
         cut.append(as_of_key // 100)

@@ -82,7 +82,7 @@ def test_ledger_and_reject_reasons_match_memory(migrated: TestDatabase, tmp_path
     settings = migrated.settings()
     files = generate(tmp_path / "in", customers=80, order_lines=900, days=3, seed=4, dirty=0.1)
     load(settings, files.files[0::2], files.files[1::2], mode="both")
-    memory = LakeBackend(settings.store_dir)
+    memory = LakeBackend(settings.store_dir, settings.timezone)
     db = open_backend(settings, Mode.table)
     times = ["started_at", "finished_at"]  # each store records its own
     assert db.ledger().drop(times).equals(memory.ledger().drop(times))
