@@ -232,6 +232,12 @@ def day_key(utc: pl.Expr, table: OffsetPeriods) -> pl.Expr:
     )
 
 
+def day_keys(utc: pl.Series, name: str) -> pl.Series:
+    """UTC instants -> their day keys in zone `name` (see `day_key`)."""
+    key = day_key(pl.col("t"), offsets_for(utc, name))
+    return utc.to_frame("t").select(key.alias(utc.name)).to_series()
+
+
 def utc_days(utc: pl.Expr) -> pl.Expr:
     """The UTC days of instants: what `periods_on_days` needs to be exact on each."""
     return utc.dt.replace_time_zone("UTC").dt.truncate("1d")

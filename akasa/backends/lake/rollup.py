@@ -13,6 +13,7 @@ run's bounds are whole days (`plan`); else the run reads the orders.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -55,23 +56,33 @@ def figures() -> list[pl.Expr]:
     ]
 
 
-def build(orders: pl.LazyFrame, timezone: str) -> pl.DataFrame:
-    """The rollup of the current orders (mobile_number, ordered_at, paise, units), by
-    Polars' streaming engine: memory follows the rollup's rows, not the orders (two
-    passes: the zone's offsets are looked up on the days the orders touch first)."""
-    times = pl.col("ordered_at")
-    touched = orders.select(zones.utc_days(times).unique()).collect(engine="streaming")
-    table = zones.periods_on_days(timezone, touched.to_series())
+def _combined() -> list[pl.Expr]:
+    """Rollup rows of the same number and month as one: every figure is a sum, a first or
+    a last, so rows built from any split of the orders combine to the rows of the whole."""
+    earliest = ("first_at", "first_day")
+    latest = ("last_at", "last_day")
+    return [
+        pl.col(c).min() if c in earliest else pl.col(c).max() if c in latest else pl.col(c).sum()
+        for c in SCHEMA.names()[2:]
+    ]
+
+
+def build(parts: Iterable[pl.DataFrame], timezone: str) -> pl.DataFrame:
+    """The rollup of the current orders (mobile_number, ordered_at, paise, units), given a
+    part at a time and folded in as it comes: memory follows one part and the rollup's
+    rows, not every order."""
     days = pl.col("day")
-    return (
-        orders.with_columns(zones.day_key(times, table).alias("day"))
-        .group_by("mobile_number", (days // 100).alias("month_key"))
-        .agg(*figures(), days.min().alias("first_day"), days.max().alias("last_day"))
-        .select(SCHEMA.names())
-        .cast(SCHEMA)
-        .collect(engine="streaming")
-        .sort("month_key", "mobile_number")
-    )
+    kept = pl.DataFrame(schema=SCHEMA)
+    for part in parts:
+        rows = (
+            part.with_columns(zones.day_keys(part["ordered_at"], timezone).alias("day"))
+            .group_by("mobile_number", (days // 100).alias("month_key"))
+            .agg(*figures(), days.min().alias("first_day"), days.max().alias("last_day"))
+            .select(SCHEMA.names())
+            .cast(SCHEMA)
+        )
+        kept = pl.concat([kept, rows]).group_by("mobile_number", "month_key").agg(*_combined())
+    return kept.sort("month_key", "mobile_number")
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,7 @@ FORMAT = 3  # 2: batches record the order versions they replace; 3: orders carry
 # Lake-internal: per batch, the (order_id, batch_id) versions its orders replaced.
 REPLACED = "replaced_orders"
 REPLACED_SCHEMA = pl.Schema({"order_id": pl.String(), "batch_id": pl.Int64()})
+ROLLUP_SLICE_ROWS = 100_000  # orders read at a time to build the KPI rollup
 
 
 class Lake:
@@ -164,6 +165,20 @@ class Lake:
             self._rollup = pl.read_parquet(self.root / entry["file"], schema=rollup.SCHEMA)
         return self._rollup
 
+    def _current_order_parts(self) -> Iterator[pl.DataFrame]:
+        """The current orders (number, time, paise, units) a slice of a batch's file at a
+        time: a batch of a file of millions of lines is never read whole."""
+        replaced = self._scan_replaced().collect().lazy()
+        for path in self._files("orders"):
+            scan = pl.scan_parquet(path, schema=SCHEMAS["orders"])
+            rows = scan.select(pl.len()).collect().item()
+            for offset in range(0, rows, ROLLUP_SLICE_ROWS):
+                part = scan.slice(offset, ROLLUP_SLICE_ROWS)
+                current = part.join(replaced, on=["order_id", "batch_id"], how="anti")
+                yield current.select(
+                    "mobile_number", "ordered_at", rollup.paise(), "units"
+                ).collect()
+
     def latest_order_batches(self) -> pl.DataFrame:
         """order_id -> the batch holding its current version."""
         return self.scan("orders").group_by("order_id").agg(pl.col("batch_id").max()).collect()
@@ -226,10 +241,7 @@ class Lake:
         started = time.perf_counter()
         after = Lake(self.root)
         after._manifest = manifest
-        orders = after.current("orders").select(
-            "mobile_number", "ordered_at", rollup.paise(), "units"
-        )
-        frame = rollup.build(orders, timezone)
+        frame = rollup.build(after._current_order_parts(), timezone)
         if frame.is_empty():
             return None
         self.rollups_dir.mkdir(exist_ok=True)

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 import pytest
 
-from akasa.backends.lake import rollup
+from akasa.backends.lake import rollup, store
 from akasa.backends.lake.store import MANIFEST, Lake
 from akasa.core.config import Settings, load_settings
 from akasa.kpi.context import AsOf, resolve
@@ -118,6 +118,16 @@ def test_the_rollup_follows_every_load(settings: Settings, tmp_path: Path) -> No
     for as_of, window_days in [("latest", 30), ("2025-01-31", 1), ("2025-01-10", 3)]:
         options = {"as_of": as_of, "window_days": window_days}
         assert _outputs(settings, **options) == _from_orders(settings, **options)
+
+
+def test_a_batch_read_in_slices_gives_the_same_rollup(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large batch's orders are folded into the rollup a slice at a time: every figure
+    combines across slices (the same number and month in several of them)."""
+    monkeypatch.setattr(store, "ROLLUP_SLICE_ROWS", 3)
+    _every_few_hours(settings, tmp_path, hours=5, count=40)
+    assert _kept(settings) == _expected(settings, "Asia/Kolkata")
 
 
 def _times(text: str) -> tuple[datetime, datetime]:
