@@ -21,6 +21,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f" + _BIDI + "]")
 _CONTROL_BUT_NEWLINE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f" + _BIDI + "]")
 # In JSON text: the same, but for the whitespace allowed between tokens (tab, LF, CR).
 _CONTROL_IN_JSON = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f" + _BIDI + "]")
+# ... of which ASCII text can hold only these.
+_ASCII_CONTROL_IN_JSON = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 UNPRINTABLE = "?"  # as the ingest's reasons show one too (`ingest.clean._plain`)
 
 
@@ -74,5 +76,11 @@ def printable(text: str, *, lines: bool = False) -> str:
 def printable_json(text: str) -> str:
     """JSON text with those characters written as `\\uXXXX` escapes: the same JSON
     values, nothing a terminal obeys. (Inside a string an encoder has already escaped
-    tab, LF and CR; outside strings they are whitespace.)"""
+    tab, LF and CR; outside strings they are whitespace.) ASCII text without any of them,
+    the usual case, is returned after a check at C speed: the pattern takes 0.15 s on the
+    20 MB of a large store's KPIs."""
+    if text.isascii():
+        raw = text.encode("ascii")
+        if len(raw.translate(None, _ASCII_CONTROL_IN_JSON)) == len(raw):
+            return text
     return _CONTROL_IN_JSON.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)

@@ -105,3 +105,11 @@ def test_printable_json_is_the_same_json_with_nothing_a_terminal_obeys(value: ob
         escaped = printable_json(text)
         assert json.loads(escaped) == value
         assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202e]", escaped)
+
+
+def test_printable_json_escapes_delete_and_c0_in_ascii_text_too() -> None:
+    """ASCII text takes a quicker check; what it finds is escaped all the same."""
+    assert printable_json('{"a": "x\x7fy"}') == '{"a": "x\\u007fy"}'
+    assert printable_json('["\x01", "ok"]') == '["\\u0001", "ok"]'
+    plain = json.dumps({"rows": ["a\tb", 1]}, indent=2)
+    assert printable_json(plain) is plain
