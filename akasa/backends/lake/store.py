@@ -269,19 +269,29 @@ class LakeWriter:
         self.timezone = timezone
         self.added: list[dict[str, Any]] = []
         self._latest: pl.DataFrame | None = None
+        self._unfolded: list[Path] = []  # orders files of this ingest not in _latest yet
 
-    def _replaced(self, batch: PendingBatch) -> pl.DataFrame:
-        """The current versions (order_id, batch_id) this batch's orders replace."""
+    def _latest_batches(self) -> pl.DataFrame:
+        """order_id -> the batch holding its current version, this ingest's batches so far
+        included (read back from their files only when a later batch asks)."""
         if self._latest is None:
             self._latest = self.lake.latest_order_batches()
-        new = pl.concat(
-            [part.select("order_id", "batch_id") for part in batch.parts("orders")], rechunk=True
-        )
-        replaced = self._latest.join(new.select("order_id"), on="order_id", how="semi")
-        self._latest = pl.concat(
-            [self._latest.join(new.select("order_id"), on="order_id", how="anti"), new]
-        )
-        return replaced
+        for path in self._unfolded:
+            new = pl.read_parquet(path, columns=["order_id", "batch_id"])
+            kept = self._latest.join(new.select("order_id"), on="order_id", how="anti")
+            self._latest = pl.concat([kept, new])
+        self._unfolded.clear()
+        return self._latest
+
+    def _replaced(self, orders_file: Path) -> pl.DataFrame:
+        """The current versions (order_id, batch_id) the orders in `orders_file` replace.
+        Their ids are read back from the file, and only when there is a stored version to
+        replace: the first ingest of one large file never holds all its order ids."""
+        latest = self._latest_batches()
+        if latest.is_empty():
+            return latest
+        ids = pl.scan_parquet(orders_file).select("order_id")
+        return latest.lazy().join(ids, on="order_id", how="semi").collect()
 
     def add(self, batch: PendingBatch) -> None:
         batches_dir = self.lake.batches_dir
@@ -296,13 +306,15 @@ class LakeWriter:
                 parts = (conform(p, table) for p in batch.parts(table))
                 _write(staging / f"{table}.parquet", parts, pl.Schema(SCHEMAS[table]))
             if "orders" in tables:
-                replaced = self._replaced(batch)
+                replaced = self._replaced(staging / "orders.parquet")
                 if not replaced.is_empty():
                     frame = replaced.select(REPLACED_SCHEMA.keys()).cast(REPLACED_SCHEMA)
                     _write(staging / f"{REPLACED}.parquet", iter([frame]), REPLACED_SCHEMA)
                     tables.append(REPLACED)
             fsync_dir(staging)
             os.replace(staging, folder)
+            if "orders" in tables:
+                self._unfolded.append(folder / "orders.parquet")
         except BaseException:  # a full disk, say: no half-written folder stays behind
             shutil.rmtree(staging, ignore_errors=True)
             raise
