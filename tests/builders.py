@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,25 @@ def load(
 ) -> IngestResult:
     """`mode` as `akasa ingest --mode` takes it: memory, table or both."""
     return ingest(settings, customers or [], orders or [], IngestMode(mode).modes())
+
+
+def every_few_hours(
+    settings: Settings, path: Path, start: datetime, hours: int, count: int, mode: str = "memory"
+) -> None:
+    """Loads `count` orders `hours` apart from `start` (Kolkata time), by four numbers,
+    from one orders file at `path`."""
+    lines = [
+        line(
+            f"O{i}",
+            f"900000000{i % 4}",
+            (start + timedelta(hours=hours * i)).isoformat() + "+05:30",
+            "S1",
+            1 + i % 3,
+            f"{i}.25",
+        )
+        for i in range(count)
+    ]
+    load(settings, orders=[orders_xml(path, lines)], mode=mode)
 
 
 def kpis(settings: Settings, **options: Any) -> KpiRun:

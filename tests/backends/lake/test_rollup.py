@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,7 +18,7 @@ from akasa.backends.lake.store import MANIFEST, Lake
 from akasa.core.config import Settings, load_settings
 from akasa.kpi.context import AsOf, resolve
 from akasa.kpi.spec import KPIS
-from tests.builders import customers_csv, kpis, line, load, orders_xml
+from tests.builders import customers_csv, every_few_hours, kpis, line, load, orders_xml
 
 M1, M2, M3 = "9000000001", "9000000002", "9000000003"
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -175,20 +175,8 @@ def test_another_zone_reads_the_orders_until_the_next_ingest_rebuilds(
 
 
 def _every_few_hours(settings: Settings, tmp_path: Path, hours: int, count: int) -> None:
-    """`count` orders `hours` apart from mid-December (Kolkata time), by four numbers."""
-    start = datetime(2024, 12, 14, 18, 45)
-    lines = [
-        line(
-            f"O{i}",
-            f"900000000{i % 4}",
-            (start + timedelta(hours=hours * i)).isoformat() + "+05:30",
-            "S1",
-            1 + i % 3,
-            f"{i}.25",
-        )
-        for i in range(count)
-    ]
-    load(settings, orders=[orders_xml(tmp_path / "o.xml", lines)])
+    """Orders `hours` apart from mid-December, by four numbers."""
+    every_few_hours(settings, tmp_path / "o.xml", datetime(2024, 12, 14, 18, 45), hours, count)
 
 
 CUTS = [

@@ -3,7 +3,7 @@ kind of load: new days, a superseded order that moves day, a reload, a zone chan
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -17,9 +17,10 @@ from akasa.backends.sql.engine import open_database
 from akasa.backends.sql.kpis import rollup_scope_rows
 from akasa.backends.sql.rollup import RollupPlan
 from akasa.backends.sql.schema import order_days, order_days_zone, order_months, orders
+from akasa.core.config import Settings
 from akasa.kpi.context import AsOf, resolve
 from akasa.pipeline.migrate import migrate
-from tests.builders import customers_csv, kpis, line, load, orders_xml
+from tests.builders import customers_csv, every_few_hours, kpis, line, load, orders_xml
 from tests.db import TestDatabase
 from tests.parity.helpers import assert_same_outputs
 
@@ -193,32 +194,16 @@ def test_runs_with_and_without_the_rollup_agree(
     migrated: TestDatabase, tmp_path: Path, as_of: str
 ) -> None:
     settings = migrated.settings()
-    _every_few_hours(settings, tmp_path, datetime(2024, 12, 20, 18, 29, 59), hours=7, count=120)
+    start = datetime(2024, 12, 20, 18, 29, 59)
+    every_few_hours(settings, tmp_path / "o.xml", start, hours=7, count=120, mode="both")
     _check(migrated, "Asia/Kolkata")
     assert_same_outputs(settings, as_of=as_of, window_days=3)
 
 
-def _every_few_hours(
-    settings: object, tmp_path: Path, start: datetime, hours: int, count: int
-) -> None:
-    """`count` orders `hours` apart from `start` (Kolkata time), by four numbers."""
-    lines = [
-        line(
-            f"O{i}",
-            f"900000000{i % 4}",
-            (start + timedelta(hours=hours * i)).isoformat() + "+05:30",
-            "S1",
-            1 + i % 3,
-            f"{i}.25",
-        )
-        for i in range(count)
-    ]
-    load(settings, orders=[orders_xml(tmp_path / "o.xml", lines)], mode="both")  # type: ignore[arg-type]
-
-
-def _three_months(settings: object, tmp_path: Path) -> None:
+def _three_months(settings: Settings, tmp_path: Path) -> None:
     """Orders every 11 hours from mid-December to mid-February."""
-    _every_few_hours(settings, tmp_path, datetime(2024, 12, 14, 18, 45), hours=11, count=140)
+    start = datetime(2024, 12, 14, 18, 45)
+    every_few_hours(settings, tmp_path / "o.xml", start, hours=11, count=140, mode="both")
 
 
 @pytest.mark.parametrize(
