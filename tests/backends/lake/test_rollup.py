@@ -244,3 +244,17 @@ def test_a_rollup_of_batches_the_manifest_does_not_list_is_not_read(
     (settings.store_dir / MANIFEST).write_text(json.dumps(manifest), "utf-8")
     assert Lake(settings.store_dir).rollup() is None
     assert _outputs(settings) == _from_orders(settings)
+
+
+def test_a_missing_rollup_file_is_read_from_the_orders_and_rebuilt(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """The rollup is derived data: a file removed by hand costs speed, not KPIs."""
+    lines = [line("O1", M1, "2025-01-10T10:00:00", "S1", 1, "100")]
+    load(settings, orders=[orders_xml(tmp_path / "o1.xml", lines)])
+    expected = _outputs(settings)
+    (settings.store_dir / _manifest(settings)["rollup"]["file"]).unlink()
+    assert Lake(settings.store_dir).rollup() is None
+    assert _outputs(settings) == expected
+    load(settings, customers=[customers_csv(tmp_path / "c.csv", [("C1", "A", M1, "east")])])
+    assert _kept(settings) == _expected(settings, "Asia/Kolkata")
