@@ -9,7 +9,8 @@ Zone offsets change rarely, so time is cut into `OffsetPeriods` (each with one U
 found by asking the zone once per day (each day the data touches, or each day of a span)
 and bisecting each change to the microsecond. Every conversion is then vectorised: look up
 the period (binary search), add or subtract its offset. Assumed: no zone changes its
-offset and back again within one day (no such pair exists in the tz database).
+offset twice within one day (no such pair exists in the tz database: its changes are days
+apart).
 """
 
 from __future__ import annotations
@@ -35,6 +36,14 @@ class UnknownZoneError(ValueError):
 def _zone_names() -> frozenset[str]:
     listing = resources.files("tzdata").joinpath("zones").read_text(encoding="utf-8")
     return frozenset(line.strip() for line in listing.splitlines() if line.strip())
+
+
+@cache
+def rules_version() -> str:
+    """The pinned tzdata's version: a day or month computed under other rules may differ."""
+    from importlib.metadata import version
+
+    return version("tzdata")
 
 
 @cache
@@ -221,7 +230,7 @@ def month_keys(utc: pl.Series, name: str) -> pl.Series:
     return utc.to_frame("t").select(key.alias(utc.name)).to_series()
 
 
-def day_key(utc: pl.Expr, table: OffsetPeriods) -> pl.Expr:
+def local_day_key(utc: pl.Expr, table: OffsetPeriods) -> pl.Expr:
     """UTC instants -> their day in the zone of `table` as `year * 10000 + month * 100 +
     day` (20251012; divided by 100, the month key)."""
     local = local_naive(utc, table)
@@ -233,8 +242,8 @@ def day_key(utc: pl.Expr, table: OffsetPeriods) -> pl.Expr:
 
 
 def day_keys(utc: pl.Series, name: str) -> pl.Series:
-    """UTC instants -> their day keys in zone `name` (see `day_key`)."""
-    key = day_key(pl.col("t"), offsets_for(utc, name))
+    """UTC instants -> their day keys in zone `name` (see `local_day_key`)."""
+    key = local_day_key(pl.col("t"), offsets_for(utc, name))
     return utc.to_frame("t").select(key.alias(utc.name)).to_series()
 
 

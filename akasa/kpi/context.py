@@ -117,7 +117,7 @@ class KpiContext:
     def day_bounds(self) -> tuple[int, int] | None:
         """The day keys of the as_of day and of the window's first day when both bounds
         are whole local days (every `--as-of` but `now`), which is when a run can be
-        answered from the per-day and per-month KPI rollups; else None."""
+        answered from the KPI rollups; else None."""
         as_of_day = self.as_of_local.date()
         first_day = self.window_start.astimezone(self.zone).date()
         after = zones.local_midnight(as_of_day + timedelta(days=1), self.timezone)

@@ -63,7 +63,8 @@ def per_number_rows(lake: Lake, ctx: KpiContext) -> pl.LazyFrame:
         return whole
     cut = orders.filter(pl.col("ordered_at") >= found.lower_bound())
     months = per_number(cut, ctx).filter(pl.col("month_key").is_in(found.cut_months))
-    return pl.concat([whole, months.select(whole.collect_schema().names())])
+    schema = whole.collect_schema()  # the index type of counts differs between builds
+    return pl.concat([whole, months.select(schema.names()).cast(schema)])
 
 
 def scope(lake: Lake, ctx: KpiContext) -> pl.LazyFrame:

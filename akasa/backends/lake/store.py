@@ -33,6 +33,7 @@ from polars.io.plugins import register_io_source
 
 from akasa.backends.base import LedgerEntry, PendingBatch
 from akasa.backends.lake import rollup
+from akasa.core import zones
 from akasa.core.errors import StoreError
 from akasa.core.files import fsync_dir, write_atomically
 from akasa.core.tables import KPI_ROLLUP, SCHEMAS, conform
@@ -92,8 +93,8 @@ class Lake:
 
     def sizes(self) -> dict[str, int]:
         """Bytes on disk per table over the landed batches (every stored version), plus the
-        manifest as `batches` and the rollup files (the one a run reads, and the one before
-        until the next ingest) as KPI_ROLLUP."""
+        manifest as `batches` and every rollup file (the one a run reads, the one before
+        until the next ingest, any a crashed ingest left) as KPI_ROLLUP."""
         sizes = {table: sum(_size(path) for path in self._files(table)) for table in SCHEMAS}
         sizes["batches"] = _size(self.root / MANIFEST)
         rollups = self.rollups_dir.iterdir() if self.rollups_dir.exists() else iter(())
@@ -159,14 +160,18 @@ class Lake:
         batches = self.manifest()["batches"]
         if not entry or not batches or entry["through_batch"] != batches[-1]["batch_id"]:
             return None
+        if entry.get("tzdata") != zones.rules_version():  # built under other zone rules
+            return None
         if timezone is not None and entry["timezone"] != timezone:
             return None
-        path = self.root / entry["file"]
-        if not path.exists():  # derived data, removed by hand: the orders still hold it all
-            log.warning("KPI rollup %s is missing: reading the orders instead", path)
-            return None
         if self._rollup is None:
-            self._rollup = pl.read_parquet(path, schema=rollup.SCHEMA)
+            path = self.root / entry["file"]
+            try:
+                self._rollup = pl.read_parquet(path, schema=rollup.SCHEMA)
+            except (OSError, pl.exceptions.PolarsError) as exc:
+                # Derived data, removed or damaged by hand: the orders still hold it all.
+                log.warning("KPI rollup %s unreadable (%s): reading the orders instead", path, exc)
+                return None
         return self._rollup
 
     def _current_order_parts(self) -> Iterator[pl.DataFrame]:
@@ -245,13 +250,19 @@ class Lake:
         started = time.perf_counter()
         after = Lake(self.root)
         after._manifest = manifest
-        frame = rollup.build(after._current_order_parts(), timezone)
-        if frame.is_empty():
-            return None
-        self.rollups_dir.mkdir(exist_ok=True)
         path = self.rollups_dir / f"{through:06d}.parquet"
-        _write(path, iter([frame]), rollup.SCHEMA)
-        fsync_dir(self.rollups_dir)
+        try:
+            frame = rollup.build(after._current_order_parts(), timezone)
+            if frame.is_empty():
+                return None
+            self.rollups_dir.mkdir(exist_ok=True)
+            _write(path, iter([frame]), rollup.SCHEMA)
+            fsync_dir(self.rollups_dir)
+        except (OSError, pl.exceptions.PolarsError) as exc:
+            # A full disk, say: the batches land without it, and runs read the orders.
+            log.warning("KPI rollup not rebuilt (%s): runs read the orders until it is", exc)
+            path.unlink(missing_ok=True)
+            return None
         log.info(
             "KPI rollup: %d number-month row(s) rebuilt in %.2f s",
             frame.height,
@@ -260,6 +271,7 @@ class Lake:
         return {
             "file": path.relative_to(self.root).as_posix(),
             "timezone": timezone,
+            "tzdata": zones.rules_version(),
             "through_batch": through,
         }
 

@@ -15,6 +15,7 @@ import pytest
 
 from akasa.backends.lake import rollup, store
 from akasa.backends.lake.store import MANIFEST, Lake
+from akasa.core import zones
 from akasa.core.config import Settings, load_settings
 from akasa.kpi.context import AsOf, resolve
 from akasa.kpi.spec import KPIS
@@ -258,3 +259,46 @@ def test_a_missing_rollup_file_is_read_from_the_orders_and_rebuilt(
     assert _outputs(settings) == expected
     load(settings, customers=[customers_csv(tmp_path / "c.csv", [("C1", "A", M1, "east")])])
     assert _kept(settings) == _expected(settings, "Asia/Kolkata")
+
+
+def test_a_damaged_rollup_file_is_read_from_the_orders_and_rebuilt(
+    settings: Settings, tmp_path: Path
+) -> None:
+    lines = [line("O1", M1, "2025-01-10T10:00:00", "S1", 1, "100")]
+    load(settings, orders=[orders_xml(tmp_path / "o1.xml", lines)])
+    expected = _outputs(settings)
+    (settings.store_dir / _manifest(settings)["rollup"]["file"]).write_bytes(b"not parquet")
+    assert Lake(settings.store_dir).rollup() is None
+    assert _outputs(settings) == expected
+    load(settings, customers=[customers_csv(tmp_path / "c.csv", [("C1", "A", M1, "east")])])
+    assert _kept(settings) == _expected(settings, "Asia/Kolkata")
+
+
+def test_a_rollup_built_under_other_zone_rules_is_not_read(
+    settings: Settings, tmp_path: Path
+) -> None:
+    lines = [line("O1", M1, "2025-01-10T10:00:00", "S1", 1, "100")]
+    load(settings, orders=[orders_xml(tmp_path / "o1.xml", lines)])
+    manifest = _manifest(settings)
+    assert manifest["rollup"]["tzdata"] == zones.rules_version()
+    manifest["rollup"]["tzdata"] = "2000a"
+    (settings.store_dir / MANIFEST).write_text(json.dumps(manifest), "utf-8")
+    assert Lake(settings.store_dir).rollup() is None
+
+
+def test_an_ingest_lands_without_a_rollup_it_could_not_build(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rollup is derived: failing to build it (a full disk, say) fails no ingest."""
+
+    def fail(*_: object) -> pl.DataFrame:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(rollup, "build", fail)
+    lines = [line("O1", M1, "2025-01-10T10:00:00", "S1", 1, "100")]
+    result = load(settings, orders=[orders_xml(tmp_path / "o1.xml", lines)])
+    assert result.stores[0].files[0].accounting is not None
+    assert "rollup" not in _manifest(settings)
+    assert not list((settings.store_dir / "rollups").glob("*"))
+    revenue = kpis(settings, write=False).tables["regional_revenue"]["revenue"].to_list()
+    assert revenue == ["100.00"]
