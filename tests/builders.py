@@ -81,6 +81,33 @@ def every_few_hours(
     load(settings, orders=[orders_xml(path, lines)], mode=mode)
 
 
+# Three mobile numbers and the two days of orders the rollup tests load for every kind of
+# change: lines at the edges of local days and of a month, then an order that moves to
+# another month and number and one whose total changes.
+ROLLUP_NUMBERS = ("9000000001", "9000000002", "9000000003")
+
+
+def rollup_days(folder: Path) -> tuple[Path, Path]:
+    m1, m2, m3 = ROLLUP_NUMBERS
+    first = orders_xml(
+        folder / "d1" / "orders.xml",
+        [
+            line("O1", m1, "2025-01-10T23:45:00+05:30", "S1", 2, "100.50"),
+            line("O2", m1, "2025-01-10T00:10:00+05:30", "S1", 1, "10"),
+            line("O3", m2, "2025-01-11T00:10:00+05:30", "S1", 1, "7.25"),
+            line("O4", m3, "2025-01-31T23:59:59.999999+05:30", "S1", 3, "1"),
+        ],
+    )
+    second = orders_xml(
+        folder / "d2" / "orders.xml",
+        [
+            line("O1", m2, "2025-02-01T00:00:00+05:30", "S1", 1, "5"),
+            line("O3", m2, "2025-01-11T00:10:00+05:30", "S1", 1, "8"),
+        ],
+    )
+    return first, second
+
+
 def kpis(settings: Settings, **options: Any) -> KpiRun:
     return run(settings, **options)
 

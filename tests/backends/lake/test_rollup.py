@@ -19,9 +19,18 @@ from akasa.core import zones
 from akasa.core.config import Settings, load_settings
 from akasa.kpi.context import AsOf, resolve
 from akasa.kpi.spec import KPIS
-from tests.builders import customers_csv, every_few_hours, kpis, line, load, orders_xml
+from tests.builders import (
+    ROLLUP_NUMBERS,
+    customers_csv,
+    every_few_hours,
+    kpis,
+    line,
+    load,
+    orders_xml,
+    rollup_days,
+)
 
-M1, M2, M3 = "9000000001", "9000000002", "9000000003"
+M1, M2, M3 = ROLLUP_NUMBERS
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
 
@@ -85,25 +94,10 @@ def _from_orders(settings: Settings, **options: Any) -> dict[str, bytes]:
 
 def test_the_rollup_follows_every_load(settings: Settings, tmp_path: Path) -> None:
     people = customers_csv(tmp_path / "c.csv", [("C1", "A", M1, "east"), ("C2", "B", M2, "")])
-    day1 = orders_xml(
-        tmp_path / "d1" / "orders.xml",
-        [
-            line("O1", M1, "2025-01-10T23:45:00+05:30", "S1", 2, "100.50"),
-            line("O2", M1, "2025-01-10T00:10:00+05:30", "S1", 1, "10"),
-            line("O3", M2, "2025-01-11T00:10:00+05:30", "S1", 1, "7.25"),
-            line("O4", M3, "2025-01-31T23:59:59.999999+05:30", "S1", 3, "1"),
-        ],
-    )
+    day1, day2 = rollup_days(tmp_path)
     load(settings, [people], [day1])
     assert _kept(settings, "Asia/Kolkata") == _expected(settings, "Asia/Kolkata")
     # O1 moves to another month and number, O3 changes its total.
-    day2 = orders_xml(
-        tmp_path / "d2" / "orders.xml",
-        [
-            line("O1", M2, "2025-02-01T00:00:00+05:30", "S1", 1, "5"),
-            line("O3", M2, "2025-01-11T00:10:00+05:30", "S1", 1, "8"),
-        ],
-    )
     load(settings, orders=[day2])
     assert _kept(settings) == _expected(settings, "Asia/Kolkata")
     assert (M1, 202501, 1, 1000, 1, *_times("2025-01-10T00:10:00+05:30"), 20250110, 20250110) in (

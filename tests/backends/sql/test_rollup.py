@@ -20,11 +20,20 @@ from akasa.backends.sql.schema import order_days, order_days_zone, order_months,
 from akasa.core.config import Settings
 from akasa.kpi.context import AsOf, resolve
 from akasa.pipeline.migrate import migrate
-from tests.builders import customers_csv, every_few_hours, kpis, line, load, orders_xml
+from tests.builders import (
+    ROLLUP_NUMBERS,
+    customers_csv,
+    every_few_hours,
+    kpis,
+    line,
+    load,
+    orders_xml,
+    rollup_days,
+)
 from tests.db import TestDatabase
 from tests.parity.helpers import assert_same_outputs
 
-M1, M2, M3 = "9000000001", "9000000002", "9000000003"
+M1, M2, M3 = ROLLUP_NUMBERS
 
 
 def _rollup(
@@ -130,26 +139,11 @@ def _naive(value: object) -> object:
 def test_the_rollup_follows_every_load(migrated: TestDatabase, tmp_path: Path) -> None:
     settings = migrated.settings()
     people = customers_csv(tmp_path / "c.csv", [("C1", "A", M1, "east"), ("C2", "B", M2, "")])
-    day1 = orders_xml(
-        tmp_path / "d1" / "orders.xml",
-        [
-            line("O1", M1, "2025-01-10T23:45:00+05:30", "S1", 2, "100.50"),
-            line("O2", M1, "2025-01-10T00:10:00+05:30", "S1", 1, "10"),
-            line("O3", M2, "2025-01-11T00:10:00+05:30", "S1", 1, "7.25"),
-            line("O4", M3, "2025-01-31T23:59:59.999999+05:30", "S1", 3, "1"),
-        ],
-    )
+    day1, day2 = rollup_days(tmp_path)
     load(settings, [people], [day1], mode="both")
     _check(migrated, "Asia/Kolkata")
     assert_same_outputs(settings)
     # O1 moves to another day and number, O3 changes its total: both old days are rebuilt.
-    day2 = orders_xml(
-        tmp_path / "d2" / "orders.xml",
-        [
-            line("O1", M2, "2025-02-01T00:00:00+05:30", "S1", 1, "5"),
-            line("O3", M2, "2025-01-11T00:10:00+05:30", "S1", 1, "8"),
-        ],
-    )
     load(settings, orders=[day2], mode="both")
     _check(migrated, "Asia/Kolkata")
     assert_same_outputs(settings)
