@@ -247,7 +247,11 @@ ROLLUP_TABLES: tuple[TableDef, ...] = (
     TableDef(
         "order_days_zone",
         "The time zone order_days is kept in (one row; none before the first build).",
-        (Column("timezone", Kind.TEXT, 64, primary_key=True),),
+        (
+            Column("timezone", Kind.TEXT, 64, primary_key=True),
+            # The tzdata version the rollups were built under (revision 0006).
+            Column("tzdata", Kind.TEXT, 32, nullable=True),
+        ),
     ),
 )
 TABLES = (*TABLES, *ROLLUP_TABLES)

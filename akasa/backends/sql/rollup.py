@@ -13,9 +13,9 @@ scratch would give.
 
 A local day is `[local midnight, next local midnight)` in the business zone
 (AKASA_TIMEZONE), the same UTC bounds `akasa.kpi.context` gives a run. The rollups are only
-right for the zone they were built in, which `order_days_zone` records: a run in another
-zone reads the orders instead (`plan`), and the next ingest rebuilds them whole in its
-zone.
+right for the zone they were built in and its rules, which `order_days_zone` records (the
+zone, and the tzdata version): a run in another zone, or under other rules, reads the
+orders instead (`plan`), and the next ingest rebuilds them whole.
 """
 
 from __future__ import annotations
@@ -74,7 +74,11 @@ def local_days(times: pl.Series, timezone: str) -> set[date]:
 
 
 def recorded_zone(conn: Connection) -> str | None:
-    zone: str | None = conn.execute(select(order_days_zone.c.timezone)).scalar()
+    """The zone the rollups were built in, if under this akasa's zone rules (tzdata)."""
+    found = conn.execute(select(order_days_zone.c.timezone, order_days_zone.c.tzdata)).first()
+    if found is None or found.tzdata != zones.rules_version():
+        return None
+    zone: str = found.timezone
     return zone
 
 
@@ -86,7 +90,8 @@ def refresh(conn: Connection, touched: Iterable[date], timezone: str) -> tuple[i
         conn.execute(delete(order_days))
         conn.execute(delete(order_months))
         conn.execute(delete(order_days_zone))
-        conn.execute(insert(order_days_zone), [{"timezone": timezone}])
+        rules = zones.rules_version()
+        conn.execute(insert(order_days_zone), [{"timezone": timezone, "tzdata": rules}])
         touched = _days_with_orders(conn)
     days = sorted(set(touched))
     for day in days:

@@ -17,6 +17,7 @@ from akasa.backends.sql.engine import open_database
 from akasa.backends.sql.kpis import rollup_scope_rows
 from akasa.backends.sql.rollup import RollupPlan
 from akasa.backends.sql.schema import order_days, order_days_zone, order_months, orders
+from akasa.core import zones
 from akasa.core.config import Settings
 from akasa.kpi.context import AsOf, resolve
 from akasa.pipeline.migrate import migrate
@@ -325,6 +326,68 @@ def test_revision_0005_adds_the_month_rollup_and_the_next_ingest_builds_it(
     load(settings, orders=[later], mode="both")
     _check(database, "Asia/Kolkata")  # both rebuilt whole
     assert_same_outputs(settings, as_of="2025-01-31", window_days=31)
+
+
+def test_revision_0006_records_the_zone_rules_and_the_next_ingest_rebuilds(
+    database: TestDatabase, tmp_path: Path
+) -> None:
+    """Down to 0005 the rules' column goes and the zone stays; up again, the zone is
+    emptied, so runs read the orders (and agree) until an ingest records zone and rules."""
+    settings = database.settings()
+    migrate(settings)
+    _three_months(settings, tmp_path)
+    assert _recorded(database) == ("Asia/Kolkata", zones.rules_version())
+    migrations.downgrade(open_database(settings), "0005")
+    assert "tzdata" not in _columns(database, "order_days_zone")
+    assert _rollup(database)[0] == "Asia/Kolkata"
+    migrate(settings)
+    assert _recorded(database) is None
+    assert_same_outputs(settings, as_of="2025-01-20", window_days=35)
+    later = orders_xml(tmp_path / "d2" / "o.xml", [line("O999", M2, "2025-02-20", "S1", 1, "9")])
+    load(settings, orders=[later], mode="both")
+    assert _recorded(database) == ("Asia/Kolkata", zones.rules_version())
+    _check(database, "Asia/Kolkata")  # rebuilt whole
+    assert_same_outputs(settings, as_of="2025-01-31", window_days=31)
+
+
+def test_rollups_built_under_other_zone_rules_are_not_read(
+    migrated: TestDatabase, tmp_path: Path
+) -> None:
+    """Tampering with the recorded rules: whole-day runs read the orders, and the next
+    ingest rebuilds the rollups under this akasa's rules."""
+    settings = migrated.settings()
+    lines = [line("O1", M1, "2025-01-10T10:00:00+05:30", "S1", 1, "100")]
+    load(settings, orders=[orders_xml(tmp_path / "o.xml", lines)], mode="table")
+    engine = migrated.engine()
+    with engine.begin() as conn:
+        conn.execute(update(order_months).values(paise=order_months.c.paise + 1))
+        conn.execute(update(order_days_zone).values(tzdata="2000a"))
+    engine.dispose()
+    result = kpis(settings, mode=Mode.table, as_of="2025-01-10", write=False)
+    assert result.tables["regional_revenue"]["revenue"].to_list() == ["100.00"]
+    more = [line("O2", M2, "2025-01-11T10:00:00+05:30", "S1", 1, "5")]
+    load(settings, orders=[orders_xml(tmp_path / "o2.xml", more)], mode="table")
+    assert _recorded(migrated) == ("Asia/Kolkata", zones.rules_version())
+    _check(migrated, "Asia/Kolkata")
+
+
+def _recorded(database: TestDatabase) -> tuple[object, ...] | None:
+    engine = database.engine()
+    try:
+        with engine.connect() as conn:
+            found = conn.execute(select(order_days_zone.c.timezone, order_days_zone.c.tzdata))
+            row = found.first()
+    finally:
+        engine.dispose()
+    return None if row is None else tuple(row)
+
+
+def _columns(database: TestDatabase, table: str) -> list[str]:
+    engine = database.engine()
+    try:
+        return [c["name"] for c in inspect(engine).get_columns(table)]
+    finally:
+        engine.dispose()
 
 
 def _has_table(database: TestDatabase, name: str) -> bool:
