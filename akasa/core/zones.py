@@ -150,7 +150,9 @@ def _days(utc: pl.Series, *shifts: int) -> pl.Series:
     """The UTC days of `utc`, and of `utc` shifted by each of `shifts` days."""
     frame = utc.to_frame("t").select(pl.col("t").dt.replace_time_zone("UTC"))
     parts = [
-        frame.select(utc_days(pl.col("t") + pl.duration(days=shift)).alias("d")).to_series()
+        frame.select(
+            (pl.col("t") + pl.duration(days=shift)).dt.truncate("1d").alias("d")
+        ).to_series()
         for shift in (0, *shifts)
     ]
     return pl.concat(parts)
@@ -224,32 +226,19 @@ def iso_text(utc: pl.Series, name: str) -> pl.Series:
 
 def month_keys(utc: pl.Series, name: str) -> pl.Series:
     """UTC instants -> their month in zone `name` as `year * 100 + month` (202510)."""
-    table = offsets_for(utc, name)
-    local = local_naive(pl.col("t"), table)
-    key = local.dt.year().cast(pl.Int64) * 100 + local.dt.month().cast(pl.Int64)
-    return utc.to_frame("t").select(key.alias(utc.name)).to_series()
+    return day_keys(utc, name) // 100
 
 
-def local_day_key(utc: pl.Expr, table: OffsetPeriods) -> pl.Expr:
-    """UTC instants -> their day in the zone of `table` as `year * 10000 + month * 100 +
-    day` (20251012; divided by 100, the month key)."""
-    local = local_naive(utc, table)
-    return (
+def day_keys(utc: pl.Series, name: str) -> pl.Series:
+    """UTC instants -> their day in zone `name` as `year * 10000 + month * 100 + day`
+    (20251012; divided by 100, the month key)."""
+    local = local_naive(pl.col("t"), offsets_for(utc, name))
+    key = (
         local.dt.year().cast(pl.Int64) * 10_000
         + local.dt.month().cast(pl.Int64) * 100
         + local.dt.day().cast(pl.Int64)
     )
-
-
-def day_keys(utc: pl.Series, name: str) -> pl.Series:
-    """UTC instants -> their day keys in zone `name` (see `local_day_key`)."""
-    key = local_day_key(pl.col("t"), offsets_for(utc, name))
     return utc.to_frame("t").select(key.alias(utc.name)).to_series()
-
-
-def utc_days(utc: pl.Expr) -> pl.Expr:
-    """The UTC days of instants: what `periods_on_days` needs to be exact on each."""
-    return utc.dt.replace_time_zone("UTC").dt.truncate("1d")
 
 
 def to_utc(local: pl.Series, name: str) -> pl.Series:

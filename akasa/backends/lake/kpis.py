@@ -55,8 +55,8 @@ def per_number_rows(lake: Lake, ctx: KpiContext) -> pl.LazyFrame:
     rows, and the months a bound cuts from the orders; else all from the orders."""
     orders = orders_in_scope(lake, ctx)
     kept = lake.rollup(ctx.timezone)
-    found = None if kept is None else rollup.plan(kept, ctx)
-    if kept is None or found is None:
+    found = rollup.plan(kept, ctx) if kept is not None else None
+    if kept is None or found is None:  # (both, for the type checker)
         return per_number(orders, ctx)
     whole = rollup.whole_rows(kept, found)
     if not found.cut_months:

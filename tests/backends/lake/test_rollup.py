@@ -19,6 +19,7 @@ from akasa.core import zones
 from akasa.core.config import Settings, load_settings
 from akasa.kpi.context import AsOf, resolve
 from akasa.kpi.spec import KPIS
+from akasa.pipeline.ingest import IngestResult
 from tests.builders import (
     ROLLUP_NUMBERS,
     customers_csv,
@@ -125,6 +126,12 @@ def test_a_batch_read_in_slices_gives_the_same_rollup(
     assert _kept(settings) == _expected(settings, "Asia/Kolkata")
 
 
+def _one_order(settings: Settings, tmp_path: Path) -> IngestResult:
+    """One order of 100.00 by M1 on 2025-01-10, 10:00 Kolkata time."""
+    lines = [line("O1", M1, "2025-01-10T10:00:00+05:30", "S1", 1, "100")]
+    return load(settings, orders=[orders_xml(tmp_path / "o1.xml", lines)])
+
+
 def _times(text: str) -> tuple[datetime, datetime]:
     moment = datetime.fromisoformat(text).astimezone(UTC)
     return moment, moment
@@ -202,8 +209,7 @@ def test_a_whole_day_run_reads_the_rollup_and_a_now_run_the_orders(
     settings: Settings, tmp_path: Path
 ) -> None:
     """Tampering with the rollup shows which runs read it."""
-    lines = [line("O1", M1, "2025-01-10T10:00:00+05:30", "S1", 1, "100")]
-    load(settings, orders=[orders_xml(tmp_path / "o.xml", lines)])
+    _one_order(settings, tmp_path)
     path = settings.store_dir / _manifest(settings)["rollup"]["file"]
     tampered = pl.read_parquet(path).with_columns(pl.col("paise") + 1)
     tampered.write_parquet(path)
@@ -232,8 +238,7 @@ def test_a_rollup_of_batches_the_manifest_does_not_list_is_not_read(
 ) -> None:
     """A manifest switched by an akasa that keeps no rollup (or edited by hand) lists more
     batches than the rollup was built for: runs read the orders."""
-    lines = [line("O1", M1, "2025-01-10T10:00:00", "S1", 1, "100")]
-    load(settings, orders=[orders_xml(tmp_path / "o.xml", lines)])
+    _one_order(settings, tmp_path)
     manifest = _manifest(settings)
     manifest["rollup"]["through_batch"] = 0
     (settings.store_dir / MANIFEST).write_text(json.dumps(manifest), "utf-8")
@@ -241,27 +246,18 @@ def test_a_rollup_of_batches_the_manifest_does_not_list_is_not_read(
     assert _outputs(settings) == _from_orders(settings)
 
 
-def test_a_missing_rollup_file_is_read_from_the_orders_and_rebuilt(
-    settings: Settings, tmp_path: Path
+@pytest.mark.parametrize("broken", ["missing", "damaged"])
+def test_an_unreadable_rollup_file_is_read_from_the_orders_and_rebuilt(
+    settings: Settings, tmp_path: Path, broken: str
 ) -> None:
-    """The rollup is derived data: a file removed by hand costs speed, not KPIs."""
-    lines = [line("O1", M1, "2025-01-10T10:00:00", "S1", 1, "100")]
-    load(settings, orders=[orders_xml(tmp_path / "o1.xml", lines)])
+    """The rollup is derived data: a file removed or damaged by hand costs speed, not KPIs."""
+    _one_order(settings, tmp_path)
     expected = _outputs(settings)
-    (settings.store_dir / _manifest(settings)["rollup"]["file"]).unlink()
-    assert Lake(settings.store_dir).rollup() is None
-    assert _outputs(settings) == expected
-    load(settings, customers=[customers_csv(tmp_path / "c.csv", [("C1", "A", M1, "east")])])
-    assert _kept(settings) == _expected(settings, "Asia/Kolkata")
-
-
-def test_a_damaged_rollup_file_is_read_from_the_orders_and_rebuilt(
-    settings: Settings, tmp_path: Path
-) -> None:
-    lines = [line("O1", M1, "2025-01-10T10:00:00", "S1", 1, "100")]
-    load(settings, orders=[orders_xml(tmp_path / "o1.xml", lines)])
-    expected = _outputs(settings)
-    (settings.store_dir / _manifest(settings)["rollup"]["file"]).write_bytes(b"not parquet")
+    path = settings.store_dir / _manifest(settings)["rollup"]["file"]
+    if broken == "missing":
+        path.unlink()
+    else:
+        path.write_bytes(b"not parquet")
     assert Lake(settings.store_dir).rollup() is None
     assert _outputs(settings) == expected
     load(settings, customers=[customers_csv(tmp_path / "c.csv", [("C1", "A", M1, "east")])])
@@ -271,8 +267,7 @@ def test_a_damaged_rollup_file_is_read_from_the_orders_and_rebuilt(
 def test_a_rollup_built_under_other_zone_rules_is_not_read(
     settings: Settings, tmp_path: Path
 ) -> None:
-    lines = [line("O1", M1, "2025-01-10T10:00:00", "S1", 1, "100")]
-    load(settings, orders=[orders_xml(tmp_path / "o1.xml", lines)])
+    _one_order(settings, tmp_path)
     manifest = _manifest(settings)
     assert manifest["rollup"]["tzdata"] == zones.rules_version()
     manifest["rollup"]["tzdata"] = "2000a"
@@ -289,8 +284,7 @@ def test_an_ingest_lands_without_a_rollup_it_could_not_build(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(rollup, "build", fail)
-    lines = [line("O1", M1, "2025-01-10T10:00:00", "S1", 1, "100")]
-    result = load(settings, orders=[orders_xml(tmp_path / "o1.xml", lines)])
+    result = _one_order(settings, tmp_path)
     assert result.stores[0].files[0].accounting is not None
     assert "rollup" not in _manifest(settings)
     assert not list((settings.store_dir / "rollups").glob("*"))

@@ -8,7 +8,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import inspect, select, text, update
+from sqlalchemy import Executable, inspect, select, text, update
 
 from akasa.backends.base import Mode
 from akasa.backends.sql import migrate as migrations
@@ -248,17 +248,25 @@ def test_the_plan_reads_days_only_for_the_months_a_bound_cuts(
     assert found is not None and found.day_months == day_months
 
 
+def _one_tampered_order(database: TestDatabase, tmp_path: Path, *also: Executable) -> None:
+    """One order of 100.00 loaded into table mode, its month rollup then made to say
+    100.01 (and any of `also` run): a run that reads the rollup shows it."""
+    lines = [line("O1", M1, "2025-01-10T10:00:00+05:30", "S1", 1, "100")]
+    load(database.settings(), orders=[orders_xml(tmp_path / "o.xml", lines)], mode="table")
+    engine = database.engine()
+    with engine.begin() as conn:
+        conn.execute(update(order_months).values(paise=order_months.c.paise + 1))
+        for statement in also:
+            conn.execute(statement)
+    engine.dispose()
+
+
 def test_a_whole_day_run_reads_the_rollup_and_a_now_run_the_orders(
     migrated: TestDatabase, tmp_path: Path
 ) -> None:
     """Tampering with the rollup shows which runs read it."""
     settings = migrated.settings()
-    lines = [line("O1", M1, "2025-01-10T10:00:00+05:30", "S1", 1, "100")]
-    load(settings, orders=[orders_xml(tmp_path / "o.xml", lines)], mode="table")
-    engine = migrated.engine()
-    with engine.begin() as conn:
-        conn.execute(update(order_months).values(paise=order_months.c.paise + 1))
-    engine.dispose()
+    _one_tampered_order(migrated, tmp_path)
 
     def revenue(as_of: str) -> object:
         result = kpis(settings, mode=Mode.table, as_of=as_of, write=False)
@@ -356,13 +364,7 @@ def test_rollups_built_under_other_zone_rules_are_not_read(
     """Tampering with the recorded rules: whole-day runs read the orders, and the next
     ingest rebuilds the rollups under this akasa's rules."""
     settings = migrated.settings()
-    lines = [line("O1", M1, "2025-01-10T10:00:00+05:30", "S1", 1, "100")]
-    load(settings, orders=[orders_xml(tmp_path / "o.xml", lines)], mode="table")
-    engine = migrated.engine()
-    with engine.begin() as conn:
-        conn.execute(update(order_months).values(paise=order_months.c.paise + 1))
-        conn.execute(update(order_days_zone).values(tzdata="2000a"))
-    engine.dispose()
+    _one_tampered_order(migrated, tmp_path, update(order_days_zone).values(tzdata="2000a"))
     result = kpis(settings, mode=Mode.table, as_of="2025-01-10", write=False)
     assert result.tables["regional_revenue"]["revenue"].to_list() == ["100.00"]
     more = [line("O2", M2, "2025-01-11T10:00:00+05:30", "S1", 1, "5")]
