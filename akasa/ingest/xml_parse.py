@@ -17,6 +17,7 @@ import os
 import pyexpat
 import signal
 from collections.abc import Callable, Generator
+from itertools import repeat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -65,62 +66,49 @@ class RefusedAnywhere(Refused):
     """
 
 
-class _Depth:
-    """How deep the parser is; shared by the two wrapped handlers."""
-
-    def __init__(self) -> None:
-        self.level = 0
-        self.in_order = 0  # elements inside the current <order> (its fields and below)
-
-
 class _GuardedParser:
-    """Wraps an expat parser so the element handlers xmltodict installs count depth.
+    """Wraps an expat parser so that the start handler xmltodict installs checks, before
+    each element, how deep it is and how many elements the current `<order>` holds.
 
-    The wrapped handlers hold only a `_Depth`, never the parser: a parser whose handlers
-    pointed back at it would form a cycle that keeps every parsed row alive until the
-    garbage collector happens to run.
+    The depth is xmltodict's own stack of open elements (`path`), so the end handler is
+    left alone: one check per element, not two. The wrapped handler holds only that list
+    and its count, never the parser: a parser whose handlers pointed back at it would form
+    a cycle that keeps every parsed row alive until the garbage collector happens to run.
     """
 
     def __init__(self, parser: Any) -> None:
         object.__setattr__(self, "_parser", parser)
-        object.__setattr__(self, "_depth", _Depth())
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._parser, name)
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name == "StartElementHandler":
-            value = _deeper(value, self._depth)
-        elif name == "EndElementHandler":
-            value = _shallower(value, self._depth)
+            value = _guarded(value)
         setattr(self._parser, name, value)
 
 
-def _deeper(inner: Callable[..., Any], depth: _Depth) -> Callable[..., Any]:
-    def start(*args: Any) -> Any:
-        depth.level += 1
-        if depth.level > MAX_DEPTH:
-            raise RefusedAnywhere(f"elements nested deeper than {MAX_DEPTH} levels")
-        if depth.level == 2:
-            depth.in_order = 0
-        elif depth.level > 2:
-            depth.in_order += 1
-            if depth.in_order > MAX_ORDER_ELEMENTS:  # all of it would be held in memory
+def _guarded(inner: Any) -> Callable[..., Any]:
+    path: list[Any] = inner.__self__.path  # xmltodict's open elements, outermost first
+    inside = 0  # elements inside the current <order> (its fields and below)
+
+    def start(name: str, attrs: Any) -> Any:
+        nonlocal inside
+        depth = len(path)  # open elements around this one
+        if depth >= 2:
+            if depth >= MAX_DEPTH:
+                raise RefusedAnywhere(f"elements nested deeper than {MAX_DEPTH} levels")
+            inside += 1
+            if inside > MAX_ORDER_ELEMENTS:  # all of it would be held in memory
                 raise Refused(
                     f"an <order> with more than {MAX_ORDER_ELEMENTS} elements inside "
                     "(an order has six fields)"
                 )
-        return inner(*args)
+        elif depth == 1:
+            inside = 0
+        return inner(name, attrs)
 
     return start
-
-
-def _shallower(inner: Callable[..., Any], depth: _Depth) -> Callable[..., Any]:
-    def end(*args: Any) -> Any:
-        depth.level -= 1
-        return inner(*args)
-
-    return end
 
 
 class _NoDtdExpat:
@@ -150,44 +138,81 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _record(item: Any) -> tuple[list[Any], str | None]:
+    """One `<order>`'s six values and what is wrong with its shape, if anything."""
+    problems: list[str] = []
+    fields = item if isinstance(item, dict) else {}
+    if not isinstance(item, dict) and item is not None and str(item).strip():
+        problems.append("order has text instead of fields")
+    values: list[Any] = []
+    for column in ORDER_LINE_COLUMNS:
+        value = fields.get(column)
+        if isinstance(value, dict):
+            text = value.get("#text")
+            if any(not k.startswith(("@", "#")) for k in value):
+                problems.append(f"<{column}> holds nested elements")
+                text = json.dumps(value, ensure_ascii=False)  # kept for the quarantine
+            value = text
+        elif isinstance(value, list):
+            problems.append(f"<{column}> appears more than once")
+            # Every value as read, for the quarantine (the record is rejected anyway).
+            value = " | ".join(_text(v) for v in value)
+        values.append(value)
+    return values, "; ".join(problems) if problems else None
+
+
+_PLAIN = {str, type(None)}
+_NO_FIELDS: dict[str, Any] = {}
+
+
+def _columns(items: list[Any], first: int) -> Columns:
+    """Orders as xmltodict gave them -> columns, numbered from `first`.
+
+    Column by column at C speed (`map`); only the rare order whose shape is not six plain
+    texts goes through `_record`, one at a time."""
+    count = len(items)
+    fields = [item if item.__class__ is dict else _NO_FIELDS for item in items]
+    odd = {k for k, item in enumerate(items) if item.__class__ is not dict and item is not None}
+    columns: Columns = {RECORD: list(range(first, first + count))}
+    for column in ORDER_LINE_COLUMNS:
+        values = list(map(dict.get, fields, repeat(column)))
+        if not set(map(type, values)) <= _PLAIN:
+            odd.update(k for k, value in enumerate(values) if value.__class__ not in _PLAIN)
+        columns[column] = values
+    malformed: list[str | None] = [None] * count
+    for k in odd:
+        values, malformed[k] = _record(items[k])
+        for column, value in zip(ORDER_LINE_COLUMNS, values, strict=True):
+            columns[column][k] = value
+    columns[MALFORMED] = malformed
+    return columns
+
+
 class _Collector:
-    """Receives `<order>` items as columns; hands full batches to `flush`, if given."""
+    """Receives `<order>` items, keeping them as xmltodict built them; hands full batches
+    to `flush` as columns, if given."""
 
     def __init__(self, flush: Callable[[Columns], None] | None, batch_rows: int) -> None:
         self.flush = flush
         self.batch_rows = batch_rows
-        self.count = 0
-        self.columns = empty_columns()
+        self.count = 0  # orders before `items`
+        self.items: list[Any] = []
 
     def __call__(self, path: list[tuple[str, Any]], item: Any) -> bool:
         tag = path[-1][0]
         if tag != "order":
             raise Refused(f"unexpected element <{tag}> under <{path[0][0]}> (expected <order>)")
-        self.count += 1
-        columns = self.columns
-        columns[RECORD].append(self.count)
-        problems: list[str] = []
-        fields = item if isinstance(item, dict) else {}
-        if not isinstance(item, dict) and item is not None and str(item).strip():
-            problems.append("order has text instead of fields")
-        for column in ORDER_LINE_COLUMNS:
-            value = fields.get(column)
-            if isinstance(value, dict):
-                text = value.get("#text")
-                if any(not k.startswith(("@", "#")) for k in value):
-                    problems.append(f"<{column}> holds nested elements")
-                    text = json.dumps(value, ensure_ascii=False)  # kept for the quarantine
-                value = text
-            elif isinstance(value, list):
-                problems.append(f"<{column}> appears more than once")
-                # Every value as read, for the quarantine (the record is rejected anyway).
-                value = " | ".join(_text(v) for v in value)
-            columns[column].append(value)
-        columns[MALFORMED].append("; ".join(problems) if problems else None)
-        if self.flush is not None and len(columns[RECORD]) >= self.batch_rows:
-            self.flush(columns)
-            self.columns = empty_columns()
+        self.items.append(item)
+        if self.flush is not None and len(self.items) >= self.batch_rows:
+            self.flush(self.columns())
         return True
+
+    def columns(self) -> Columns:
+        """The orders not yet handed over, as columns (and forgotten here)."""
+        columns = _columns(self.items, self.count + 1)
+        self.count += len(self.items)
+        self.items = []
+        return columns
 
 
 def parse(
@@ -196,6 +221,9 @@ def parse(
     batch_rows: int = 100_000,
 ) -> Columns:
     """Every `<order>` of `stream`; returns the columns not yet handed to `flush`.
+
+    Attributes are not read (`xml_attribs=False`): an element is its text, and xmltodict
+    builds no dictionary of attributes for each of the seven elements of a line.
 
     Raises `Refused`, `ValueError` (xmltodict's entity guard) or `pyexpat.ExpatError`.
     """
@@ -206,8 +234,9 @@ def parse(
         item_depth=2,
         item_callback=collector,
         disable_entities=True,
+        xml_attribs=False,
     )
-    return collector.columns
+    return collector.columns()
 
 
 # Expat (2.5 here) re-reads an unfinished token from its start on every feed, and

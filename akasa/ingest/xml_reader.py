@@ -114,6 +114,7 @@ def iter_order_chunks(
     )
     try:
         ranges = _Ranges(pool, paths, workers * IN_FLIGHT_PER_WORKER)
+        ranges.fill()  # the workers start parsing before the first file is asked for
         for index, path in enumerate(paths):
             chunks = ranges.chunks(index, progress)
             yield path, chunks

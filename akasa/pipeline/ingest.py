@@ -285,16 +285,20 @@ def _named_chunks(chunks: Chunks, by_copy: dict[str, Path]) -> Chunks:
 def _parse(
     sources: list[SourceFile], progress: Progress | None
 ) -> Generator[tuple[SourceFile, Raw]]:
-    for source in sources:
-        if source.kind == "customers":
-            data = source.path.read_bytes()
-            yield source, read_customers(source.path, data)
-            if progress:
-                progress.advance(len(data))
     orders = [s for s in sources if s.kind == "orders"]
     advance = progress.advance if progress else None
     with closing(iter_order_chunks([s.path for s in orders], advance)) as files:
-        for source, (_, chunks) in zip(orders, files, strict=True):
+        # The XML workers start on the orders while this process reads the customers.
+        first = next(files, None)
+        for source in sources:
+            if source.kind == "customers":
+                data = source.path.read_bytes()
+                yield source, read_customers(source.path, data)
+                if progress:
+                    progress.advance(len(data))
+        if first is not None:
+            yield orders[0], first[1]
+        for source, (_, chunks) in zip(orders[1:], files, strict=True):
             yield source, chunks
 
 

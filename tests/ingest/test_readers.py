@@ -103,6 +103,41 @@ def test_declaration_comments_cdata_unknown_children(tmp_path: Path) -> None:
     assert row["sku_id"] is None
 
 
+def test_each_shape_of_order_reads_as_its_own_record(tmp_path: Path) -> None:
+    """Plain orders read column by column; the odd ones (text instead of fields, nested or
+    repeated fields) one at a time, each in its own place. Attributes are not read."""
+    path = tmp_path / "o.xml"
+    path.write_text(
+        '<orders><order id="9"><order_id kind="x">O1</order_id><sku_id>S1</sku_id></order>'
+        "<order>just text</order>"
+        "<order><order_id>O3<b>in</b></order_id><sku_id>S3</sku_id></order>"
+        "<order/>"
+        "<order><sku_id>S5</sku_id><sku_id>S6</sku_id><order_id>O5</order_id></order>"
+        '<order><order_id a="1"/><sku_id>  </sku_id></order>'
+        "</orders>",
+        encoding="utf-8",
+    )
+    frame = read_orders(path)
+    assert frame["record_number"].to_list() == [1, 2, 3, 4, 5, 6]
+    assert frame["order_id"].to_list() == [
+        "O1",
+        None,
+        '{"b": "in", "#text": "O3"}',
+        None,
+        "O5",
+        None,
+    ]
+    assert frame["sku_id"].to_list() == ["S1", None, "S3", None, "S5 | S6", None]
+    assert frame["malformed"].to_list() == [
+        None,
+        "order has text instead of fields",
+        "<order_id> holds nested elements",
+        None,
+        "<sku_id> appears more than once",
+        None,
+    ]
+
+
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
