@@ -188,30 +188,44 @@ def _columns(items: list[Any], first: int) -> Columns:
     return columns
 
 
+# Orders kept as xmltodict built them before they become columns: few enough that their
+# dictionaries are freed, and their memory reused, as the parse goes (a whole range kept
+# cost its worker a page fault for every 4 KB of them).
+STEP_ROWS = 4096
+
+
 class _Collector:
-    """Receives `<order>` items, keeping them as xmltodict built them; hands full batches
-    to `flush` as columns, if given."""
+    """Receives `<order>` items and turns them into columns `STEP_ROWS` at a time; hands
+    batches of at least `batch_rows` to `flush`, if given."""
 
     def __init__(self, flush: Callable[[Columns], None] | None, batch_rows: int) -> None:
         self.flush = flush
         self.batch_rows = batch_rows
-        self.count = 0  # orders before `items`
         self.items: list[Any] = []
+        self.columns = empty_columns()
+        self.count = 0  # orders before `items`
 
     def __call__(self, path: list[tuple[str, Any]], item: Any) -> bool:
         tag = path[-1][0]
         if tag != "order":
             raise Refused(f"unexpected element <{tag}> under <{path[0][0]}> (expected <order>)")
         self.items.append(item)
-        if self.flush is not None and len(self.items) >= self.batch_rows:
-            self.flush(self.columns())
+        if len(self.items) >= STEP_ROWS:
+            self._convert()
+            if self.flush is not None and len(self.columns[RECORD]) >= self.batch_rows:
+                self.flush(self.rest())
         return True
 
-    def columns(self) -> Columns:
-        """The orders not yet handed over, as columns (and forgotten here)."""
-        columns = _columns(self.items, self.count + 1)
+    def _convert(self) -> None:
+        for name, values in _columns(self.items, self.count + 1).items():
+            self.columns[name] += values
         self.count += len(self.items)
         self.items = []
+
+    def rest(self) -> Columns:
+        """The orders not yet handed over, as columns (and forgotten here)."""
+        self._convert()
+        columns, self.columns = self.columns, empty_columns()
         return columns
 
 
@@ -236,7 +250,7 @@ def parse(
         disable_entities=True,
         xml_attribs=False,
     )
-    return collector.columns()
+    return collector.rest()
 
 
 # Expat (2.5 here) re-reads an unfinished token from its start on every feed, and
