@@ -82,17 +82,30 @@ def recorded_zone(conn: Connection) -> str | None:
     return zone
 
 
-def refresh(conn: Connection, touched: Iterable[date], timezone: str) -> tuple[int, int]:
+def any_order(conn: Connection) -> bool:
+    return conn.execute(select(orders.c.order_id).limit(1)).first() is not None
+
+
+def _record_zone(conn: Connection, timezone: str) -> None:
+    """Empties both rollups and records the zone and rules they are now kept in."""
+    conn.execute(delete(order_days))
+    conn.execute(delete(order_months))
+    conn.execute(delete(order_days_zone))
+    rules = zones.rules_version()
+    conn.execute(insert(order_days_zone), [{"timezone": timezone, "tzdata": rules}])
+
+
+def refresh(
+    conn: Connection, touched: Iterable[date], timezone: str, every_day: bool = False
+) -> tuple[int, int]:
     """Brings the rollups up to date after a load, in the load's transaction: the touched
     days and their months, or every day with an order when they were kept in another zone
-    (or never built). Returns how many days and months were rebuilt."""
+    (or never built), unless `every_day` says the touched days are all there are (the
+    load's were the first orders). Returns how many days and months were rebuilt."""
     if recorded_zone(conn) != timezone:
-        conn.execute(delete(order_days))
-        conn.execute(delete(order_months))
-        conn.execute(delete(order_days_zone))
-        rules = zones.rules_version()
-        conn.execute(insert(order_days_zone), [{"timezone": timezone, "tzdata": rules}])
-        touched = _days_with_orders(conn)
+        _record_zone(conn, timezone)
+        if not every_day:
+            touched = _days_with_orders(conn)
     days = sorted(set(touched))
     for day in days:
         _rebuild(conn, day, timezone)

@@ -63,6 +63,13 @@ class SqlWriter:
             raise LockedError(wait.refusal("another akasa ingest is writing to this database"))
         self.loader: Loader = loader_for(self.conn, database.temp_dir, chunk_bytes)
         self.touched: set[date] = set()
+        try:
+            with database.errors():
+                # Then the days this ingest touches are every day with an order.
+                self.first_orders = not rollup.any_order(self.conn)
+        except BaseException:  # a lost server: nothing is left open
+            self.rollback()
+            raise
 
     def add(self, batch: PendingBatch) -> None:
         started = time.perf_counter()
@@ -84,7 +91,9 @@ class SqlWriter:
         started = time.perf_counter()
         try:
             with self.database.errors():
-                days, months = rollup.refresh(self.conn, self.touched, self.database.timezone)
+                days, months = rollup.refresh(
+                    self.conn, self.touched, self.database.timezone, self.first_orders
+                )
                 refreshed = time.perf_counter()
                 log.info(
                     "KPI rollups: %d day(s) and %d month(s) rebuilt in %.2f s",

@@ -3,6 +3,7 @@ kind of load: new days, a superseded order that moves day, a reload, a zone chan
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -439,3 +440,29 @@ def test_mariadb_reads_whole_months_in_key_order(mariadb: TestDatabase, tmp_path
         "temporary" not in (row["Extra"] or "") and "filesort" not in (row["Extra"] or "")
         for row in plan
     ), plan
+
+
+def test_the_first_orders_rebuild_only_their_days(
+    migrated: TestDatabase, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Into a database without orders, the commit rebuilds only the days the ingest
+    touched (they are all the days there are); with orders kept in another zone, every
+    day with an order."""
+    settings = migrated.settings()
+    day1 = orders_xml(
+        tmp_path / "d1" / "orders.xml", [line("O1", M1, "2025-01-10T12:00:00+05:30", "S1", 1, "5")]
+    )
+    with caplog.at_level(logging.INFO, logger="akasa.backends.sql.store"):
+        load(settings, orders=[day1], mode="table")
+    assert "KPI rollups: 1 day(s) and 1 month(s) rebuilt" in caplog.text
+    _check(migrated, "Asia/Kolkata")
+    caplog.clear()
+    utc = migrated.settings(timezone="UTC")
+    day2 = orders_xml(
+        tmp_path / "d2" / "orders.xml", [line("O2", M2, "2025-01-12T12:00:00Z", "S1", 1, "5")]
+    )
+    with caplog.at_level(logging.INFO, logger="akasa.backends.sql.store"):
+        load(utc, orders=[day2], mode="table")
+    # Every UTC date with an order and the day either side: 9-11 and 11-13 January.
+    assert "KPI rollups: 5 day(s) and 1 month(s) rebuilt" in caplog.text
+    _check(migrated, "UTC")

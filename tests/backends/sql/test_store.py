@@ -333,11 +333,17 @@ class _KillAfter(_Killer):
 
 
 @pytest.mark.db
+@pytest.mark.parametrize(
+    "after",
+    ["CREATE TEMPORARY TABLE AKASA_STAGE_ORDERS", "INSERT INTO ORDERS "],
+    ids=["into-staging", "into-order-lines"],
+)
 def test_a_connection_dropped_before_copy_leaves_every_table_as_before(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, after: str
 ) -> None:
-    """PostgreSQL: the backend is terminated just after the orders file's staging tables
-    are created, so psycopg's COPY (which SQLAlchemy does not see) is what fails."""
+    """PostgreSQL: the backend is terminated just after the orders file's staging table is
+    created, or just after its orders are merged, so psycopg's COPY (which SQLAlchemy does
+    not see) into the staging table, or straight into `order_lines`, is what fails."""
     for database in provide("postgresql", tmp_path, monkeypatch):
-        killer = _KillAfter(database, "CREATE TEMPORARY TABLE AKASA_STAGE_ORDER_LINES", 1)
+        killer = _KillAfter(database, after, 1)
         _drop_connection_mid_load(database, tmp_path, killer, on="after_cursor_execute")

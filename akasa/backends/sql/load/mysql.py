@@ -1,11 +1,13 @@
-"""MySQL/MariaDB bulk path: `LOAD DATA LOCAL INFILE` into staging tables.
+"""MySQL/MariaDB bulk path: `LOAD DATA LOCAL INFILE` into staging tables (and the tables
+`staged.DIRECT` names).
 
-Each staged frame is written by Polars as text (`akasa.backends.sql.load.text`) to a private
+Each frame is written by Polars as text (`akasa.backends.sql.load.text`) to a private
 temporary file and read by the server through the client (`LOCAL`), about `chunk_bytes` per
 file. With LOCAL the server turns every data error into a warning and goes on (it cannot
 stop the client's transfer), so each LOAD is checked: the row count must match and there
-must be no warning, else the load fails, and with it the whole ingest. Constraints are
-checked later anyway, by the INSERT ... SELECT into the real tables (see `staged`).
+must be no warning, else the load fails, and with it the whole ingest. A staged table's
+constraints are checked later anyway, by the INSERT ... SELECT into the real table (see
+`staged`); a real table's, by that check.
 
 If the server or client does not allow LOCAL (MySQL 8 ships with `local_infile=OFF`), the
 first LOAD fails before anything reached a real table; the loader logs why and loads the
@@ -59,15 +61,15 @@ class LoadDataLoader(StagedLoader):
                 self.method = self.fallback.method
         return self.fallback.land(conn, batch)
 
-    def fill(self, conn: Connection, stage: Table, frame: pl.DataFrame) -> None:
-        columns = ", ".join(conn.dialect.identifier_preparer.quote(c.name) for c in stage.columns)
+    def fill(self, conn: Connection, table: Table, frame: pl.DataFrame) -> None:
+        quote = conn.dialect.identifier_preparer.quote
+        columns = ", ".join(quote(name) for name in frame.columns)
         # The default FIELDS/LINES options are exactly the format `write_text` writes.
         statement = (
-            f"LOAD DATA LOCAL INFILE %s INTO TABLE "
-            f"{conn.dialect.identifier_preparer.quote(stage.name)} "
+            f"LOAD DATA LOCAL INFILE %s INTO TABLE {quote(table.name)} "
             f"CHARACTER SET utf8mb4 ({columns})"
         )
-        path = self.spool.path(f"{stage.name}.tsv")
+        path = self.spool.path(f"{table.name}.tsv")
         for piece in slices(frame, self.chunk_bytes):
             write_text(piece, str(path))
             try:
@@ -79,15 +81,17 @@ class LoadDataLoader(StagedLoader):
                 raise
             finally:
                 path.unlink(missing_ok=True)
-            _check(conn, stage, loaded, piece.height)
+            _check(conn, table, loaded, piece.height)
 
     def close(self) -> None:
         self.spool.close()
 
 
-def _check(conn: Connection, stage: Table, loaded: int, expected: int) -> None:
+def _check(conn: Connection, table: Table, loaded: int, expected: int) -> None:
+    """With LOCAL, a row the table refuses (a duplicate key, a missing parent) is skipped
+    with a warning: any warning, or a row missing, fails the load."""
     warning = conn.exec_driver_sql("SHOW WARNINGS LIMIT 1").first()
     if warning is not None:
-        raise LoadRejected(f"loading {stage.name}: {warning[2]}")
+        raise LoadRejected(f"loading {table.name}: {warning[2]}")
     if loaded != expected:
-        raise LoadRejected(f"loading {stage.name}: {loaded} rows read, {expected} written")
+        raise LoadRejected(f"loading {table.name}: {loaded} rows read, {expected} written")

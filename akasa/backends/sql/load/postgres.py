@@ -24,13 +24,13 @@ from akasa.backends.sql.load.text import write_text
 class CopyLoader(StagedLoader):
     method = "copy"
 
-    def fill(self, conn: Connection, stage: Table, frame: pl.DataFrame) -> None:
+    def fill(self, conn: Connection, table: Table, frame: pl.DataFrame) -> None:
         import psycopg
         from psycopg import sql
 
-        columns = sql.SQL(", ").join(sql.Identifier(c.name) for c in stage.columns)
+        columns = sql.SQL(", ").join(sql.Identifier(name) for name in frame.columns)
         statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT text, ENCODING 'UTF8')").format(
-            sql.Identifier(stage.name), columns
+            sql.Identifier(table.name), columns
         )
         driver: Any = conn.connection.driver_connection
         try:
@@ -48,4 +48,4 @@ class CopyLoader(StagedLoader):
                 statement.as_string(driver), None, exc, psycopg.Error
             ) from None
         if copied != frame.height:
-            raise LoadRejected(f"loading {stage.name}: {copied} rows read, {frame.height} sent")
+            raise LoadRejected(f"loading {table.name}: {copied} rows read, {frame.height} sent")

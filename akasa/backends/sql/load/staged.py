@@ -1,8 +1,8 @@
 """The bulk path shared by MySQL/MariaDB and PostgreSQL: stage, then merge with set-based SQL.
 
-Each table's rows of a batch are first bulk-copied into a session TEMPORARY staging table
-(`LOAD DATA LOCAL INFILE` or `COPY FROM STDIN`, see the subclasses), then moved into the
-real table by one statement each, inside the ingest's transaction:
+A batch's customers, their numbers, orders and rejects are first bulk-copied into session TEMPORARY
+staging tables (`LOAD DATA LOCAL INFILE` or `COPY FROM STDIN`, see the subclasses), then
+moved into the real tables by one statement each, inside the ingest's transaction:
 
 - the ledger row: a plain INSERT (one row, bound parameters);
 - customers: `INSERT ... SELECT ... ON DUPLICATE KEY UPDATE` (MySQL) or
@@ -10,14 +10,19 @@ real table by one statement each, inside the ingest's transaction:
 - orders are replaced whole: the lines and then the headers of every staged `order_id`
   are deleted (a join on the staging table, or `IN` lists where the dialect says so:
   `SqlDialect.delete_staged_keys`), then the new headers are inserted;
-- order lines, customer numbers and rejects: `INSERT ... SELECT`.
+- customer numbers and rejects: `INSERT ... SELECT`.
+
+Order lines, plain inserts whose orders are in by then, are copied straight into their
+real table (`DIRECT`).
 
 Staging tables have the real columns and types (and on MySQL the same binary collation,
 so the joins use the real keys) but no keys and no NOT NULL: the copy never refuses a row,
 and every constraint is checked once, by the real table, in the INSERT ... SELECT, where a
-bad value fails the statement and so the whole ingest. They are dropped after each batch
-(neither CREATE nor DROP of a TEMPORARY table commits the transaction on MySQL/MariaDB;
-on PostgreSQL both are transactional, and `ON COMMIT DROP` is a second guard).
+bad value fails the statement and so the whole ingest; a direct copy is checked by the
+real table as it goes (on MySQL a refused row is a warning, which fails the load). Staging
+tables are dropped after each batch (neither CREATE nor DROP of a TEMPORARY table commits
+the transaction on MySQL/MariaDB; on PostgreSQL both are transactional, and
+`ON COMMIT DROP` is a second guard).
 """
 
 from __future__ import annotations
@@ -55,6 +60,13 @@ def _stage(table: Table) -> Table:
 # Parents first; the rollup is not loaded from frames (`akasa.backends.sql.rollup`).
 TARGETS = {table.name: table for table in TABLES if table.name in COLUMNS and table is not batches}
 STAGES = {name: _stage(table) for name, table in TARGETS.items()}
+# Plain inserts whose parent rows are already in (the batch's orders, staged first, so a
+# refused bulk copy is still found before any real row is written): copied straight into
+# the real table, which checks every constraint as the staging path's INSERT ... SELECT
+# would. A copy into a staging table and a second pass over its rows cost MariaDB 0.35 s
+# per 100,000 order lines where the direct copy costs 0.26 s. (Customer numbers, with a
+# second index, took longer copied straight in: they stay staged.)
+DIRECT = {"order_lines"}
 # Rows are staged in key order, so INSERT ... SELECT fills each real index in order.
 SORT_KEYS = {name: [c.name for c in table.primary_key.columns] for name, table in TARGETS.items()}
 SORT_KEYS["rejects"] = ["batch_id", "record_number"]
@@ -78,8 +90,9 @@ class StagedLoader(ABC):
         self.chunk_bytes = chunk_bytes
 
     @abstractmethod
-    def fill(self, conn: Connection, stage: Table, frame: pl.DataFrame) -> None:
-        """Copies every row of `frame` (columns as `stage`) into the empty `stage`."""
+    def fill(self, conn: Connection, table: Table, frame: pl.DataFrame) -> None:
+        """Copies every row of `frame` (columns named as `table`'s) into `table`: an empty
+        staging table, or a real table of `DIRECT`."""
 
     def close(self) -> None:  # noqa: B027 (nothing to release unless a subclass says so)
         """Releases whatever the loader holds outside the database."""
@@ -87,11 +100,14 @@ class StagedLoader(ABC):
     def land(self, conn: Connection, batch: PendingBatch) -> list[datetime]:
         frames = {name: frame.sort(SORT_KEYS[name]) for name, frame in table_frames(batch).items()}
         frames = {name: frames[name] for name in TARGETS if name in frames}  # parents first
-        staged = self.stage(conn, frames)
+        staged = self.stage(conn, {n: f for n, f in frames.items() if n not in DIRECT})
         conn.execute(insert(batches), [batch.entry.as_row()])
         replaced: list[datetime] = []
-        for name in frames:
-            replaced += _merge(conn, name)
+        for name, frame in frames.items():
+            if name in DIRECT:
+                self.fill(conn, TARGETS[name], frame)
+            else:
+                replaced += _merge(conn, name)
         self.drop(conn, staged)
         return replaced
 
