@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from akasa.core.errors import InputFileError
-from akasa.ingest import csv_reader
+from akasa.ingest import csv_reader, xml_parse
 from akasa.ingest.csv_reader import read_customers
 from akasa.ingest.sources import resolve
 from akasa.ingest.xml_reader import read_orders
@@ -103,9 +103,14 @@ def test_declaration_comments_cdata_unknown_children(tmp_path: Path) -> None:
     assert row["sku_id"] is None
 
 
-def test_each_shape_of_order_reads_as_its_own_record(tmp_path: Path) -> None:
+@pytest.mark.parametrize("step", [2, 4096], ids=["in-steps-of-two", "in-one-step"])
+def test_each_shape_of_order_reads_as_its_own_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, step: int
+) -> None:
     """Plain orders read column by column; the odd ones (text instead of fields, nested or
-    repeated fields) one at a time, each in its own place. Attributes are not read."""
+    repeated fields) one at a time, each in its own place, however the orders are grouped
+    on their way into columns. Attributes are not read."""
+    monkeypatch.setattr(xml_parse, "STEP_ROWS", step)
     path = tmp_path / "o.xml"
     path.write_text(
         '<orders><order id="9"><order_id kind="x">O1</order_id><sku_id>S1</sku_id></order>'
