@@ -83,6 +83,8 @@ def recorded_zone(conn: Connection) -> str | None:
 
 
 def any_order(conn: Connection) -> bool:
+    """Whether an order is stored: before an ingest's first batch, whether the days it
+    touches will be all the days there are (`refresh`'s `every_day`)."""
     return conn.execute(select(orders.c.order_id).limit(1)).first() is not None
 
 

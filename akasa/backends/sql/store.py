@@ -65,7 +65,7 @@ class SqlWriter:
         self.touched: set[date] = set()
         try:
             with database.errors():
-                # Then the days this ingest touches are every day with an order.
+                # Then the days this ingest touches are all the days with orders.
                 self.first_orders = not rollup.any_order(self.conn)
         except BaseException:  # a lost server: nothing is left open
             self.rollback()
@@ -92,7 +92,7 @@ class SqlWriter:
         try:
             with self.database.errors():
                 days, months = rollup.refresh(
-                    self.conn, self.touched, self.database.timezone, self.first_orders
+                    self.conn, self.touched, self.database.timezone, every_day=self.first_orders
                 )
                 refreshed = time.perf_counter()
                 log.info(
