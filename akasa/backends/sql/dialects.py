@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -155,9 +156,21 @@ class SqlDialect:
         already stored."""
         raise NotImplementedError(f"{type(self).__name__} has no staged load")
 
-    def delete_staged_keys(self, conn: Connection, table: Table, key: str, stage: Table) -> None:
-        """Deletes the rows of `table` whose `key` is in the staging table: one join."""
-        conn.execute(delete(table).where(table.c[key] == stage.c[key]))
+    # Keys per `DELETE ... WHERE key IN (...)`.
+    DELETE_KEYS = 1_000
+
+    def delete_keys(self, conn: Connection, table: Table, key: str, keys: Sequence[str]) -> None:
+        """Deletes the rows of `table` whose `key` is one of `keys`, in `IN` lists: each
+        answered from the key's index (and, on Spider, by each node from its own)."""
+        for start in range(0, len(keys), self.DELETE_KEYS):
+            chunk = keys[start : start + self.DELETE_KEYS]
+            conn.execute(delete(table).where(table.c[key].in_(chunk)))
+
+    @contextmanager
+    def parents_checked(self, conn: Connection) -> Iterator[None]:
+        """Around a bulk copy whose rows' parents the loader has checked itself: where the
+        database can skip its per-row foreign-key look-up for the session, it does."""
+        yield
 
     def after_migrations(self, conn: Connection) -> None:
         """Runs after every Alembic upgrade (`alembic/env.py`): where tables must be
@@ -357,6 +370,16 @@ class MySQL(SqlDialect):
     def bulk_fill(self, driver: str) -> BulkFill:
         return BulkFill.load_data if driver in self.DRIVERS_WITH_LOCAL_INFILE else BulkFill.insert
 
+    @contextmanager
+    def parents_checked(self, conn: Connection) -> Iterator[None]:
+        """InnoDB's look-up of each order line's order costs a third of the copy (0.25 ->
+        0.17 s per 100,000 lines); the session skips it for this copy only."""
+        conn.exec_driver_sql("SET SESSION foreign_key_checks = 0")
+        try:
+            yield
+        finally:
+            conn.exec_driver_sql("SET SESSION foreign_key_checks = 1")
+
     def month_key(
         self, moment: ColumnElement[datetime], offset: ColumnElement[int]
     ) -> ColumnElement[int]:
@@ -400,8 +423,6 @@ class MariaDBSpider(MySQL):
         "orders": "mobile_number",
         "order_lines": "order_id",
     }
-    # Keys per pushed-down `DELETE ... WHERE key IN (...)`.
-    DELETE_KEYS = 1_000
 
     def __init__(self, nodes: Sequence[str]) -> None:
         self.nodes = tuple(nodes)
@@ -410,15 +431,6 @@ class MariaDBSpider(MySQL):
         from akasa.backends.sql.spider import distribute
 
         distribute(conn, self.nodes, self.SHARD_KEYS)
-
-    def delete_staged_keys(self, conn: Connection, table: Table, key: str, stage: Table) -> None:
-        """Spider does not push a join with a head-local staging table down to the nodes:
-        it would read every row of every shard. The staged keys are read instead and
-        deleted in `IN` lists, which each node answers from its own primary key."""
-        keys = list(conn.execute(select(stage.c[key]).distinct()).scalars())
-        for start in range(0, len(keys), self.DELETE_KEYS):
-            chunk = keys[start : start + self.DELETE_KEYS]
-            conn.execute(delete(table).where(table.c[key].in_(chunk)))
 
 
 class PostgreSQL(SqlDialect):

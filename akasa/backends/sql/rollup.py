@@ -4,12 +4,12 @@
 `order_days` holds, per number and local day, the orders, paise, units and first and last
 order time of the orders that are current (a later batch replaces an order whole);
 `order_months` the same per number and local month, with the number's first and last day
-in it. The load keeps both up to date inside the ingest's transaction (`refresh`, called by
-`SqlWriter.commit`): every local day an ingest touched (the days of the orders it loaded
-and of the versions those replaced) is rebuilt from `orders` with one grouped range read
-of the covering time index, then every month of those days from `order_days`; so
-re-ingesting, superseding and an idempotent reload leave exactly the rollups a build from
-scratch would give.
+in it. The load keeps both up to date inside the ingest's transaction (`DayRebuilds`, driven
+by `SqlWriter`): every local day an ingest touched (the days of the orders it loaded and of
+the versions those replaced) is rebuilt from `orders` with one grouped range read of the
+covering time index, most of them while later files are still being read, then every month
+of those days from `order_days` at the commit; so re-ingesting, superseding and an
+idempotent reload leave exactly the rollups a build from scratch would give.
 
 A local day is `[local midnight, next local midnight)` in the business zone
 (AKASA_TIMEZONE), the same UTC bounds `akasa.kpi.context` gives a run. The rollups are only
@@ -20,7 +20,6 @@ orders instead (`plan`), and the next ingest rebuilds them whole.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -84,7 +83,7 @@ def recorded_zone(conn: Connection) -> str | None:
 
 def any_order(conn: Connection) -> bool:
     """Whether an order is stored: before an ingest's first batch, whether the days it
-    touches will be all the days there are (`refresh`'s `every_day`)."""
+    touches will be all the days there are (`DayRebuilds`' `first_orders`)."""
     return conn.execute(select(orders.c.order_id).limit(1)).first() is not None
 
 
@@ -97,24 +96,62 @@ def _record_zone(conn: Connection, timezone: str) -> None:
     conn.execute(insert(order_days_zone), [{"timezone": timezone, "tzdata": rules}])
 
 
-def refresh(
-    conn: Connection, touched: Iterable[date], timezone: str, every_day: bool = False
-) -> tuple[int, int]:
-    """Brings the rollups up to date after a load, in the load's transaction: the touched
-    days and their months, or every day with an order when they were kept in another zone
-    (or never built), unless `every_day` says the touched days are all there are (the
-    load's were the first orders). Returns how many days and months were rebuilt."""
-    if recorded_zone(conn) != timezone:
-        _record_zone(conn, timezone)
-        if not every_day:
-            touched = _days_with_orders(conn)
-    days = sorted(set(touched))
-    for day in days:
-        _rebuild(conn, day, timezone)
-    months = sorted({day_key(day) // 100 for day in days})
-    for month in months:
-        _rebuild_month(conn, month)
-    return len(days), len(months)
+class DayRebuilds:
+    """The rollups of one ingest's transaction, kept up to date as its batches land.
+
+    A day is rebuilt once no later batch has touched it: after each batch, the days the
+    earlier batches touched and this one did not (drops are daily, and a day's file
+    corrects only the day before, so most days are rebuilt while later files are still
+    being read instead of all at the commit); `finish` rebuilds the rest and the months.
+    A day touched again later is rebuilt again, from the orders as they are then, so the
+    result is a rebuild of every touched day at the commit. When the rollups were kept in
+    another zone (or never built) and orders are already stored, every day with an order
+    is rebuilt at `finish` instead.
+    """
+
+    def __init__(self, conn: Connection, timezone: str, first_orders: bool) -> None:
+        self.conn = conn
+        self.timezone = timezone
+        self.first_orders = first_orders
+        kept = recorded_zone(conn) == timezone
+        # Without orders there is nothing to rebuild but what lands: the zone is recorded
+        # with the first batch (a write, so not before the ingest has written its ledger).
+        self.unrecorded = first_orders and not kept
+        self.early = kept or first_orders
+        self.pending: set[date] = set()
+        self.rebuilt: set[date] = set()
+
+    def _record(self) -> None:
+        if self.unrecorded:
+            _record_zone(self.conn, self.timezone)
+            self.unrecorded = False
+
+    def touch(self, days: set[date]) -> int:
+        """A batch touched these days: rebuilds the days only earlier batches touched."""
+        self._record()
+        settled = self.pending - days if self.early else set()
+        for day in sorted(settled):
+            _rebuild(self.conn, day, self.timezone)
+        self.rebuilt |= settled
+        self.pending = (self.pending - settled) | days
+        return len(settled)
+
+    def finish(self) -> tuple[int, int]:
+        """The days not rebuilt yet and every month of a touched day (or every day with an
+        order, for rollups kept in another zone). Returns how many days and months."""
+        self._record()
+        days = self.pending
+        if not self.early:
+            _record_zone(self.conn, self.timezone)
+            days = _days_with_orders(self.conn)
+        for day in sorted(days):
+            _rebuild(self.conn, day, self.timezone)
+        every = days | self.rebuilt
+        months = sorted({day_key(day) // 100 for day in every})
+        for month in months:
+            _rebuild_month(self.conn, month)
+        self.pending = set()
+        return len(every), len(months)
 
 
 def _days_with_orders(conn: Connection) -> set[date]:

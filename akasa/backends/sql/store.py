@@ -13,15 +13,23 @@ Re-ingesting the same file is skipped by its content hash (the ledger); landing 
 records again from another file writes the same current rows, so the tables and the
 KPIs do not change.
 
-The KPI rollup (`akasa.backends.sql.rollup`) is brought up to date for every local day the
-ingest touched just before the commit, in the same transaction.
+Each batch is loaded on a thread of its own (`add` returns once the previous batch is in),
+so the next file is cleaned while the database takes this one: the driver waits on the
+server without holding Python's lock. Batches still go in one after another, on the one
+connection, in file order; a failure is raised by the next `add` or by `commit`, and
+`rollback` waits for the batch in flight before undoing everything. A batch whose rows are
+spilled to disk (one very large file) is loaded before `add` returns, since its files are
+removed after it.
+
+The KPI rollups (`akasa.backends.sql.rollup`) are rebuilt in the same transaction for every
+local day the ingest touched: most as later batches land, the rest at the commit.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from datetime import date
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import polars as pl
 
@@ -30,6 +38,7 @@ from akasa.backends.sql import rollup
 from akasa.backends.sql.engine import Database
 from akasa.backends.sql.load import DEFAULT_CHUNK_BYTES, Loader, loader_for
 from akasa.core.errors import LockedError
+from akasa.core.spilled import Spilled
 from akasa.core.tables import UTC_TS
 from akasa.core.waiting import NO_WAIT, LockWait
 
@@ -62,38 +71,56 @@ class SqlWriter:
             self.rollback()
             raise LockedError(wait.refusal("another akasa ingest is writing to this database"))
         self.loader: Loader = loader_for(self.conn, database.temp_dir, chunk_bytes)
-        self.touched: set[date] = set()
         try:
             with database.errors():
-                # Then the days this ingest touches are all the days with orders.
-                self.first_orders = not rollup.any_order(self.conn)
+                # Without orders, the days this ingest touches are all the days with orders.
+                first_orders = not rollup.any_order(self.conn)
+                self.rollups = rollup.DayRebuilds(self.conn, database.timezone, first_orders)
         except BaseException:  # a lost server: nothing is left open
             self.rollback()
             raise
+        self.loading = ThreadPoolExecutor(1, thread_name_prefix="akasa-load")
+        self.in_flight: Future[None] | None = None
 
     def add(self, batch: PendingBatch) -> None:
+        """Waits for the previous batch (raising its failure), then loads this one on the
+        load thread; a spilled batch is in before this returns."""
+        self.flush()
+        self.in_flight = self.loading.submit(self._land, batch)
+        if any(isinstance(frame, Spilled) for frame in batch.frames.values()):
+            self.flush()
+
+    def flush(self) -> None:
+        """Waits for the batch in flight; raises what its load raised."""
+        in_flight, self.in_flight = self.in_flight, None
+        if in_flight is not None:
+            in_flight.result()
+
+    def _land(self, batch: PendingBatch) -> None:
         started = time.perf_counter()
         with self.database.errors():
             replaced = self.loader.land(self.conn, batch)
-        if "orders" in batch.tables():  # the days whose rollup this ingest changes
-            zone = self.database.timezone
-            self.touched |= rollup.local_days(batch.frame("orders")["ordered_at"], zone)
-            self.touched |= rollup.local_days(pl.Series(replaced, dtype=UTC_TS), zone)
+            rebuilt = 0
+            if "orders" in batch.tables():  # the days whose rollup this batch changes
+                zone = self.database.timezone
+                days = rollup.local_days(batch.frame("orders")["ordered_at"], zone)
+                days |= rollup.local_days(pl.Series(replaced, dtype=UTC_TS), zone)
+                rebuilt = self.rollups.touch(days)
         log.info(
-            "batch %d loaded (%s, %d rows) in %.2f s",
+            "batch %d loaded (%s, %d rows; %d earlier day(s) of the KPI rollups rebuilt) in %.2f s",
             batch.entry.batch_id,
             self.loader.method,
             sum(batch.frame(name).height for name in batch.tables()),
+            rebuilt,
             time.perf_counter() - started,
         )
 
     def commit(self) -> None:
-        started = time.perf_counter()
         try:
+            self.flush()
+            started = time.perf_counter()
             with self.database.errors():
-                days, months = rollup.refresh(
-                    self.conn, self.touched, self.database.timezone, every_day=self.first_orders
-                )
+                days, months = self.rollups.finish()
                 refreshed = time.perf_counter()
                 log.info(
                     "KPI rollups: %d day(s) and %d month(s) rebuilt in %.2f s",
@@ -108,6 +135,9 @@ class SqlWriter:
 
     def rollback(self) -> None:
         try:
+            loading: ThreadPoolExecutor | None = getattr(self, "loading", None)
+            if loading is not None:  # the batch in flight finishes (or fails) first
+                loading.shutdown(wait=True)
             with self.database.errors():
                 if self.transaction.is_active:
                     self.transaction.rollback()
@@ -115,6 +145,9 @@ class SqlWriter:
             self._close()
 
     def _close(self) -> None:
+        loading: ThreadPoolExecutor | None = getattr(self, "loading", None)
+        if loading is not None:
+            loading.shutdown(wait=True)
         loader: Loader | None = getattr(self, "loader", None)
         if loader is not None:
             loader.close()

@@ -182,24 +182,47 @@ def test_the_bulk_path_is_used_on_servers(server_database: TestDatabase, tmp_pat
 def test_mariadb_counts_load_data_statements(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Server-side: the loader's session ran LOAD DATA, and INSERT ... VALUES only for the
-    ledger."""
+    """Server-side: the loader's session ran LOAD DATA, INSERT ... VALUES only for the
+    ledger and the rollups' zone, and deleted stored orders only when a batch replaced
+    them, in `IN` lists, with the foreign-key checks back on after each direct copy."""
     from tests.db import provide
 
+    customers, orders = tricky_batches()
+    again = PendingBatch(  # every order of batch 2 again: each replaces its stored version
+        _entry(3, "orders"),
+        {
+            name: frame.with_columns(batch_id=pl.lit(3, pl.Int64))
+            for name, frame in orders.frames.items()
+        },
+    )
     for database in provide("mariadb", tmp_path, monkeypatch):
         settings = database.settings()
         migrate(settings)
         writer = open_backend(settings, Mode.table).begin()
+
+        def status(writer: Any = writer) -> dict[str, int]:
+            writer.flush()  # the batch in flight is in
+            found = writer.conn.execute(text("SHOW SESSION STATUS LIKE 'Com_%'")).all()
+            return {name: int(value) for name, value in found if value.isdigit()}
+
         try:
-            for batch in tricky_batches():
+            for batch in (customers, orders):
                 writer.add(batch)
-            status = dict(writer.conn.execute(text("SHOW SESSION STATUS LIKE 'Com_%'")).all())
+            first = status()
+            writer.add(again)
+            second = status()
+            checks = writer.conn.execute(text("SELECT @@SESSION.foreign_key_checks")).scalar()
         finally:
             writer.rollback()
-        assert int(status["Com_load"]) == 5  # customers, numbers, rejects; orders, lines
-        assert int(status["Com_insert"]) == 2  # the two ledger rows
-        assert int(status["Com_insert_select"]) == 4  # customers, numbers, rejects, orders
-        assert int(status["Com_delete_multi"]) == 2  # lines, then headers of the orders
+        assert first["Com_load"] == 5  # customers, numbers, rejects; orders, lines
+        assert first["Com_insert"] == 3  # the two ledger rows, the rollups' zone
+        assert first["Com_insert_select"] == 4  # customers, numbers, rejects, orders
+        assert first["Com_delete"] == 3  # the rollups emptied for their zone
+        assert first["Com_delete_multi"] == 0  # nothing stored was replaced
+        assert second["Com_load"] - first["Com_load"] == 2  # orders, lines
+        assert second["Com_delete"] - first["Com_delete"] == 2  # lines, then headers
+        assert second["Com_delete_multi"] == 0
+        assert checks == 1
 
 
 # ---- MariaDB: refused LOCAL, temporary files ------------------------------------------------

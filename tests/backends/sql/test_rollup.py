@@ -471,3 +471,39 @@ def test_the_first_orders_rebuild_only_their_days(
     # Every UTC date with an order and the day either side: 9-11 and 11-13 January.
     assert again.startswith("KPI rollups: 5 day(s) and 1 month(s) rebuilt")
     _check(migrated, "UTC")
+
+
+def test_days_are_rebuilt_once_no_later_file_touches_them(
+    migrated: TestDatabase, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """In one ingest of three daily files, a day's rollup is rebuilt as soon as a file
+    that does not touch it lands. The second file moves an order of the 10th to the
+    12th, so the 10th waits for the third file; the 12th, which the last file touches,
+    waits for the commit. The rollups are what a build from the orders gives."""
+    settings = migrated.settings()
+    tenth = orders_xml(
+        tmp_path / "a" / "orders_1.xml",
+        [
+            line("O1", M1, "2025-01-10T10:00:00+05:30", "S1", 1, "10"),
+            line("O2", M2, "2025-01-10T11:00:00+05:30", "S1", 2, "20"),
+        ],
+    )
+    eleventh = orders_xml(
+        tmp_path / "b" / "orders_2.xml",
+        [
+            line("O3", M1, "2025-01-11T10:00:00+05:30", "S1", 1, "30"),
+            line("O1", M1, "2025-01-12T09:00:00+05:30", "S1", 1, "12"),  # from the 10th
+        ],
+    )
+    twelfth = orders_xml(
+        tmp_path / "c" / "orders_3.xml", [line("O4", M3, "2025-01-12T10:00:00+05:30", "S1", 3, "5")]
+    )
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="akasa.backends.sql.store"):
+        load(settings, orders=[tenth, eleventh, twelfth], mode="both")
+    messages = [r.getMessage() for r in caplog.records]
+    early = [m.split("; ")[1].split(" earlier")[0] for m in messages if "earlier day" in m]
+    assert early == ["0", "0", "2"]  # the 10th and 11th, once the 12th's file is in
+    assert any(m.startswith("KPI rollups: 3 day(s) and 1 month(s) rebuilt") for m in messages)
+    _check(migrated, "Asia/Kolkata")
+    assert_same_outputs(settings)

@@ -347,3 +347,71 @@ def test_a_connection_dropped_before_copy_leaves_every_table_as_before(
     for database in provide("postgresql", tmp_path, monkeypatch):
         killer = _KillAfter(database, after, 1)
         _drop_connection_mid_load(database, tmp_path, killer, on="after_cursor_execute")
+
+
+def _orphan_batch(batch_id: int) -> PendingBatch:
+    """Two orders whose lines come twice: again under an order no batch holds."""
+    good = _order_batch(batch_id, 1)
+    lines = good.frames["order_lines"]
+    assert isinstance(lines, pl.DataFrame)
+    orphan = lines.with_columns(
+        order_id=pl.lit("NOT-IN-THIS-BATCH"), record_number=pl.lit(9, pl.Int64)
+    )
+    good.frames["order_lines"] = pl.concat([lines, orphan])
+    return good
+
+
+@pytest.mark.parametrize("kind", ["mariadb", "postgresql"])
+def test_lines_without_their_order_are_refused_before_the_copy(
+    kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Order lines are copied straight into order_lines (on MariaDB without the server's
+    per-row foreign-key look-up): the loader checks first that every line's order is in
+    the batch. The failure comes from the next `add` (each batch loads while the next
+    file is cleaned) and leaves every table as it was."""
+    for database in provide(kind, tmp_path, monkeypatch):
+        settings = database.settings()
+        migrate(settings)
+        load(settings, [OFFICIAL_CUSTOMERS], [OFFICIAL_ORDERS], mode="table")
+        before = database.snapshot()
+        store = open_backend(settings, Mode.table)
+        first = store.next_batch_id()
+        writer = store.begin()
+        try:
+            writer.add(_orphan_batch(first))  # returns: the batch loads meanwhile
+            with pytest.raises(
+                DatabaseError,
+                match=r"order_lines: 2 row\(s\) without their orders row in the batch",
+            ):
+                writer.add(_order_batch(first + 1, 3))
+        finally:
+            writer.rollback()
+        assert database.snapshot() == before
+
+
+def test_a_spilled_batch_is_in_before_add_returns(migrated: TestDatabase, tmp_path: Path) -> None:
+    """The files of a batch spilled to disk are removed once `add` returns (the ingest
+    cleans the next file), so that batch is loaded before it returns, not behind."""
+    from akasa.core.spilled import Spilled, write_sorted
+
+    settings = migrated.settings()
+    store = open_backend(settings, Mode.table)
+    batch = _order_batch(store.next_batch_id(), 40)
+    folder = tmp_path / "spill"
+    folder.mkdir()
+    for name in ("orders", "order_lines"):
+        frame = batch.frames[name]
+        assert isinstance(frame, pl.DataFrame)
+        numbered = frame.with_row_index("n", offset=1).with_columns(pl.col("n").cast(pl.Int64))
+        write_sorted(numbered, folder / f"{name}.parquet")
+        spilled = Spilled((folder / f"{name}.parquet",), "n", numbered.height, numbered.height)
+        batch.frames[name] = spilled.map(lambda part: part.drop("n"))
+    writer = store.begin()
+    try:
+        writer.add(batch)
+        shutil.rmtree(folder)
+        writer.commit()
+    except BaseException:
+        writer.rollback()
+        raise
+    assert len(migrated.snapshot()["order_lines"]) == 41

@@ -7,9 +7,9 @@ moved into the real tables by one statement each, inside the ingest's transactio
 - the ledger row: a plain INSERT (one row, bound parameters);
 - customers: `INSERT ... SELECT ... ON DUPLICATE KEY UPDATE` (MySQL) or
   `... ON CONFLICT (customer_id) DO UPDATE` (PostgreSQL): the latest version wins;
-- orders are replaced whole: the lines and then the headers of every staged `order_id`
-  are deleted (a join on the staging table, or `IN` lists where the dialect says so:
-  `SqlDialect.delete_staged_keys`), then the new headers are inserted;
+- orders are replaced whole: the staged `order_id`s already stored are found with one
+  join on the staging table, their lines and then their headers deleted in `IN` lists
+  (`SqlDialect.delete_keys`), then the new headers are inserted;
 - customer numbers and rejects: `INSERT ... SELECT`.
 
 Order lines, plain inserts whose orders are in by then, are copied straight into their
@@ -105,7 +105,9 @@ class StagedLoader(ABC):
         replaced: list[datetime] = []
         for name, frame in frames.items():
             if name in DIRECT:
-                self.fill(conn, TARGETS[name], frame)
+                _check_parents(name, frames)
+                with dialect_of(conn).parents_checked(conn):
+                    self.fill(conn, TARGETS[name], frame)
             else:
                 replaced += _merge(conn, name)
         self.drop(conn, staged)
@@ -129,16 +131,33 @@ class StagedLoader(ABC):
         dialect_of(conn).drop_staged(conn, staged)
 
 
+def _check_parents(name: str, frames: dict[str, pl.DataFrame]) -> None:
+    """Every row copied straight in has its parent row in the same batch (an order line
+    its order, merged just before), so the database need not look each one up."""
+    for key in TARGETS[name].foreign_keys:
+        parent = key.column.table.name
+        found = frames[parent][key.column.name] if parent in frames else pl.Series(dtype=pl.String)
+        orphans = frames[name].filter(~pl.col(key.parent.name).is_in(found.implode()))
+        if orphans.height:
+            raise LoadRejected(
+                f"loading {name}: {orphans.height} row(s) without their {parent} row in the batch"
+            )
+
+
 def _merge(conn: Connection, name: str) -> list[datetime]:
     """Moves a staged table into the real one, with one or two set-based statements;
     returns the order times of the versions replaced (orders only)."""
     target, stage = TARGETS[name], STAGES[name]
     replaced: list[datetime] = []
     if name == "orders":  # replaced whole: the previous lines and header go first
-        previous = select(orders.c.ordered_at).join(stage, stage.c.order_id == orders.c.order_id)
-        replaced = list(conn.execute(previous).scalars())
-        dialect_of(conn).delete_staged_keys(conn, order_lines, "order_id", stage)
-        dialect_of(conn).delete_staged_keys(conn, orders, "order_id", stage)
+        previous = select(orders.c.order_id, orders.c.ordered_at).join(
+            stage, stage.c.order_id == orders.c.order_id
+        )
+        found = conn.execute(previous).all()
+        keys = [order_id for order_id, _ in found]  # lines exist only under a stored header
+        dialect_of(conn).delete_keys(conn, order_lines, "order_id", keys)
+        dialect_of(conn).delete_keys(conn, orders, "order_id", keys)
+        replaced = [at for _, at in found]
     names = COLUMNS[name]
     rows = select(*(stage.c[n] for n in names))
     if name == "customers":  # the latest version wins
