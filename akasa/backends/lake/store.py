@@ -284,30 +284,29 @@ class LakeWriter:
         self.lake = lake
         self.timezone = timezone
         self.added: list[dict[str, Any]] = []
-        self._latest: pl.DataFrame | None = None
-        self._unfolded: list[Path] = []  # orders files of this ingest not in _latest yet
-
-    def _latest_batches(self) -> pl.DataFrame:
-        """order_id -> the batch holding its current version, this ingest's batches so far
-        included (read back from their files only when a later batch asks)."""
-        if self._latest is None:
-            self._latest = self.lake.latest_order_batches()
-        for path in self._unfolded:
-            new = pl.read_parquet(path, columns=["order_id", "batch_id"])
-            kept = self._latest.join(new.select("order_id"), on="order_id", how="anti")
-            self._latest = pl.concat([kept, new])
-        self._unfolded.clear()
-        return self._latest
+        self._stored: pl.DataFrame | None = None  # order_id -> batch, before this ingest
+        self._written: list[Path] = []  # orders files of this ingest's batches so far
 
     def _replaced(self, orders_file: Path) -> pl.DataFrame:
-        """The current versions (order_id, batch_id) the orders in `orders_file` replace.
-        Their ids are read back from the file, and only when there is a stored version to
-        replace: the first ingest of one large file never holds all its order ids."""
-        latest = self._latest_batches()
-        if latest.is_empty():
-            return latest
+        """The current versions (order_id, batch_id) the orders in `orders_file` replace:
+        the latest version of each of its ids among the stored batches and this ingest's
+        earlier ones. Those earlier batches are read back from their files, not kept: a
+        backfill of many files would otherwise hold every order id it loaded (about 15 MB
+        a file of 500,000 lines). The ids are read only when there is a version to replace:
+        the first ingest of one large file never holds all its order ids."""
+        if self._stored is None:
+            self._stored = self.lake.latest_order_batches()
+        if self._stored.is_empty() and not self._written:
+            return self._stored
+        earlier = [pl.scan_parquet(path).select("order_id", "batch_id") for path in self._written]
         ids = pl.scan_parquet(orders_file).select("order_id")
-        return latest.lazy().join(ids, on="order_id", how="semi").collect()
+        return (
+            pl.concat([self._stored.lazy(), *earlier])
+            .join(ids, on="order_id", how="semi")
+            .group_by("order_id")
+            .agg(pl.col("batch_id").max())  # batch ids grow: the latest version
+            .collect()
+        )
 
     def add(self, batch: PendingBatch) -> None:
         batches_dir = self.lake.batches_dir
@@ -330,7 +329,7 @@ class LakeWriter:
             fsync_dir(staging)
             os.replace(staging, folder)
             if "orders" in tables:
-                self._unfolded.append(folder / "orders.parquet")
+                self._written.append(folder / "orders.parquet")
         except BaseException:  # a full disk, say: no half-written folder stays behind
             shutil.rmtree(staging, ignore_errors=True)
             raise

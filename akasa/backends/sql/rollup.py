@@ -99,10 +99,11 @@ def _record_zone(conn: Connection, timezone: str) -> None:
 class DayRebuilds:
     """The rollups of one ingest's transaction, kept up to date as its batches land.
 
-    A day is rebuilt once no later batch has touched it: after each batch, the days the
-    earlier batches touched and this one did not (drops are daily, and a day's file
-    corrects only the day before, so most days are rebuilt while later files are still
-    being read instead of all at the commit); `finish` rebuilds the rest and the months.
+    A day is rebuilt once a later batch has not touched it: after each batch, the days the
+    earlier batches touched and this one did not (a daily drop touches its own day and
+    corrects a few orders of the day before, so most days are rebuilt while later files
+    are still being read instead of all at the commit); `finish` rebuilds the rest and the
+    months.
     A day touched again later is rebuilt again, from the orders as they are then, so the
     result is a rebuild of every touched day at the commit. When the rollups were kept in
     another zone (or never built) and orders are already stored, every day with an order
@@ -112,7 +113,6 @@ class DayRebuilds:
     def __init__(self, conn: Connection, timezone: str, first_orders: bool) -> None:
         self.conn = conn
         self.timezone = timezone
-        self.first_orders = first_orders
         kept = recorded_zone(conn) == timezone
         # Without orders there is nothing to rebuild but what lands: the zone is recorded
         # with the first batch (a write, so not before the ingest has written its ledger).

@@ -16,9 +16,12 @@ from tests.builders import line, load, orders_xml
 M = "9123456781"
 
 
+@pytest.mark.parametrize("ingests", [[1, 2], [3]], ids=["stored-then-two", "all-in-one"])
 def test_replaced_order_versions_are_recorded_and_hidden(
-    settings: Settings, tmp_path: Path
+    settings: Settings, tmp_path: Path, ingests: list[int]
 ) -> None:
+    """Each replaced version is recorded with its batch, whether it was stored before the
+    ingest or landed earlier in the same one (read back from that batch's file)."""
     day1 = orders_xml(
         tmp_path / "a.xml",
         [
@@ -29,8 +32,10 @@ def test_replaced_order_versions_are_recorded_and_hidden(
     )
     day2 = orders_xml(tmp_path / "b.xml", [line("O1", M, "2025-01-02", "S9", 3, 99)])
     day3 = orders_xml(tmp_path / "c.xml", [line("O1", M, "2025-01-03", "S8", 2, 50)])
-    load(settings, orders=[day1])
-    load(settings, orders=[day2, day3])  # two replacements of O1 in one ingest
+    files = [day1, day2, day3]
+    for count in ingests:  # then two replacements of O1 in one ingest, or all three
+        load(settings, orders=files[:count])
+        files = files[count:]
     lake = Lake(settings.store_dir)
     replaced = pl.scan_parquet(sorted(settings.store_dir.glob(f"batches/*/{REPLACED}.parquet")))
     assert sorted(replaced.collect().rows()) == [("O1", 1), ("O1", 2)]
