@@ -502,18 +502,22 @@ WHY = {
         "own memory while they parse."
     ),
     "ingest table": (
-        "The same reading and cleaning as memory mode, plus the bulk load into MariaDB "
-        "(LOAD DATA into staging tables and set-based statements, the lines straight into "
-        "their table) and the rebuild of the KPI rollups for the days and months loaded, "
-        "on the same two cores: MariaDB's own CPU competes with the XML workers."
+        "The same reading and cleaning as memory mode (about 18.5 CPU-s at 1M), plus about "
+        "6 CPU-s of MariaDB on the same two cores: LOAD DATA into staging tables and "
+        "set-based statements, the lines straight into their table, and the KPI rollups' "
+        "days rebuilt as later files land. Each file loads on a thread while the next is "
+        "cleaned, so both cores stay busy 86-91 % of the ingest; 1.3x needs 90-97 %, with "
+        "the two days and the month the last file touched rebuilt at the commit (0.6 s) "
+        "on one core."
     ),
     "run table": (
-        "About 1 s in MariaDB at 1M (1.5 s at 5M): filling the scope from the month "
+        "About 0.7 s in MariaDB at 1M (1.1 s at 5M): filling the scope from the month "
         "rollup (91k rows at 1M, 132k at 5M, each with a look-up of its number's owner) "
         "into an InnoDB temporary table, the per-owner table, and fetching every repeat "
-        "customer (65k at 1M, 97k at 5M); then Python start-up (about 0.4 s), turning rows "
-        "into frames and writing the outputs, which memory mode pays as well. See "
-        "docs/table-mode.md, Query plans."
+        "customer (65k at 1M, 97k at 5M); then Python start-up (about 0.35 s), turning rows "
+        "into frames and writing the outputs, which memory mode pays as well. The bench "
+        "times the first run after an ingest, about 0.1-0.2 s slower than the next ones "
+        "(both the imports and the statements). See docs/table-mode.md, Query plans."
     ),
     "run memory": (
         "Python, Polars and the settings start-up (about 0.4 s, the larger part); the KPI "
