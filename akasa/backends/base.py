@@ -96,7 +96,12 @@ class Writer(Protocol):
     """One ingest's writes: batches are staged as they come and become visible together."""
 
     def add(self, batch: PendingBatch) -> None:
-        """Stages one batch; nothing of it is visible before `commit`."""
+        """Stages one batch; nothing of it is visible before `commit`. A store may still
+        be staging it when this returns (table mode loads it on a thread)."""
+        ...
+
+    def flush(self) -> None:
+        """Waits until every batch added is staged; raises what staging one raised."""
         ...
 
     def commit(self) -> None: ...

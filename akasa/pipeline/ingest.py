@@ -112,6 +112,9 @@ def ingest(
             for mode in modes:
                 landings.append(_Landing(open_backend(settings, mode), sources, settings, wait))
             quarantined = _stage(landings, settings, progress, datetime.now(UTC), staging)
+            for landing in landings:  # every batch staged before any store commits
+                with writing(landing.where):
+                    landing.flush()
             too_many = sorted({p for landing in landings for p in landing.over(max_reject_rate)})
             if too_many:
                 log.warning("nothing applied, reject rate exceeded: %s", too_many)
@@ -369,6 +372,9 @@ class _Landing:
             and r.accounting.read
             and r.accounting.rejected / r.accounting.read > max_reject_rate
         ]
+
+    def flush(self) -> None:
+        self.writer.flush()
 
     def commit(self) -> None:
         self.writer.commit()

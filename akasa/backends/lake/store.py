@@ -335,6 +335,9 @@ class LakeWriter:
             raise
         self.added.append({**_entry_to_json(batch.entry), "tables": tables})
 
+    def flush(self) -> None:
+        """Nothing to wait for: `add` writes the batch's files before it returns."""
+
     def commit(self) -> None:
         # Forgotten first: once the manifest may have switched, a rollback must not remove
         # these folders (a failed switch leaves orphans, which the next ingest removes).

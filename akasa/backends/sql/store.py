@@ -16,10 +16,10 @@ KPIs do not change.
 Each batch is loaded on a thread of its own (`add` returns once the previous batch is in),
 so the next file is cleaned while the database takes this one: the driver waits on the
 server without holding Python's lock. Batches still go in one after another, on the one
-connection, in file order; a failure is raised by the next `add` or by `commit`, and
-`rollback` waits for the batch in flight before undoing everything. A batch whose rows are
-spilled to disk (one very large file) is loaded before `add` returns, since its files are
-removed after it.
+connection, in file order; a failure is raised by the next `add`, `flush` or `commit` (the
+ingest flushes every store before it commits any), and `rollback` waits for the batch in
+flight before undoing everything. A batch whose rows are spilled to disk (one very large
+file) is loaded before `add` returns, since its files are removed after it.
 
 The KPI rollups (`akasa.backends.sql.rollup`) are rebuilt in the same transaction for every
 local day the ingest touched: most as later batches land, the rest at the commit.
@@ -79,15 +79,21 @@ class SqlWriter:
         except BaseException:  # a lost server: nothing is left open
             self.rollback()
             raise
-        self.loading = ThreadPoolExecutor(1, thread_name_prefix="akasa-load")
+        self.loading: ThreadPoolExecutor | None = ThreadPoolExecutor(
+            1, thread_name_prefix="akasa-load"
+        )
         self.in_flight: Future[None] | None = None
 
     def add(self, batch: PendingBatch) -> None:
         """Waits for the previous batch (raising its failure), then loads this one on the
         load thread; a spilled batch is in before this returns."""
         self.flush()
+        # Asked before the load thread starts: it replaces each spilled table as it reads it.
+        spilled = any(isinstance(frame, Spilled) for frame in batch.frames.values())
+        if self.loading is None:
+            raise RuntimeError("a batch added after the ingest's transaction ended")
         self.in_flight = self.loading.submit(self._land, batch)
-        if any(isinstance(frame, Spilled) for frame in batch.frames.values()):
+        if spilled:
             self.flush()
 
     def flush(self) -> None:
@@ -137,6 +143,7 @@ class SqlWriter:
         try:
             loading: ThreadPoolExecutor | None = getattr(self, "loading", None)
             if loading is not None:  # the batch in flight finishes (or fails) first
+                self.loading = None  # waited for once, even if a second Ctrl-C cuts it
                 loading.shutdown(wait=True)
             with self.database.errors():
                 if self.transaction.is_active:
@@ -147,6 +154,7 @@ class SqlWriter:
     def _close(self) -> None:
         loading: ThreadPoolExecutor | None = getattr(self, "loading", None)
         if loading is not None:
+            self.loading = None
             loading.shutdown(wait=True)
         loader: Loader | None = getattr(self, "loader", None)
         if loader is not None:

@@ -269,6 +269,31 @@ def test_a_dropped_connection_mid_load_leaves_every_table_as_before(
     _drop_connection_mid_load(server_database, tmp_path, _Killer(server_database, "INSERT", 5))
 
 
+def test_with_both_stores_a_failed_last_load_applies_nothing_to_either(
+    server_database: TestDatabase, tmp_path: Path
+) -> None:
+    """`--mode both`: the orders file, the last, fails on the load thread after the
+    memory store has staged it; that failure comes out before either store commits, so
+    the memory store's ledger is as before too."""
+    settings = server_database.settings()
+    migrate(settings)
+    days = generate(tmp_path / "in", customers=40, order_lines=400, days=2, seed=3)
+    day1 = [f for f in days.files if "2025-01-01" in f.name]
+    day2 = [f for f in days.files if "2025-01-02" in f.name]
+    load(settings, [day1[0]], [day1[1]], mode="both")
+    before = server_database.snapshot(), open_backend(settings, Mode.memory).ledger().rows()
+    killer = _Killer(server_database, "INSERT", 5)  # the orders' INSERT ... SELECT
+    event.listen(Engine, "before_cursor_execute", killer)
+    try:
+        with pytest.raises(DatabaseError):
+            load(settings, [day2[0]], [day2[1]], mode="both")
+    finally:
+        event.remove(Engine, "before_cursor_execute", killer)
+    assert killer.fired
+    after = open_backend(settings, Mode.memory).ledger().rows()  # the manifest read anew
+    assert (server_database.snapshot(), after) == before
+
+
 @pytest.mark.db
 def test_a_connection_dropped_during_load_data_leaves_every_table_as_before(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch

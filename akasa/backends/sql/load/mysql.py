@@ -88,8 +88,9 @@ class LoadDataLoader(StagedLoader):
 
 
 def _check(conn: Connection, table: Table, loaded: int, expected: int) -> None:
-    """With LOCAL, a row the table refuses (a duplicate key, a missing parent) is skipped
-    with a warning: any warning, or a row missing, fails the load."""
+    """With LOCAL, a row the table refuses (a duplicate key, a missing parent where the
+    foreign key is checked) is skipped with a warning: any warning, or a row missing,
+    fails the load."""
     warning = conn.exec_driver_sql("SHOW WARNINGS LIMIT 1").first()
     if warning is not None:
         raise LoadRejected(f"loading {table.name}: {warning[2]}")

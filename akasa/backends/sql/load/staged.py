@@ -19,7 +19,9 @@ Staging tables have the real columns and types (and on MySQL the same binary col
 so the joins use the real keys) but no keys and no NOT NULL: the copy never refuses a row,
 and every constraint is checked once, by the real table, in the INSERT ... SELECT, where a
 bad value fails the statement and so the whole ingest; a direct copy is checked by the
-real table as it goes (on MySQL a refused row is a warning, which fails the load). Staging
+real table as it goes (on MySQL a refused row is a warning, which fails the load), except
+for its parent rows: the loader checks those are in the batch (`_check_parents`) and MySQL
+copies without its per-row foreign-key look-up (`SqlDialect.parents_checked`). Staging
 tables are dropped after each batch (neither CREATE nor DROP of a TEMPORARY table commits
 the transaction on MySQL/MariaDB; on PostgreSQL both are transactional, and
 `ON COMMIT DROP` is a second guard).
@@ -63,9 +65,10 @@ STAGES = {name: _stage(table) for name, table in TARGETS.items()}
 # Plain inserts whose parent rows are already in (the batch's orders, staged first, so a
 # refused bulk copy is still found before any real row is written): copied straight into
 # the real table, which checks every constraint as the staging path's INSERT ... SELECT
-# would. A copy into a staging table and a second pass over its rows cost MariaDB 0.35 s
-# per 100,000 order lines where the direct copy costs 0.26 s. (Customer numbers, with a
-# second index, took longer copied straight in: they stay staged.)
+# would (on MySQL/MariaDB but the foreign key, which the loader checks in the batch). A copy
+# into a staging table and a second pass over its rows cost MariaDB 0.35 s per 100,000
+# order lines where the direct copy costs 0.26 s. (Customer numbers, with a second index,
+# took longer copied straight in: they stay staged.)
 DIRECT = {"order_lines"}
 # Rows are staged in key order, so INSERT ... SELECT fills each real index in order.
 SORT_KEYS = {name: [c.name for c in table.primary_key.columns] for name, table in TARGETS.items()}
