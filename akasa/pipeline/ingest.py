@@ -184,10 +184,11 @@ def _stage(
                     partitions_for(source.size_bytes),
                 )
             )
+            times = _FileTimes()
             for landing in landings:
                 if landing.wants(source):
                     with writing(landing.where):
-                        cleaned = landing.add(source, raw, cleaned_orders)
+                        cleaned = landing.add(source, raw, cleaned_orders, times)
                     staged = staging / f"rejects-{source.sha256[:16]}.csv"
                     with writing(staged):
                         rendered[source.sha256] = (
@@ -237,6 +238,21 @@ class _Once:
         if self.value is None:
             self.value = self.compute()
         return self.value
+
+
+class _FileTimes:
+    """When a file's batch was started and finished, the same in every store the ingest
+    writes (`--mode both`): started before the first store cleans the file, finished when
+    the first store's batch is ready. Each store's ledger then says the same of the file."""
+
+    def __init__(self) -> None:
+        self.started = datetime.now(UTC)
+        self._finished: datetime | None = None
+
+    def finished(self) -> datetime:
+        if self._finished is None:
+            self._finished = datetime.now(UTC)
+        return self._finished
 
 
 STAGING = "staging"
@@ -333,16 +349,19 @@ class _Landing:
         return any(s is not None and s.sha256 == source.sha256 for s, _ in self.plan)
 
     def add(
-        self, source: SourceFile, raw: Raw, orders: Callable[[], CleanOrders | SpilledOrders]
+        self,
+        source: SourceFile,
+        raw: Raw,
+        orders: Callable[[], CleanOrders | SpilledOrders],
+        times: _FileTimes,
     ) -> CleanCustomers | CleanOrders | SpilledOrders:
-        started = datetime.now(UTC)
         cleaned: CleanCustomers | CleanOrders | SpilledOrders
         if isinstance(raw, pl.DataFrame):
             cleaned = clean_customers(raw, self.owners)
             self.owners = pl.concat([self.owners, cleaned.new_mobiles])
         else:
             cleaned = orders()
-        self.writer.add(_pending(source, self.batch_id, cleaned, started))
+        self.writer.add(_pending(source, self.batch_id, cleaned, times))
         a = cleaned.accounting
         self.done[source.sha256] = FileReport(
             source.kind, source.name, source.sha256, "ingested", self.batch_id, a
@@ -406,7 +425,7 @@ def _pending(
     source: SourceFile,
     batch_id: int,
     cleaned: CleanCustomers | CleanOrders | SpilledOrders,
-    started: datetime,
+    times: _FileTimes,
 ) -> PendingBatch:
     batch = pl.lit(batch_id, dtype=pl.Int64).alias("batch_id")
 
@@ -442,7 +461,7 @@ def _pending(
         rejected=acc.rejected,
         duplicates=acc.duplicates,
         superseded=acc.superseded,
-        started_at=started,
-        finished_at=datetime.now(UTC),
+        started_at=times.started,
+        finished_at=times.finished(),
     )
     return PendingBatch(entry=entry, frames=frames)

@@ -417,3 +417,17 @@ def test_a_quarantine_rendered_in_slices_is_one_csv(
     assert (
         lines[4] == 'customers.csv,4,5 fields where the header has 4,,,,,"C4,D,9876543210,W,extra"'
     )
+
+
+def test_both_stores_record_the_same_times_for_each_file(migrated: TestDatabase) -> None:
+    """With `--mode both` a file's ledger row says the same in each store, times included
+    (the KPI documents of the two modes carry the last ingest's time)."""
+    from akasa.backends.open import open_backend
+
+    settings = migrated.settings()
+    load(settings, [OFFICIAL_CUSTOMERS], [OFFICIAL_ORDERS], mode="both")
+    columns = ["source_file", "started_at", "finished_at"]
+    memory = open_backend(settings, Mode.memory).ledger().select(columns).rows()
+    table = open_backend(settings, Mode.table).ledger().select(columns).rows()
+    assert len(memory) == 2
+    assert memory == table
