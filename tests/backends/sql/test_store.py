@@ -235,16 +235,22 @@ class _Killer:
             admin.dispose()
 
 
+def _two_days(settings: Any, tmp_path: Path) -> tuple[list[Path], list[Path]]:
+    """Migrates; two days of generated files, each [customers, orders]."""
+    migrate(settings)
+    days = generate(tmp_path / "in", customers=40, order_lines=400, days=2, seed=3)
+    day1 = [f for f in days.files if "2025-01-01" in f.name]
+    day2 = [f for f in days.files if "2025-01-02" in f.name]
+    return day1, day2
+
+
 def _drop_connection_mid_load(
     database: TestDatabase, tmp_path: Path, killer: Any, on: str = "before_cursor_execute"
 ) -> None:
     """Loads day 1, then kills the connection while day 2 loads (the killer listens on
     `on`): nothing of day 2 stays, the error is one line, and day 2 then lands in full."""
     settings = database.settings()
-    migrate(settings)
-    days = generate(tmp_path / "in", customers=40, order_lines=400, days=2, seed=3)
-    day1 = [f for f in days.files if "2025-01-01" in f.name]
-    day2 = [f for f in days.files if "2025-01-02" in f.name]
+    day1, day2 = _two_days(settings, tmp_path)
     load(settings, [day1[0]], [day1[1]], mode="table")
     before = database.snapshot()
     event.listen(Engine, on, killer)
@@ -276,10 +282,7 @@ def test_with_both_stores_a_failed_last_load_applies_nothing_to_either(
     memory store has staged it; that failure comes out before either store commits, so
     the memory store's ledger is as before too."""
     settings = server_database.settings()
-    migrate(settings)
-    days = generate(tmp_path / "in", customers=40, order_lines=400, days=2, seed=3)
-    day1 = [f for f in days.files if "2025-01-01" in f.name]
-    day2 = [f for f in days.files if "2025-01-02" in f.name]
+    day1, day2 = _two_days(settings, tmp_path)
     load(settings, [day1[0]], [day1[1]], mode="both")
     before = server_database.snapshot(), open_backend(settings, Mode.memory).ledger().rows()
     killer = _Killer(server_database, "INSERT", 5)  # the orders' INSERT ... SELECT
