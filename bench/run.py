@@ -387,12 +387,13 @@ def bench_floor(work: Path, runs: int) -> Measure:
 
 STAGES = """
 import sys, time
+from datetime import UTC, datetime
 from pathlib import Path
 from akasa.ingest.clean import clean_orders
 from akasa.ingest.xml_reader import iter_orders
 from akasa.backends.lake.store import Lake
 from akasa.ingest.sources import SourceFile
-from akasa.pipeline.ingest import _FileTimes, _pending
+from akasa.pipeline.ingest import _pending
 
 def main():
     paths = [Path(p) for p in sys.argv[2:]]
@@ -404,7 +405,8 @@ def main():
     writer = Lake(Path(sys.argv[1])).begin("Asia/Kolkata")
     for number, (path, result) in enumerate(zip(paths, cleaned), 1):
         source = SourceFile("orders", path, str(number) * 64, path.stat().st_size)
-        writer.add(_pending(source, number, result, _FileTimes()))
+        now = datetime.now(UTC)
+        writer.add(_pending(source, number, result, now, now))
     writer.commit()
     done = time.perf_counter()
     print(f"{read - started:.2f} {clean - read:.2f} {done - clean:.2f}")

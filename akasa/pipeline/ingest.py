@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from functools import partial
 from operator import attrgetter
 from pathlib import Path
-from typing import Literal
+from typing import Generic, Literal, TypeVar
 
 import polars as pl
 
@@ -184,7 +184,9 @@ def _stage(
                     partitions_for(source.size_bytes),
                 )
             )
-            times = _FileTimes()
+            # The file's times, the same in every store's ledger (`--mode both`): started
+            # before the first store cleans it, finished when the first store's batch is ready.
+            times = (datetime.now(UTC), _Once(partial(datetime.now, UTC)))
             for landing in landings:
                 if landing.wants(source):
                     with writing(landing.where):
@@ -227,32 +229,21 @@ def _plan(store: Backend, sources: list[SourceFile]) -> list[tuple[SourceFile | 
     return plan
 
 
-class _Once:
-    """A value computed on first use: orders are cleaned once for however many stores."""
+T = TypeVar("T")
 
-    def __init__(self, compute: Callable[[], CleanOrders | SpilledOrders]) -> None:
+
+class _Once(Generic[T]):
+    """A value computed on first use: orders are cleaned once for however many stores, and
+    a file's finishing time is the same in each store's ledger."""
+
+    def __init__(self, compute: Callable[[], T]) -> None:
         self.compute = compute
-        self.value: CleanOrders | SpilledOrders | None = None
+        self.value: T | None = None
 
-    def __call__(self) -> CleanOrders | SpilledOrders:
+    def __call__(self) -> T:
         if self.value is None:
             self.value = self.compute()
         return self.value
-
-
-class _FileTimes:
-    """When a file's batch was started and finished, the same in every store the ingest
-    writes (`--mode both`): started before the first store cleans the file, finished when
-    the first store's batch is ready. Each store's ledger then says the same of the file."""
-
-    def __init__(self) -> None:
-        self.started = datetime.now(UTC)
-        self._finished: datetime | None = None
-
-    def finished(self) -> datetime:
-        if self._finished is None:
-            self._finished = datetime.now(UTC)
-        return self._finished
 
 
 STAGING = "staging"
@@ -353,7 +344,7 @@ class _Landing:
         source: SourceFile,
         raw: Raw,
         orders: Callable[[], CleanOrders | SpilledOrders],
-        times: _FileTimes,
+        times: tuple[datetime, Callable[[], datetime]],
     ) -> CleanCustomers | CleanOrders | SpilledOrders:
         cleaned: CleanCustomers | CleanOrders | SpilledOrders
         if isinstance(raw, pl.DataFrame):
@@ -361,7 +352,8 @@ class _Landing:
             self.owners = pl.concat([self.owners, cleaned.new_mobiles])
         else:
             cleaned = orders()
-        self.writer.add(_pending(source, self.batch_id, cleaned, times))
+        started, finished = times
+        self.writer.add(_pending(source, self.batch_id, cleaned, started, finished()))
         a = cleaned.accounting
         self.done[source.sha256] = FileReport(
             source.kind, source.name, source.sha256, "ingested", self.batch_id, a
@@ -425,7 +417,8 @@ def _pending(
     source: SourceFile,
     batch_id: int,
     cleaned: CleanCustomers | CleanOrders | SpilledOrders,
-    times: _FileTimes,
+    started: datetime,
+    finished: datetime,
 ) -> PendingBatch:
     batch = pl.lit(batch_id, dtype=pl.Int64).alias("batch_id")
 
@@ -461,7 +454,7 @@ def _pending(
         rejected=acc.rejected,
         duplicates=acc.duplicates,
         superseded=acc.superseded,
-        started_at=times.started,
-        finished_at=times.finished(),
+        started_at=started,
+        finished_at=finished,
     )
     return PendingBatch(entry=entry, frames=frames)

@@ -150,7 +150,6 @@ class DayRebuilds:
         months = sorted({day_key(day) // 100 for day in every})
         for month in months:
             _rebuild_month(self.conn, month)
-        self.pending = set()
         return len(every), len(months)
 
 

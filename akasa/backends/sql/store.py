@@ -141,21 +141,23 @@ class SqlWriter:
 
     def rollback(self) -> None:
         try:
-            loading: ThreadPoolExecutor | None = getattr(self, "loading", None)
-            if loading is not None:  # the batch in flight finishes (or fails) first
-                self.loading = None  # waited for once, even if a second Ctrl-C cuts it
-                loading.shutdown(wait=True)
+            self._stop_loading()  # the batch in flight finishes (or fails) first
             with self.database.errors():
                 if self.transaction.is_active:
                     self.transaction.rollback()
         finally:
             self._close()
 
-    def _close(self) -> None:
+    def _stop_loading(self) -> None:
+        """Waits, once, for the load thread to finish its batch (even if a second Ctrl-C
+        cuts the wait short, the connection is then closed)."""
         loading: ThreadPoolExecutor | None = getattr(self, "loading", None)
         if loading is not None:
             self.loading = None
             loading.shutdown(wait=True)
+
+    def _close(self) -> None:
+        self._stop_loading()
         loader: Loader | None = getattr(self, "loader", None)
         if loader is not None:
             loader.close()
