@@ -3,10 +3,10 @@
 No Polars here: a worker that only parses stays small (tens of MB, not a Polars runtime
 each) and starts fast. `xml_reader` turns the columns into frames.
 
-xmltodict streams the file a field at a time (`item_depth=3`, see `_Orders`), so only the
-current `<order>` is in memory. A DTD is refused before anything in it is read, so no entity
-is ever expanded and no external resource is fetched; elements nested deeper than
-`MAX_DEPTH` are refused while streaming.
+xmltodict streams the file a field at a time (`item_depth=3`, see `_Orders`), so memory
+holds the order being read and the one before it, never the file. A DTD is refused before
+anything in it is read, so no entity is ever expanded and no external resource is fetched;
+elements nested deeper than `MAX_DEPTH` are refused while streaming.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ RECORD = "record_number"
 MALFORMED = "malformed"
 FIELDS = (*ORDER_LINE_COLUMNS, MALFORMED)
 MAX_DEPTH = 32  # <orders><order><field> needs 3
-# An <order> is built whole in memory before it is checked: a 200 MB unknown child of many
+# An <order> is held whole in memory while it is read: a 200 MB unknown child of many
 # small elements took 627 MB. (Within one byte range it may be counted short, so a range
 # that finds it only sends the file to the sequential pass, which refuses it.)
 MAX_ORDER_ELEMENTS = 10_000
@@ -72,9 +72,9 @@ class _GuardedParser:
     `_Orders.starting` first (one check per element, not two: the end handler is left
     alone).
 
-    The wrapper holds xmltodict's handler and the `_Orders`, never the parser: a parser
-    whose handlers pointed back at it would form a cycle that keeps every parsed row alive
-    until the garbage collector happens to run.
+    The handler installed holds xmltodict's handler and the `_Orders`, never the parser: a
+    parser whose handlers pointed back at it would form a cycle that keeps every parsed row
+    alive until the garbage collector happens to run.
     """
 
     def __init__(self, parser: Any, orders: _Orders) -> None:
@@ -91,8 +91,8 @@ class _GuardedParser:
 
 
 class _Expat:
-    """An expat factory for xmltodict whose parsers refuse any DTD and deep nesting and
-    tell `orders` where each `<order>` starts."""
+    """An expat factory for xmltodict whose parsers refuse any DTD, deep nesting and any
+    element other than `<order>` under the root, and tell `orders` where each order starts."""
 
     error = pyexpat.error
 
@@ -211,7 +211,9 @@ class _Orders:
     def starting(self, inner: Any) -> Callable[..., Any]:
         """xmltodict's start handler, after a check of how deep the element is and how
         many elements the current `<order>` holds (xmltodict's own stack of open elements,
-        `path`, gives the depth)."""
+        `path`, gives the depth). An element under the root completes the order before it,
+        and anything but an `<order>` there refuses the file as it starts, whatever it
+        holds."""
         handler = self.handler = inner.__self__
         path: list[Any] = handler.path  # open elements, outermost first
         inside = 0  # elements inside the current <order> (its fields and below)

@@ -42,30 +42,48 @@ NAMES = st.sampled_from([*ORDER_LINE_COLUMNS, "note", "b"])
 
 
 @st.composite
+def content(draw: st.DrawFn) -> str:
+    """Text as a file may hold it: escaped, in CDATA, or broken by a comment."""
+    text = draw(TEXT)
+    shape = draw(st.sampled_from(["plain", "plain", "cdata", "comment"]))
+    if shape == "cdata":
+        return f"<![CDATA[{text}]]>"
+    if shape == "comment":
+        return escape(text) + "<!-- c -->" + escape(draw(TEXT))
+    return escape(text)
+
+
+ATTRIBUTES = st.sampled_from(["", ' a="1"', " a='&amp;' b=\"2\""])
+
+
+@st.composite
 def element(draw: st.DrawFn, depth: int) -> str:
     """One element inside an order: text, nothing, or elements (with text around them)."""
     name = draw(NAMES)
+    attributes = draw(ATTRIBUTES)
     shape = draw(st.sampled_from(["text", "empty", "nested"] if depth < 3 else ["text", "empty"]))
     if shape == "empty":
-        return draw(st.sampled_from([f"<{name}/>", f"<{name}></{name}>", f'<{name} a="1"/>']))
+        return draw(st.sampled_from([f"<{name}{attributes}/>", f"<{name}></{name}>"]))
     if shape == "text":
-        return f"<{name}>{escape(draw(TEXT))}</{name}>"
+        return f"<{name}{attributes}>{draw(content())}</{name}>"
     inner = draw(st.lists(element(depth + 1), min_size=1, max_size=2))
-    around = draw(st.lists(TEXT, min_size=len(inner) + 1, max_size=len(inner) + 1))
-    body = "".join(escape(t) + e for t, e in zip(around, inner, strict=False)) + escape(around[-1])
+    around = draw(st.lists(content(), min_size=len(inner) + 1, max_size=len(inner) + 1))
+    body = "".join(t + e for t, e in zip(around, inner, strict=False)) + around[-1]
     return f"<{name}>{body}</{name}>"
 
 
 @st.composite
 def order(draw: st.DrawFn) -> str:
+    start = f"<order{draw(ATTRIBUTES)}>"
     shape = draw(st.sampled_from(["fields", "fields", "text", "empty"]))
     if shape == "empty":
-        return draw(st.sampled_from(["<order/>", "<order></order>", "<order> \n </order>"]))
+        return draw(st.sampled_from(["<order/>", f"{start}</order>", f"{start} \n </order>"]))
     if shape == "text":
-        return f"<order>{escape(draw(TEXT))}</order>"
+        return f"{start}{draw(content())}</order>"
     fields = draw(st.lists(element(1), min_size=1, max_size=8))
     gaps = draw(st.lists(st.sampled_from(["", "\n  ", "x", "<!-- c -->"]), min_size=len(fields)))
-    return "<order>" + "".join(g + f for g, f in zip(gaps, fields, strict=False)) + "</order>"
+    tail = draw(st.sampled_from(["", "\n", "text after the fields"]))
+    return start + "".join(g + f for g, f in zip(gaps, fields, strict=False)) + tail + "</order>"
 
 
 @st.composite
@@ -73,7 +91,7 @@ def document(draw: st.DrawFn) -> bytes:
     orders = draw(st.lists(order(), max_size=6))
     between = draw(st.lists(st.sampled_from(["", "\n", "root text", "<!-- x -->"]), min_size=7))
     body = "".join(b + o for b, o in zip(between, orders, strict=False))
-    return f"<orders>{body}{between[-1]}</orders>".encode()
+    return f"<orders{draw(ATTRIBUTES)}>{body}{between[-1]}</orders>".encode()
 
 
 @given(document())
@@ -116,10 +134,26 @@ def test_batches_are_handed_over_as_they_fill(monkeypatch: pytest.MonkeyPatch) -
     assert rest["record_number"] == [5, 6, 7]
 
 
-def test_an_element_other_than_order_is_refused_where_it_starts() -> None:
-    document = b"<orders><order/><batch><broken></batch></orders>"
-    with pytest.raises(Refused, match=r"unexpected element <batch> under <orders>"):
+@pytest.mark.parametrize(
+    "inside",
+    ["<broken>", "<a>" * 40, "<e/>" * 10_001],
+    ids=["not-well-formed", "too-deep", "too-many-elements"],
+)
+def test_an_element_other_than_order_is_refused_where_it_starts(inside: str) -> None:
+    """Whatever it holds: nothing in it is read."""
+    document = f"<orders><order/><batch>{inside}</batch></orders>".encode()
+    with pytest.raises(Refused, match=r"^unexpected element <batch> under <orders>"):
         parsed(document)
+
+
+def test_orders_across_the_pieces_the_parser_is_fed_read_as_one() -> None:
+    """The stream reaches expat in growing pieces (`FIRST_FEED_BYTES` first)."""
+    one = "<order><order_id> O{k} </order_id><sku_id><![CDATA[S{k}]]></sku_id>text</order>"
+    count = 3 * xml_parse.FIRST_FEED_BYTES // len(one)
+    document = ("<orders>" + "".join(one.format(k=k) for k in range(count)) + "</orders>").encode()
+    columns = parsed(document)
+    assert columns == by_orders(document)
+    assert columns["order_id"][-1] == f"O{count - 1}"
 
 
 def test_nothing_parsed_is_kept_alive_by_a_reference_cycle(
