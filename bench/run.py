@@ -492,9 +492,11 @@ def ratios(measures: list[Measure]) -> list[str]:
 WHY = {
     "ingest memory": (
         "Reading the XML is bound by xmltodict, the project's XML library: its pure-Python "
-        "handlers parse about 70k lines/s per core, so 1M lines need about 14 CPU-seconds "
-        "before any cleaning; two worker processes can at best halve that, and the main "
-        "process needs the same cores to clean and write (see the floor and stage rows)."
+        "handlers parse about 72k lines/s per core as the floor uses them (an order at a "
+        "time) and about 82k lines/s as akasa does (a field at a time, with its checks), so "
+        "1M lines need about 13 CPU-seconds of the two worker processes before any cleaning, "
+        "and the main process's start-up, hashing, cleaning and writing (about 4 CPU-s) "
+        "share the same two cores (see the floor and stage rows)."
     ),
     "ingest memory, one file": (
         "A file of 64 MB or more is cleaned in order-id partitions spilled to disk "
@@ -503,11 +505,11 @@ WHY = {
         "own memory while they parse."
     ),
     "ingest table": (
-        "The same reading and cleaning as memory mode (about 18.5 CPU-s at 1M), plus about "
+        "The same reading and cleaning as memory mode (about 17.5 CPU-s at 1M), plus about "
         "6 CPU-s of MariaDB on the same two cores: LOAD DATA into staging tables and "
         "set-based statements, the lines straight into their table, and the KPI rollups' "
         "days rebuilt as later files land. Each file loads on a thread while the next is "
-        "cleaned, so both cores stay busy 86-91 % of the ingest; 1.3x needs 90-97 %, with "
+        "cleaned, so both cores stay busy about 89 % of the ingest; 1.3x needs 93-97 %, with "
         "the two days and the month the last file touched rebuilt at the commit (0.6 s) "
         "on one core."
     ),
@@ -517,8 +519,9 @@ WHY = {
         "into an InnoDB temporary table, the per-owner table, and fetching every repeat "
         "customer (65k at 1M, 97k at 5M); then Python start-up (about 0.35 s), turning rows "
         "into frames and writing the outputs, which memory mode pays as well. The bench "
-        "times the first run after an ingest, about 0.1-0.2 s slower than the next ones "
-        "(both the imports and the statements). See docs/table-mode.md, Query plans."
+        "times the first run after an ingest, about 0.1-0.2 s slower than the next ones: "
+        "the ingest's lines push the customers' pages out of MariaDB's default 128 MB "
+        "buffer pool, and the run reads them back. See docs/table-mode.md, Query plans."
     ),
     "run memory": (
         "Python, Polars and the settings start-up (about 0.4 s, the larger part); the KPI "
