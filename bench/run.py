@@ -493,10 +493,11 @@ WHY = {
     "ingest memory": (
         "Reading the XML is bound by xmltodict, the project's XML library: its pure-Python "
         "handlers parse about 72k lines/s per core as the floor uses them (an order at a "
-        "time) and about 82k lines/s as akasa does (a field at a time, with its checks), so "
-        "1M lines need about 13 CPU-seconds of the two worker processes before any cleaning, "
-        "and the main process's start-up, hashing, cleaning and writing (about 4 CPU-s) "
-        "share the same two cores (see the floor and stage rows)."
+        "time) and about 100k lines/s as akasa does (a field at a time, attributes left as "
+        "expat gives them, with its checks), so 1M lines need about 10.5 CPU-seconds of the "
+        "two worker processes before any cleaning, and the main process's start-up, hashing, "
+        "cleaning and writing (about 4 CPU-s) share the same two cores (see the floor and "
+        "stage rows)."
     ),
     "ingest memory, one file": (
         "A file of 64 MB or more is cleaned in order-id partitions spilled to disk "
@@ -505,13 +506,14 @@ WHY = {
         "own memory while they parse."
     ),
     "ingest table": (
-        "The same reading and cleaning as memory mode (about 17.5 CPU-s at 1M), plus about "
+        "The same reading and cleaning as memory mode (about 15 CPU-s at 1M), plus about "
         "6 CPU-s of MariaDB on the same two cores: LOAD DATA into staging tables and "
         "set-based statements, the lines straight into their table, and the KPI rollups' "
         "days rebuilt as later files land. Each file loads on a thread while the next is "
-        "cleaned, so both cores stay busy about 89 % of the ingest; 1.3x needs 93-97 %, with "
-        "the two days and the month the last file touched rebuilt at the commit (0.6 s) "
-        "on one core."
+        "cleaned, so both cores stay busy about 88 % of the ingest (21.5 CPU-s in 12.2 s); "
+        "1.3x of the memory ingest (8.0 s) leaves 21 core-seconds, less than the work "
+        "itself, so MariaDB's share has to shrink, not only the idle time (the two days and "
+        "the month the last file touched, rebuilt at the commit on one core, 0.6 s)."
     ),
     "run table": (
         "About 0.7 s in MariaDB at 1M (1.1 s at 5M): filling the scope from the month "
