@@ -114,9 +114,10 @@ class DayRebuilds:
         self.conn = conn
         self.timezone = timezone
         kept = recorded_zone(conn) == timezone
-        # Without orders there is nothing to rebuild but what lands: the zone is recorded
-        # with the first batch (a write, so not before the ingest has written its ledger).
-        self.unrecorded = first_orders and not kept
+        # A zone not kept yet is recorded with the first batch (a write, so not before the
+        # ingest has written its ledger). Without orders there is nothing to rebuild but
+        # what lands, so days are rebuilt early then too.
+        self.unrecorded = not kept
         self.early = kept or first_orders
         self.pending: set[date] = set()
         self.rebuilt: set[date] = set()
@@ -140,10 +141,7 @@ class DayRebuilds:
         """The days not rebuilt yet and every month of a touched day (or every day with an
         order, for rollups kept in another zone). Returns how many days and months."""
         self._record()
-        days = self.pending
-        if not self.early:
-            _record_zone(self.conn, self.timezone)
-            days = _days_with_orders(self.conn)
+        days = self.pending if self.early else _days_with_orders(self.conn)
         for day in sorted(days):
             _rebuild(self.conn, day, self.timezone)
         every = days | self.rebuilt
